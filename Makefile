@@ -1,0 +1,96 @@
+# bulkhead - eBPF container isolation enforcer and anomaly monitor.
+#
+#   make            build build/bulkhead (dynamic) and build/bulkhead-static
+#   make run        install missing packages, build, run the agent on policies/
+#   make test       install missing packages, build, run the whole test suite
+#   make bench      benchmarks (ratios against baselines and peer tools)
+#   make fuzz       long fuzzing run of the policy parser
+#   make vmlinux    regenerate bpf/vmlinux.h from this machine's kernel BTF
+#   V=1             show commands
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH    ?= x86
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ibpf -I$(BUILD)/include
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Ibpf -Iuserspace -I$(BUILD)/skel
+LDLIBS  := -lbpf -lelf -lz -lyaml -ljson-c
+LDLIBS_MHD := -lmicrohttpd
+
+BPF_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+US_SRCS   := $(sort $(wildcard userspace/*.c))
+US_OBJS   := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(US_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(US_OBJS))
+
+all: $(BUILD)/bulkhead $(BUILD)/bulkhead-static
+
+deps:
+	$(Q)sh scripts/deps.sh build
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Every userspace object may include any skeleton: generate them all first.
+$(BUILD)/obj/%.o: userspace/%.c $(wildcard userspace/*.h bpf/*.h) $(SKELS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libbulkhead.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bulkhead: $(BUILD)/obj/main.o $(BUILD)/libbulkhead.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(LDLIBS_MHD)
+
+# One self-contained binary for the QEMU guest and for scratch container images.
+$(BUILD)/bulkhead-static: $(BUILD)/obj/main.o $(BUILD)/libbulkhead.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -static $(LDFLAGS) $^ -o $@ $(LDLIBS) $(LDLIBS_MHD_STATIC)
+
+$(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj:
+	$(Q)mkdir -p $@
+
+vmlinux:
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BUILD)/vmlinux.h.tmp
+	$(Q)cmp -s $(BUILD)/vmlinux.h.tmp bpf/vmlinux.h || mv $(BUILD)/vmlinux.h.tmp bpf/vmlinux.h
+	$(Q)rm -f $(BUILD)/vmlinux.h.tmp
+
+run: deps all
+	./$(BUILD)/bulkhead run --policy policies/
+
+test:
+	$(Q)sh scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)sh tests/run.sh
+
+clean:
+	rm -rf $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/bulkhead* $(BUILD)/*.a $(BUILD)/tests
+
+.PHONY: all deps run test test-bins bench fuzz vmlinux clean
+
+# Feature fragments (unit tests, guest harness, fuzzing, benchmarks) add their own targets.
+include $(sort $(wildcard mk/*.mk))

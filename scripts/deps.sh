@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what bulkhead needs from Debian's archive, idempotently.
+#   scripts/deps.sh build   - compiler, BPF toolchain, static libraries
+#   scripts/deps.sh test    - build + what the test suite uses (qemu, runc, crun, rsyslog, ...)
+# Only packages that are missing are installed; `apt-get update` runs at most once.
+set -eu
+
+BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev \
+libjson-c-dev libmicrohttpd-dev pkg-config"
+TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
+jq procps util-linux kmod"
+
+want="$BUILD_PKGS"
+[ "${1:-build}" = test ] && want="$want $TEST_PKGS"
+
+missing=""
+for p in $want; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing; run as root or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An empty package list means apt-get update never ran on this machine.
+if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi

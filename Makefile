@@ -9,9 +9,15 @@
 #   V=1             show commands
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 BUILD   ?= build
+# SAN=1: AddressSanitizer + UBSan build in build/san (dynamic only), used by the test suite.
+ifeq ($(SAN),1)
+BUILD   := build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -28,8 +34,8 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ibpf -I$(BUILD)/include
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Ibpf -Iuserspace -I$(BUILD)/skel
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
+	-Ibpf -Iuserspace -I$(BUILD)/skel $(SAN_FLAGS)
 LDLIBS  := -lbpf -lelf -lz -lyaml -ljson-c
 LDLIBS_MHD := -lmicrohttpd
 
@@ -40,7 +46,11 @@ US_SRCS   := $(sort $(wildcard userspace/*.c))
 US_OBJS   := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(US_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(US_OBJS))
 
+ifeq ($(SAN),1)
+all: $(BUILD)/bulkhead
+else
 all: $(BUILD)/bulkhead $(BUILD)/bulkhead-static
+endif
 
 deps:
 	$(Q)sh scripts/deps.sh build
@@ -84,7 +94,8 @@ run: deps all
 
 test:
 	$(Q)sh scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory -j2 all test-bins
+	$(Q)$(MAKE) --no-print-directory -j2 SAN=1 all test-bins
 	$(Q)sh tests/run.sh
 
 clean:

@@ -1,0 +1,75 @@
+#!/bin/bash
+# The agent on this machine's kernel: probe, refusing bad conditions with one
+# clear line, one agent at a time, clean detach on SIGINT/SIGTERM.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/agent.sh"
+t_mount_kernel_fs
+
+# expect_error NAME PATTERN CMD...: fails with exactly one line on stderr matching PATTERN.
+expect_error() {
+	local name="$1" pat="$2" err rc
+	shift 2
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 0 ]; then t_fail "$name" "expected a non-zero exit, got 0"; return; fi
+	if [ "$(printf '%s\n' "$err" | grep -c .)" -ne 1 ]; then
+		t_fail "$name" "expected one line on stderr, got: $err"; return
+	fi
+	if ! printf '%s' "$err" | grep -q -- "$pat"; then
+		t_fail "$name" "expected stderr to match '$pat', got: $err"; return
+	fi
+	t_pass "$name"
+}
+
+# probe: decided by loading programs; this kernel has no BPF LSM but everything else.
+json=$("$T_BIN" probe --json)
+if [ "$(echo "$json" | jq -r '.features.bpf_lsm.ok')" = false ] &&
+   [ "$(echo "$json" | jq -r '.features.cgroup_skb.ok, .features.cgroup_sock_addr.ok, .features.ringbuf.ok, .features.sched_tracepoints.ok, .features.syscall_tracepoints.ok, .features.bpf_loop.ok, .features.btf.ok, .features.bpf_send_signal.ok' | sort -u)" = true ] &&
+   [ "$(echo "$json" | jq -r .mode)" = tracepoint-fallback ]; then
+	t_pass probe_json_host
+else
+	t_fail probe_json_host "expected LSM absent, all else present, mode tracepoint-fallback; got $json"
+fi
+table=$("$T_BIN" probe)
+case "$table" in
+*"enforcement mode: tracepoint-fallback"*"KILLED"*) t_pass probe_table_says_mode ;;
+*) t_fail probe_table_says_mode "table does not state the fallback mode and its limits: $table" ;;
+esac
+if [ "$(bh_prog_count)" -eq 0 ]; then t_pass probe_leaves_nothing; else t_fail probe_leaves_nothing "bh_ programs left after probe"; fi
+
+# Bad conditions: one line, non-zero exit.
+expect_error not_root "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$T_BIN" run --lock-file /tmp/bh-nonroot.lock
+expect_error no_btf "no kernel BTF at /nonexistent/vmlinux" "$T_BIN" run --btf /nonexistent/vmlinux --lock-file "$T_WORK/x.lock"
+expect_error no_cgroup2 "is not a cgroup v2 file system" "$T_BIN" run --cgroup-root /tmp --lock-file "$T_WORK/x.lock"
+expect_error missing_lsm_hook "cannot run BPF LSM programs" "$T_BIN" run --require-lsm --lock-file "$T_WORK/x.lock"
+expect_error bad_option_value "--ringbuf-size: 1000 is not a power of two" "$T_BIN" run --ringbuf-size 1000
+expect_error unknown_command "unknown command 'frobnicate'" "$T_BIN" frobnicate
+
+# One agent at a time; SIGTERM and SIGINT detach everything.
+before=$(bh_prog_count)
+if agent_start first; then
+	t_pass agent_starts
+	if [ "$(bh_prog_count)" -gt "$before" ]; then t_pass agent_attaches; else t_fail agent_attaches "no bh_ programs loaded while running"; fi
+	pid=$(cat "$T_WORK/first.pid")
+	expect_error second_agent "another bulkhead agent is already running (pid $pid" \
+		"$T_BIN" run --lock-file "$T_WORK/first.lock"
+	if agent_stop first; then t_pass sigterm_exit_0; else t_fail sigterm_exit_0 "agent exited non-zero on SIGTERM"; fi
+	if [ "$(bh_prog_count)" -eq "$before" ] && ! bpftool link show | grep -q 'prog_type tracing.*bh_'; then
+		t_pass sigterm_detaches
+	else
+		t_fail sigterm_detaches "bh_ programs left after SIGTERM: $(bpftool prog show | grep ' name bh_')"
+	fi
+else
+	t_fail agent_starts "agent did not start"
+fi
+
+if agent_start second; then
+	kill -INT "$(cat "$T_WORK/second.pid")"
+	wait "$(cat "$T_WORK/second.pid")"; rc=$?
+	rm -f "$T_WORK/second.pid"
+	if [ $rc -eq 0 ] && [ "$(bh_prog_count)" -eq "$before" ]; then t_pass sigint_detaches
+	else t_fail sigint_detaches "exit $rc, bh_ programs: $(bh_prog_count) (before: $before)"; fi
+else
+	t_fail sigint_detaches "agent did not start"
+fi
+t_finish

@@ -1,0 +1,71 @@
+#!/bin/sh
+# The whole test suite: unit tests (plain and ASan/UBSan builds), host tests on
+# this machine's kernel, guest tests in a QEMU VM running Debian's 6.1 kernel
+# (BPF LSM), and a final check that nothing was left behind.
+# Every part prints PASS/FAIL/SKIP lines; this prints the closing
+# "N passed, N failed, N skipped" line and exits non-zero on any failure.
+#
+#   sh tests/run.sh [unit|host|guest|leftovers]...   (default: all parts)
+#   T_ONLY=test_name sh tests/run.sh host           (one host script)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+LOGS=build/tests/logs
+mkdir -p "$LOGS"
+PASSED=0 FAILED=0 SKIPPED=0
+START=$(date +%s)
+
+# run_part NAME TIMEOUT CMD...: run, echo its verdict lines, count them.
+run_part() {
+	local name="$1" limit="$2" log="$LOGS/$1.log" rc p f s t0
+	shift 2
+	t0=$(date +%s)
+	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL|SKIP) ' "$log" | sed "s|^|[$name] |"
+	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "[$name] FAIL $name: exited with status $rc$([ $rc -ge 124 ] && echo " (timeout ${limit}s?)") without a FAIL line; last lines of $log:"
+		tail -n 15 "$log" | sed 's/^/    /'
+		f=1
+	elif [ "$f" -gt 0 ]; then
+		echo "    (details: $log)"
+	fi
+	PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+	echo "[$name] $p passed, $f failed, $s skipped in $(( $(date +%s) - t0 ))s" >&2
+}
+
+part_unit() {
+	local b
+	for b in build/tests/unit/test_* build/san/tests/unit/test_*; do
+		[ -x "$b" ] || continue
+		case "$b" in build/san/*) n="san-$(basename "$b")" ;; *) n="$(basename "$b")" ;; esac
+		run_part "$n" 120 "$b"
+	done
+}
+
+part_host() {
+	local t
+	for t in tests/host/test_*.sh; do
+		[ -f "$t" ] || continue
+		[ -n "${T_ONLY:-}" ] && [ "$(basename "$t" .sh)" != "$T_ONLY" ] && continue
+		run_part "$(basename "$t" .sh)" 300 bash "$t"
+	done
+}
+
+part_guest() {
+	[ -f tests/guest/run.sh ] || return 0
+	run_part guest 900 sh tests/guest/run.sh
+}
+
+part_leftovers() {
+	run_part leftovers 30 sh tests/leftovers.sh
+}
+
+parts=${*:-unit host guest leftovers}
+for p in $parts; do
+	"part_$p"
+done
+echo "suite took $(( $(date +%s) - START ))s" >&2
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The agent's subcommands, one file each (cmd_<name>.c). Each returns an exit status. */
+#ifndef BULKHEAD_COMMANDS_H
+#define BULKHEAD_COMMANDS_H
+
+int cmd_run(int argc, char **argv);	/* cmd_run.c: the agent */
+int cmd_probe(int argc, char **argv);	/* cmd_probe.c: kernel capabilities */
+int cmd_check(int argc, char **argv);	/* cmd_check.c: validate policies */
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One decoded event, as every output sees it: the kernel record (bpf/events.h)
+ * checked and normalized by its decoder (userspace/<feature>.c), with the
+ * container it happened in attached from the registry.
+ */
+#ifndef BULKHEAD_EVENT_H
+#define BULKHEAD_EVENT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "registry.h"
+
+enum event_kind {
+	EVENT_EXEC,
+	EVENT_FORK,
+	EVENT_EXIT,
+};
+
+enum event_action {
+	ACTION_OBSERVE,		/* telemetry: nothing was decided */
+	ACTION_ALLOW,
+	ACTION_AUDIT,		/* would have been denied; allowed by audit mode */
+	ACTION_DENY,
+	ACTION_ALERT,		/* a detector fired */
+};
+
+struct event_process {
+	uint32_t pid, tid, ppid, uid, gid;
+	char comm[17];
+	const char *exe;	/* NULL when the record has none */
+	size_t exe_len;
+	const char *args;	/* NUL-separated argv bytes */
+	size_t args_len;
+	int exe_truncated, args_truncated;
+};
+
+struct event {
+	enum event_kind kind;
+	enum event_action action;
+	uint64_t time_ns;			/* CLOCK_REALTIME, ns */
+	const struct container_info *container;
+	struct event_process proc;
+	union {
+		struct { uint32_t child_pid; } fork;
+		struct { int32_t code, signal; uint64_t duration_ns; } exit;
+	};
+};
+
+const char *event_kind_name(enum event_kind k);
+const char *event_action_name(enum event_action a);
+
+#endif

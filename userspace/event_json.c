@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "clock.h"
+#include "event_json.h"
+
+static void container_json(struct json_writer *w, const struct container_info *c)
+{
+	json_key(w, "container");
+	json_begin_object(w);
+	json_kv_u64(w, "cgroup_id", c->cgroup_id);
+	json_kv_bool(w, "host", c->host);
+	if (!c->host) {
+		json_kv_str(w, "id", c->id);
+		json_kv_str(w, "name", c->name);
+		json_kv_str(w, "pod", c->pod);
+		json_kv_str(w, "namespace", c->ns);
+		json_kv_str(w, "runtime", c->runtime);
+		if (c->image[0])
+			json_kv_str(w, "image", c->image);
+	}
+	if (c->cgroup_path[0])
+		json_kv_str(w, "cgroup", c->cgroup_path);
+	json_end_object(w);
+}
+
+/* argv as a JSON array: the kernel hands us NUL-separated bytes. */
+static void args_json(struct json_writer *w, const char *args, size_t len)
+{
+	size_t start = 0;
+
+	json_key(w, "args");
+	json_begin_array(w);
+	for (size_t i = 0; i < len; i++) {
+		if (args[i] == '\0') {
+			json_strn(w, args + start, i - start);
+			start = i + 1;
+		}
+	}
+	if (start < len)	/* truncated last argument */
+		json_strn(w, args + start, len - start);
+	json_end_array(w);
+}
+
+static void process_json(struct json_writer *w, const struct event_process *p)
+{
+	json_key(w, "process");
+	json_begin_object(w);
+	json_kv_u64(w, "pid", p->pid);
+	if (p->tid != p->pid)
+		json_kv_u64(w, "tid", p->tid);
+	json_kv_u64(w, "ppid", p->ppid);
+	json_kv_u64(w, "uid", p->uid);
+	json_kv_u64(w, "gid", p->gid);
+	json_kv_str(w, "comm", p->comm);
+	if (p->exe) {
+		json_key(w, "exe");
+		json_strn(w, p->exe, p->exe_len);
+		if (p->exe_truncated)
+			json_kv_bool(w, "exe_truncated", true);
+	}
+	if (p->args) {
+		args_json(w, p->args, p->args_len);
+		if (p->args_truncated)
+			json_kv_bool(w, "args_truncated", true);
+	}
+	json_end_object(w);
+}
+
+void event_to_json(struct json_writer *w, const struct event *ev)
+{
+	char ts[40];
+
+	clock_format_rfc3339(ev->time_ns, ts, sizeof(ts));
+	json_begin_object(w);
+	json_kv_str(w, "time", ts);
+	json_kv_str(w, "kind", event_kind_name(ev->kind));
+	json_kv_str(w, "action", event_action_name(ev->action));
+	if (ev->container)
+		container_json(w, ev->container);
+	process_json(w, &ev->proc);
+	switch (ev->kind) {
+	case EVENT_FORK:
+		json_key(w, "fork");
+		json_begin_object(w);
+		json_kv_u64(w, "child_pid", ev->fork.child_pid);
+		json_end_object(w);
+		break;
+	case EVENT_EXIT:
+		json_key(w, "exit");
+		json_begin_object(w);
+		json_kv_i64(w, "code", ev->exit.code);
+		json_kv_i64(w, "signal", ev->exit.signal);
+		json_kv_u64(w, "duration_ns", ev->exit.duration_ns);
+		json_end_object(w);
+		break;
+	default:
+		break;
+	}
+	json_end_object(w);
+}

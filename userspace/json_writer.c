@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_writer.h"
+
+void json_init(struct json_writer *w, FILE *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	w->first[0] = true;
+}
+
+void json_reset(struct json_writer *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->first[0] = true;
+	w->after_key = false;
+	w->oom = false;
+}
+
+void json_free(struct json_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}
+
+static bool reserve(struct json_writer *w, size_t n)
+{
+	size_t cap;
+	char *nb;
+
+	if (w->len + n + 1 <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 1024;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->oom = true;
+		return false;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void putc_(struct json_writer *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Separator before a value or key at the current depth. */
+static void sep(struct json_writer *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		putc_(w, ',');
+	w->first[w->depth] = false;
+}
+
+static void open_(struct json_writer *w, char c)
+{
+	sep(w);
+	putc_(w, c);
+	if (w->depth < JSON_MAX_DEPTH - 1)
+		w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void close_(struct json_writer *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	putc_(w, c);
+}
+
+void json_begin_object(struct json_writer *w) { open_(w, '{'); }
+void json_end_object(struct json_writer *w) { close_(w, '}'); }
+void json_begin_array(struct json_writer *w) { open_(w, '['); }
+void json_end_array(struct json_writer *w) { close_(w, ']'); }
+
+/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) { len = 2; cp = s[0] & 0x1f; }
+	else if ((s[0] & 0xf0) == 0xe0) { len = 3; cp = s[0] & 0x0f; }
+	else if ((s[0] & 0xf8) == 0xf0) { len = 4; cp = s[0] & 0x07; }
+	else return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static void escaped(struct json_writer *w, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[8];
+
+	putc_(w, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t l;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\'; esc[1] = c;
+			put(w, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			const char *named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+
+			if (named)
+				put(w, named, 2);
+			else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				put(w, esc, 6);
+			}
+			i++;
+		} else if ((l = utf8_seq(p + i, n - i))) {
+			put(w, s + i, l);
+			i += l;
+		} else {
+			put(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			i++;
+		}
+	}
+	putc_(w, '"');
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+	sep(w);
+	escaped(w, key, strlen(key));
+	putc_(w, ':');
+	w->after_key = true;
+}
+
+void json_strn(struct json_writer *w, const char *s, size_t n)
+{
+	sep(w);
+	escaped(w, s, n);
+}
+
+void json_str(struct json_writer *w, const char *s)
+{
+	if (!s) {
+		json_null(w);
+		return;
+	}
+	json_strn(w, s, strlen(s));
+}
+
+void json_u64(struct json_writer *w, uint64_t v)
+{
+	char b[24];
+
+	sep(w);
+	put(w, b, snprintf(b, sizeof(b), "%" PRIu64, v));
+}
+
+void json_i64(struct json_writer *w, int64_t v)
+{
+	char b[24];
+
+	sep(w);
+	put(w, b, snprintf(b, sizeof(b), "%" PRId64, v));
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+	sep(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void json_null(struct json_writer *w)
+{
+	sep(w);
+	put(w, "null", 4);
+}
+
+void json_kv_str(struct json_writer *w, const char *k, const char *v) { json_key(w, k); json_str(w, v); }
+void json_kv_u64(struct json_writer *w, const char *k, uint64_t v) { json_key(w, k); json_u64(w, v); }
+void json_kv_i64(struct json_writer *w, const char *k, int64_t v) { json_key(w, k); json_i64(w, v); }
+void json_kv_bool(struct json_writer *w, const char *k, bool v) { json_key(w, k); json_bool(w, v); }
+
+int json_end_line(struct json_writer *w)
+{
+	int ret = 0;
+
+	putc_(w, '\n');
+	if (w->oom)
+		ret = -1;
+	else if (w->out && fwrite(w->buf, 1, w->len, w->out) != w->len)
+		ret = -1;
+	json_reset(w);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What this kernel can do, decided by loading tiny programs (bpf/probe.bpf.c),
+ * and the enforcement mode that follows from it.
+ */
+#ifndef BULKHEAD_PROBE_H
+#define BULKHEAD_PROBE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum probe_feature {
+	PF_BTF,
+	PF_CGROUP2,
+	PF_RINGBUF,
+	PF_SCHED_TP,
+	PF_SYSCALL_TP,
+	PF_BPF_LOOP,
+	PF_SEND_SIGNAL,
+	PF_CGROUP_SKB,
+	PF_SOCK_ADDR,
+	PF_LSM,
+	PF_D_PATH,
+	PF_MAX,
+};
+
+enum bh_mode {
+	BH_MODE_LSM,		/* file/exec denied in the kernel with EPERM */
+	BH_MODE_FALLBACK,	/* syscall tracepoints + SIGKILL: killed, not refused */
+	BH_MODE_OBSERVE,	/* nothing can enforce file/exec: report only */
+};
+
+struct probe_result {
+	char kernel[128];
+	bool ok[PF_MAX];
+	char detail[PF_MAX][192];
+};
+
+void probe_run(struct probe_result *r);
+enum bh_mode probe_mode(const struct probe_result *r);
+const char *probe_mode_name(enum bh_mode m);
+const char *probe_mode_explain(enum bh_mode m);
+const char *probe_feature_key(enum probe_feature f);
+const char *probe_feature_label(enum probe_feature f);
+void probe_print_table(FILE *f, const struct probe_result *r);
+void probe_print_json(FILE *f, const struct probe_result *r);
+
+#endif

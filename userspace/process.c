@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "events.h"
+#include "process.h"
+#include "process.skel.h"
+
+struct process_tel {
+	struct process_bpf *skel;
+	int ncpus;
+};
+
+struct process_tel *process_tel_open(const struct process_tel_opts *opts, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = opts->btf_path);
+	struct process_tel *p;
+	int e;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "process: out of memory");
+		return NULL;
+	}
+	p->ncpus = libbpf_num_possible_cpus();
+	p->skel = process_bpf__open_opts(&oo);
+	if (!p->skel) {
+		snprintf(err, errlen, "process: cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	p->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	p->skel->rodata->emit_fork = opts->fork_events;
+	e = bpf_map__set_max_entries(p->skel->maps.bh_proc_rb, opts->ringbuf_bytes);
+	if (e) {
+		snprintf(err, errlen, "process: ring buffer size %u: %s", opts->ringbuf_bytes, strerror(-e));
+		goto fail;
+	}
+	e = process_bpf__load(p->skel);
+	if (e) {
+		snprintf(err, errlen, "process: cannot load exec/fork/exit programs: %s "
+			 "(run 'bulkhead probe' to see what this kernel lacks)", strerror(-e));
+		goto fail;
+	}
+	e = process_bpf__attach(p->skel);
+	if (e) {
+		snprintf(err, errlen, "process: cannot attach sched tracepoints "
+			 "(tp_btf/sched_process_exec, _fork, _exit): %s", strerror(-e));
+		goto fail;
+	}
+	return p;
+fail:
+	process_tel_close(p);
+	return NULL;
+}
+
+int process_tel_ringbuf_fd(const struct process_tel *p)
+{
+	return bpf_map__fd(p->skel->maps.bh_proc_rb);
+}
+
+uint64_t process_tel_lost(const struct process_tel *p)
+{
+	uint64_t vals[p->ncpus > 0 ? p->ncpus : 1], sum = 0;
+	uint32_t key = BH_LOST_RINGBUF_FULL;
+
+	if (p->ncpus <= 0 ||
+	    bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.bh_proc_lost_total), &key, vals))
+		return 0;
+	for (int i = 0; i < p->ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+void process_tel_close(struct process_tel *p)
+{
+	if (!p)
+		return;
+	process_bpf__destroy(p->skel);
+	free(p);
+}
+
+/* Checked decoding: the record's size must match its kind exactly. */
+static size_t record_size(uint32_t kind)
+{
+	switch (kind) {
+	case BH_EV_EXEC: return sizeof(struct bh_exec_event);
+	case BH_EV_FORK: return sizeof(struct bh_fork_event);
+	case BH_EV_EXIT: return sizeof(struct bh_exit_event);
+	}
+	return 0;
+}
+
+static void decode_hdr(struct agent *a, struct event *ev, const struct bh_event_hdr *h)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->action = ACTION_OBSERVE;
+	ev->time_ns = clock_boot_to_real_ns(h->ts_boot_ns);
+	ev->container = agent_container(a, h->cgroup_id);
+	ev->proc.pid = h->pid;
+	ev->proc.tid = h->tid;
+	ev->proc.ppid = h->ppid;
+	ev->proc.uid = h->uid;
+	ev->proc.gid = h->gid;
+	memcpy(ev->proc.comm, h->comm, BH_COMM_LEN);
+	ev->proc.comm[BH_COMM_LEN] = '\0';
+}
+
+int process_tel_handle(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	const struct bh_event_hdr *h = data;
+	struct event ev;
+
+	if (size < sizeof(*h) || record_size(h->kind) != size) {
+		agent_count_malformed(a);
+		return 0;
+	}
+	decode_hdr(a, &ev, h);
+	switch (h->kind) {
+	case BH_EV_EXEC: {
+		const struct bh_exec_event *e = data;
+
+		ev.kind = EVENT_EXEC;
+		ev.proc.exe = e->exe;
+		ev.proc.exe_len = strnlen(e->exe, e->exe_len < BH_PATH_MAX ? e->exe_len : BH_PATH_MAX);
+		ev.proc.args = e->args;
+		ev.proc.args_len = e->args_len < BH_ARGS_MAX ? e->args_len : BH_ARGS_MAX;
+		ev.proc.exe_truncated = !!(h->flags & BH_F_EXE_TRUNC);
+		ev.proc.args_truncated = !!(h->flags & BH_F_ARGS_TRUNC);
+		break;
+	}
+	case BH_EV_FORK: {
+		const struct bh_fork_event *e = data;
+
+		ev.kind = EVENT_FORK;
+		ev.fork.child_pid = e->child_pid;
+		break;
+	}
+	case BH_EV_EXIT: {
+		const struct bh_exit_event *e = data;
+
+		ev.kind = EVENT_EXIT;
+		/* wait(2) encoding: low 7 bits the signal, next 8 the exit status. */
+		ev.exit.signal = e->exit_code & 0x7f;
+		ev.exit.code = (e->exit_code >> 8) & 0xff;
+		ev.exit.duration_ns = h->ts_boot_ns > e->start_boot_ns ?
+				      h->ts_boot_ns - e->start_boot_ns : 0;
+		break;
+	}
+	}
+	agent_emit(a, &ev);
+	return 0;
+}

@@ -49,3 +49,8 @@ agent_events() { cat "$T_WORK/$1.json"; }
 
 # Programs and links of ours (bh_*) in the kernel right now.
 bh_prog_count() { bpftool prog show 2>/dev/null | grep -c ' name bh_'; }
+
+# agent_prog_ids PID: ids of the BPF programs that process holds (from its fdinfo).
+agent_prog_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -un | tr '\n' ' '
+}

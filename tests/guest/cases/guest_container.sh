@@ -1,0 +1,61 @@
+#!/bin/sh
+# A real crun container with Kubernetes annotations in the guest: it starts in the cgroup
+# its cgroupsPath names, runs an exec'd command there, passes back exit status and stderr,
+# and leaves no cgroup behind when deleted.
+. "$T_ROOT/tests/lib/common.sh"
+. "$T_ROOT/tests/guest/lib/container.sh"
+
+uid=0b1c2d3e-$$
+id=guestct$$
+cgpath=/kubepods/pod-$uid/$id
+cgdir=$T_CGROUP2$cgpath
+
+if ! ct_start "$id" "$cgpath" web-0 shop web; then
+	t_fail guest_container "crun could not start container $id in $cgpath"
+	exit 1
+fi
+
+# The container's init and an exec'd process both sit in the cgroupsPath directory.
+init=$(ct_pid "$id")
+if [ "$(cat "/proc/$init/cgroup" 2>/dev/null)" != "0::$cgpath" ]; then
+	t_fail guest_container "init pid '$init' in cgroup '$(cat "/proc/$init/cgroup" 2>/dev/null)', expected 0::$cgpath"
+	exit 1
+fi
+pid=$(ct_exec_bg "$id" sleep 30)
+cg=$(cat "/proc/$pid/cgroup" 2>/dev/null)
+comm=$(cat "/proc/$pid/comm" 2>/dev/null)
+if [ "$cg" != "0::$cgpath" ] || [ "$comm" != sleep ]; then
+	t_fail guest_container "exec'd pid '$pid' ($comm) in cgroup '$cg', expected sleep in 0::$cgpath"
+	exit 1
+fi
+kill "$pid" 2>/dev/null
+
+# exec: exit status and stderr come back; the command runs in the container's namespaces.
+ct_run "$id" sh -c 'echo "$(hostname) $$"; echo denied-here >&2; exit 7'
+if [ "$CT_RC" -ne 7 ] || [ "$CT_ERR" != denied-here ] || [ "${CT_OUT%% *}" != web ]; then
+	t_fail guest_container "exec: expected status 7, stderr 'denied-here', hostname web; got $CT_RC, '$CT_ERR', '$CT_OUT'"
+	exit 1
+fi
+
+# The annotations are in the runtime's state, where the agent's registry reads them.
+st=$(ct_state "$id" | tr -d ' \n\t')
+for kv in '"io.kubernetes.pod.name":"web-0"' '"io.kubernetes.pod.namespace":"shop"' \
+	'"io.kubernetes.cri.container-name":"web"'; do
+	case "$st" in *"$kv"*) ;; *)
+		t_fail guest_container "crun state lacks $kv: $(echo "$st" | cut -c1-300)"
+		exit 1 ;;
+	esac
+done
+
+# Delete: the container's cgroup and the pod cgroup ct_start created are gone.
+ct_delete "$id"
+if [ -d "$cgdir" ] || [ -d "$T_CGROUP2/kubepods/pod-$uid" ]; then
+	t_fail guest_container "cgroup $cgdir (or its pod parent) still there after delete"
+	exit 1
+fi
+if ct_rt state "$id" >/dev/null 2>&1; then
+	t_fail guest_container "crun still knows container $id after delete"
+	exit 1
+fi
+t_pass guest_container
+t_finish

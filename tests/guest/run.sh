@@ -1,0 +1,215 @@
+#!/bin/sh
+# Run the guest tests: boot Debian's 6.1 cloud kernel (BPF LSM on) in QEMU (TCG) with an
+# initramfs holding the static agent, busybox, crun and the cases in tests/guest/cases,
+# and bring each case's PASS/FAIL/SKIP lines back to stdout.
+#
+#   sh tests/guest/run.sh [CASE...]          all cases, or only those named (guest_boot ...)
+#   BULKHEAD_CASES=guest_boot,guest_probe sh tests/guest/run.sh     the same, by environment
+#   GUEST_TIMEOUT=150    hard limit in seconds for the whole boot (default 150)
+#   GUEST_KEEP_LOG=1     also copy the full console to stderr
+#   AGENT=path           the static agent to test (default build/bulkhead-static)
+#   GUEST_CASES_DIR=dir  where the cases come from (default tests/guest/cases)
+#   GUEST_APPEND="..."   extra kernel command line (debugging the harness itself)
+#   GUEST_OUT=dir        where the initramfs and console.log go (default build/guest)
+#
+# Needs build/bulkhead-static (make build/bulkhead-static, or make guest-test), and the
+# packages qemu-system-x86, busybox-static, cpio, crun, kmod (scripts/deps.sh test).
+# Caches under build/guest/: the kernel (scripts/guest-kernel.sh), the initramfs (rebuilt
+# only when an input changes). The serial console is saved to build/guest/console.log.
+#
+# Exit status 0 only if the guest booted, ran every case, printed the end marker and no
+# case failed. Anything else (no boot, panic, hang, missing tools) prints a
+# `FAIL guest_harness: why` line and exits 1: the guest never passes silently.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${BUILD:-build}
+G=$BUILD/guest
+O=${GUEST_OUT:-$G}
+TIMEOUT=${GUEST_TIMEOUT:-150}
+END_MARKER=BULKHEAD-GUEST-END
+CASES_DIR=${GUEST_CASES_DIR:-tests/guest/cases}
+CASES=$(echo "${*:-${BULKHEAD_CASES:-}}" | tr ' ' ',' | sed 's/,,*/,/g; s/^,//; s/,$//')
+
+qpid=""
+stage=""
+cleanup() {
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill -TERM "$qpid" 2>/dev/null
+		i=0
+		while kill -0 "$qpid" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -KILL "$qpid" 2>/dev/null
+		wait "$qpid" 2>/dev/null
+	fi
+	[ -n "$stage" ] && rm -rf "$stage"
+	qpid=""
+	stage=""
+}
+trap cleanup EXIT
+trap 'cleanup; echo "FAIL guest_harness: interrupted"; exit 130' INT TERM HUP
+
+fail() {
+	echo "FAIL guest_harness: $*"
+	exit 1
+}
+note() { echo "  # guest: $*" >&2; }
+now_ms() { date +%s%3N; }
+secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+
+t_start=$(now_ms)
+
+# --- tools --------------------------------------------------------------------------
+for tool in qemu-system-x86_64 cpio gzip ldd crun; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		fail "$tool not found; install the test packages: sh scripts/deps.sh test"
+done
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+[ -x "$BUSYBOX" ] || fail "$BUSYBOX not found; apt-get install busybox-static"
+# Debian's busybox (dynamic) and busybox-static both install /bin/busybox: want the static one.
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+	fail "$BUSYBOX is dynamically linked; apt-get install busybox-static"
+fi
+CRUN=$(command -v crun)
+AGENT=${AGENT:-$BUILD/bulkhead-static}
+[ -x "$AGENT" ] || fail "$AGENT not built; run make build/bulkhead-static (or make guest-test)"
+
+# --- kernel -------------------------------------------------------------------------
+t0=$(now_ms)
+kernel_cached=fetched
+[ -s "$G/kernel/VERSION" ] && kernel_cached=cached
+sh scripts/guest-kernel.sh "$BUILD" || fail "could not fetch the guest kernel (scripts/guest-kernel.sh)"
+K=$G/kernel
+[ -s "$K/vmlinuz" ] || fail "$K/vmlinuz missing after scripts/guest-kernel.sh"
+t_kernel=$(($(now_ms) - t0))
+
+# --- initramfs ----------------------------------------------------------------------
+# Every input, by content: a changed case, helper, binary, library or module rebuilds it.
+crun_libs() {
+	ldd "$CRUN" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }'
+}
+inputs() {
+	echo "$BUSYBOX"
+	echo "$AGENT"
+	echo "$CRUN"
+	crun_libs
+	echo tests/guest/init
+	echo tests/guest/run.sh
+	echo tests/lib/common.sh
+	find "$CASES_DIR" tests/guest/lib policies -type f 2>/dev/null | LC_ALL=C sort
+	echo "$K/VERSION"
+	find "$K/modules" -type f | LC_ALL=C sort
+}
+t0=$(now_ms)
+key=$(inputs | while read -r f; do
+	sha256sum "$f" 2>/dev/null || echo "missing $f"
+done | sha256sum | cut -d' ' -f1)
+mkdir -p "$O" || fail "cannot make $O"
+INITRD=$O/initrd.cpio.gz
+if [ -s "$INITRD" ] && [ "$(cat "$O/initrd.key" 2>/dev/null)" = "$key" ]; then
+	built=cached
+else
+	built=built
+	stage=$(mktemp -d "$O/initramfs.XXXXXX") || fail "mktemp in $O"
+	r=$stage
+	mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/lib/modules" "$r/lib64" \
+		"$r/etc" "$r/root" "$r/tmp" "$r/run" "$r/proc" "$r/sys" "$r/dev" "$r/newroot" \
+		"$r/var" "$r/bulkhead/tests/guest" "$r/bulkhead/tests/lib" "$r/bulkhead/build" ||
+		fail "staging the initramfs in $r"
+	chmod 1777 "$r/tmp"
+	cp "$BUSYBOX" "$r/bin/busybox"
+	"$BUSYBOX" --list-full | while read -r applet; do
+		[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
+	done
+	cp "$AGENT" "$r/bin/bulkhead"
+	cp "$CRUN" "$r/usr/bin/crun"
+	for lib in $(crun_libs); do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib" || fail "copying $lib (a library of crun)"
+	done
+	cp tests/guest/init "$r/init"
+	chmod 0755 "$r/init"
+	cp tests/lib/common.sh "$r/bulkhead/tests/lib/"
+	mkdir "$r/bulkhead/tests/guest/cases"
+	[ -d "$CASES_DIR" ] && cp -R "$CASES_DIR"/. "$r/bulkhead/tests/guest/cases/"
+	[ -d tests/guest/lib ] && cp -R tests/guest/lib "$r/bulkhead/tests/guest/lib"
+	[ -d policies ] && cp -R policies "$r/bulkhead/policies"
+	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead"
+	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead-static"
+	cp "$K/modules/order" "$K"/modules/*.ko "$r/lib/modules/" 2>/dev/null
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
+	echo bulkhead-guest > "$r/etc/hostname"
+	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$INITRD.tmp" ||
+		fail "packing the initramfs"
+	mv "$INITRD.tmp" "$INITRD"
+	echo "$key" > "$O/initrd.key"
+	rm -rf "$stage"
+	stage=""
+fi
+t_initrd=$(($(now_ms) - t0))
+
+# --- boot ---------------------------------------------------------------------------
+append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1"
+[ -n "$CASES" ] && append="$append BULKHEAD_CASES=$CASES"
+[ -n "${BULKHEAD_CASE_TIMEOUT:-}" ] && append="$append BULKHEAD_CASE_TIMEOUT=$BULKHEAD_CASE_TIMEOUT"
+[ -n "${GUEST_APPEND:-}" ] && append="$append $GUEST_APPEND"
+LOG=$O/console.log
+rm -f "$LOG"
+t0=$(now_ms)
+qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot -nic none \
+	-kernel "$K/vmlinuz" -initrd "$INITRD" -append "$append" </dev/null >"$LOG" 2>&1 &
+qpid=$!
+deadline=$((t0 + TIMEOUT * 1000))
+timed_out=0
+while kill -0 "$qpid" 2>/dev/null; do
+	if [ "$(now_ms)" -ge "$deadline" ]; then
+		timed_out=1
+		break
+	fi
+	sleep 0.2
+done
+t_boot=$(($(now_ms) - t0))
+if [ $timed_out -eq 1 ]; then
+	cleanup
+	qrc=timeout
+else
+	wait "$qpid"
+	qrc=$?
+	qpid=""
+fi
+
+# --- verdicts -----------------------------------------------------------------------
+# Serial output: CRLF line ends, and the firmware's terminal escapes before the kernel's.
+out=$(tr -d '\r' < "$LOG" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g')
+printf '%s\n' "$out" | grep -E '^(PASS|FAIL|SKIP) '
+nfail=$(printf '%s\n' "$out" | grep -c -E '^FAIL ')
+nverdict=$(printf '%s\n' "$out" | grep -c -E '^(PASS|FAIL|SKIP) ')
+end=$(printf '%s\n' "$out" | grep "^$END_MARKER" | tail -n 1)
+
+tail_log() {
+	echo "  # guest: last lines of $LOG:" >&2
+	printf '%s\n' "$out" | tail -n 25 | sed 's/^/  #   /' >&2
+}
+[ "${GUEST_KEEP_LOG:-0}" = 1 ] && printf '%s\n' "$out" | sed 's/^/  #   /' >&2
+
+note "kernel $(cut -d' ' -f1,2 "$K/VERSION") ($kernel_cached $(secs "$t_kernel")s), initramfs $built $(secs "$t_initrd")s, boot to verdict $(secs "$t_boot")s, total $(secs $(($(now_ms) - t_start)))s${end:+; $end}"
+
+harness=""
+if printf '%s\n' "$out" | grep -q -E 'Kernel panic|end Kernel panic'; then
+	harness="the guest kernel panicked: $(printf '%s\n' "$out" | grep -m1 'Kernel panic')"
+elif [ "$qrc" = timeout ]; then
+	harness="the guest hung: no poweroff within ${TIMEOUT}s (GUEST_TIMEOUT)"
+elif [ -z "$end" ]; then
+	harness="the guest never printed $END_MARKER (qemu exit status $qrc): it did not boot or /init died"
+elif [ "$qrc" -ne 0 ]; then
+	harness="qemu exited with status $qrc"
+elif [ "$nverdict" -eq 0 ]; then
+	harness="the guest ran no case${CASES:+ (BULKHEAD_CASES=$CASES)}"
+fi
+if [ -n "$harness" ]; then
+	tail_log
+	fail "$harness"
+fi
+[ "$nfail" -eq 0 ] || exit 1
+exit 0

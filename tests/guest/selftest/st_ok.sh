@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$T_ROOT/tests/lib/common.sh"
+t_pass st_ok

@@ -13,7 +13,7 @@
 #   GUEST_OUT=dir        where the initramfs and console.log go (default build/guest)
 #
 # Needs build/bulkhead-static (make build/bulkhead-static, or make guest-test), and the
-# packages qemu-system-x86, busybox-static, cpio, crun, kmod (scripts/deps.sh test).
+# packages qemu-system-x86, busybox-static, cpio, crun, jq, kmod (scripts/deps.sh test).
 # Caches under build/guest/: the kernel (scripts/guest-kernel.sh), the initramfs (rebuilt
 # only when an input changes). The serial console is saved to build/guest/console.log.
 #
@@ -60,7 +60,9 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 t_start=$(now_ms)
 
 # --- tools --------------------------------------------------------------------------
-for tool in qemu-system-x86_64 cpio gzip ldd crun; do
+# Dynamically linked programs the guest needs, copied with the libraries ldd lists.
+GUEST_DYN_BINS="crun jq"
+for tool in qemu-system-x86_64 cpio gzip ldd sha256sum $GUEST_DYN_BINS; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		fail "$tool not found; install the test packages: sh scripts/deps.sh test"
 done
@@ -70,7 +72,8 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	fail "$BUSYBOX is dynamically linked; apt-get install busybox-static"
 fi
-CRUN=$(command -v crun)
+DYN_BINS=""
+for b in $GUEST_DYN_BINS; do DYN_BINS="$DYN_BINS $(command -v "$b")"; done
 AGENT=${AGENT:-$BUILD/bulkhead-static}
 [ -x "$AGENT" ] || fail "$AGENT not built; run make build/bulkhead-static (or make guest-test)"
 
@@ -85,17 +88,19 @@ t_kernel=$(($(now_ms) - t0))
 
 # --- initramfs ----------------------------------------------------------------------
 # Every input, by content: a changed case, helper, binary, library or module rebuilds it.
-crun_libs() {
-	ldd "$CRUN" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }'
+dyn_libs() {
+	for b in $DYN_BINS; do
+		ldd "$b" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }'
+	done | LC_ALL=C sort -u
 }
 inputs() {
 	echo "$BUSYBOX"
 	echo "$AGENT"
-	echo "$CRUN"
-	crun_libs
+	for b in $DYN_BINS; do echo "$b"; done
+	dyn_libs
 	echo tests/guest/init
 	echo tests/guest/run.sh
-	echo tests/lib/common.sh
+	find tests/lib -name '*.sh' | LC_ALL=C sort
 	find "$CASES_DIR" tests/guest/lib policies -type f 2>/dev/null | LC_ALL=C sort
 	echo "$K/VERSION"
 	find "$K/modules" -type f | LC_ALL=C sort
@@ -122,20 +127,31 @@ else
 		[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
 	done
 	cp "$AGENT" "$r/bin/bulkhead"
-	cp "$CRUN" "$r/usr/bin/crun"
-	for lib in $(crun_libs); do
+	for b in $DYN_BINS; do cp "$b" "$r/usr/bin/" || fail "copying $b"; done
+	for lib in $(dyn_libs); do
 		mkdir -p "$r$(dirname "$lib")"
-		cp -L "$lib" "$r$lib" || fail "copying $lib (a library of crun)"
+		cp -L "$lib" "$r$lib" || fail "copying $lib (a library of$DYN_BINS)"
 	done
 	cp tests/guest/init "$r/init"
 	chmod 0755 "$r/init"
-	cp tests/lib/common.sh "$r/bulkhead/tests/lib/"
+	cp tests/lib/*.sh "$r/bulkhead/tests/lib/"
+	# The busybox root file system containers use (tests/lib/container.sh's ct_rootfs
+	# finds it built): made here once instead of in every boot.
+	ctr=$r/bulkhead/build/tests/rootfs
+	mkdir -p "$ctr/bin" "$ctr/proc" "$ctr/sys" "$ctr/dev" "$ctr/tmp" "$ctr/etc" "$ctr/root"
+	cp "$BUSYBOX" "$ctr/bin/busybox"
+	for applet in $("$BUSYBOX" --list); do
+		[ -e "$ctr/bin/$applet" ] || ln -s busybox "$ctr/bin/$applet"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' > "$ctr/etc/passwd"
+	echo 'root:x:0:' > "$ctr/etc/group"
 	mkdir "$r/bulkhead/tests/guest/cases"
 	[ -d "$CASES_DIR" ] && cp -R "$CASES_DIR"/. "$r/bulkhead/tests/guest/cases/"
 	[ -d tests/guest/lib ] && cp -R tests/guest/lib "$r/bulkhead/tests/guest/lib"
 	[ -d policies ] && cp -R policies "$r/bulkhead/policies"
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead"
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead-static"
+	mkdir -p "$r/bulkhead/build/tests"
 	cp "$K/modules/order" "$K"/modules/*.ko "$r/lib/modules/" 2>/dev/null
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"

@@ -10,3 +10,16 @@ $(BUILD)/tests/registry-lookup: tests/host/registry_lookup.c $(REGISTRY_OBJS)
 	$(Q)$(CC) $(CFLAGS) $< $(REGISTRY_OBJS) -o $@ $(LDLIBS)
 
 test-bins: $(BUILD)/tests/registry-lookup
+
+# The registry's unit tests again under ASan + UBSan (they feed it hostile files).
+REGISTRY_SRCS := userspace/registry.c userspace/cgroup_path.c userspace/oci_state.c userspace/log.c
+REGISTRY_HDRS := userspace/registry.h userspace/cgroup_path.h userspace/oci_state.h userspace/log.h
+REGISTRY_SAN_BINS := $(BUILD)/san/tests/unit/test_registry $(BUILD)/san/tests/unit/test_cgroup_path
+REGISTRY_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+$(REGISTRY_SAN_BINS): $(BUILD)/san/tests/unit/%: tests/unit/%.c tests/unit/test.h $(REGISTRY_SRCS) $(REGISTRY_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(REGISTRY_SAN_FLAGS) -Itests/unit $< $(REGISTRY_SRCS) -o $@ $(LDLIBS)
+
+test-bins: $(REGISTRY_SAN_BINS)

@@ -460,7 +460,7 @@ static int parse_file(struct perr_ctx *c, const struct ynode *n, struct policy *
 		struct policy_path_rule rule = { 0 };
 		int action = -1;
 
-		snprintf(field, sizeof(field), "%s", c->path);
+		snprintf(field, sizeof(field), "%.95s", c->path);
 		if (check_map(c, r, keys, ARRAY_SIZE(keys), "a file rule mapping {paths, ops, action}")) {
 			err = -1;
 			path_pop(c, o);
@@ -542,7 +542,7 @@ static int parse_exec(struct perr_ctx *c, const struct ynode *n, struct policy *
 							 .action = (uint8_t)a, .src = j };
 			char field[96];
 
-			snprintf(field, sizeof(field), "%s", c->path);
+			snprintf(field, sizeof(field), "%.95s", c->path);
 			if (parse_pattern_node(c, it, &rule) ||
 			    push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
 					   POLICY_MAX_EXEC_RULES, "exec", &rule, field))
@@ -656,7 +656,7 @@ static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct polic
 		uint32_t ncidr = 0, nport = 0;
 		int bad = 0, v;
 
-		snprintf(field, sizeof(field), "%s", c->path);
+		snprintf(field, sizeof(field), "%.95s", c->path);
 		if (check_map(c, r, keys, ARRAY_SIZE(keys),
 			      "a network rule mapping {cidrs, ports, protocol, action}")) {
 			errs = -1;
@@ -1357,17 +1357,15 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 #undef SECTION
 	path_pop(c, o);
 
-	if (err || c->errs->n_errors != start_errors)
-		return -1;
-
-	/* rules that can never decide, then evaluation order */
-	size_t before = c->errs->n_errors;
+	/* rules that can never decide (on whatever compiled, to report all errors) */
 	check_path_shadow(c, p->file, p->file_src, p->n_file, 0);
 	check_path_shadow(c, p->exec, p->exec_src, p->n_exec, 1);
 	for (int d = 0; d < 2; d++)
 		check_net_shadow(c, p->net[d], p->net_src[d], p->n_net[d]);
-	if (c->errs->n_errors != before)
+	if (err || c->errs->n_errors != start_errors)
 		return -1;
+
+	/* evaluation order */
 	sort_rules(p->file, p->file_src, p->n_file, sizeof(*p->file), path_spec, path_act);
 	sort_rules(p->exec, p->exec_src, p->n_exec, sizeof(*p->exec), path_spec, path_act);
 	for (int d = 0; d < 2; d++)

@@ -313,8 +313,7 @@ static int finish(struct policy_set *set, struct perr_ctx *c, uint32_t errors_be
 {
 	if (set->n_policies == 0 && c->errs->n_errors == errors_before)
 		perr_at(c, 0, 0, 0, NULL, "no policies loaded");
-	if (c->errs->n_errors == errors_before)
-		cross_check(set, c);
+	cross_check(set, c);	/* on the documents that compiled */
 	sort_diags(c->errs, c->first_diag);
 	return c->errs->n_errors == errors_before ? 0 : -1;
 }

@@ -100,8 +100,21 @@ int ystream_parse(struct perr_ctx *c, const char *buf, size_t len, struct ystrea
 
 		if (!yaml_parser_parse(&parser, &ev)) {
 			const char *ctxs = parser.context ? parser.context : NULL;
+			uint32_t line = MARK_LINE(parser.problem_mark), col = MARK_COL(parser.problem_mark);
 
-			perr_at(c, 0, MARK_LINE(parser.problem_mark), MARK_COL(parser.problem_mark),
+			if (parser.error == YAML_READER_ERROR) {
+				/* encoding errors carry a byte offset, not a mark */
+				line = col = 1;
+				for (size_t i = 0; i < parser.problem_offset && i < len; i++) {
+					if (buf[i] == '\n') {
+						line++;
+						col = 1;
+					} else {
+						col++;
+					}
+				}
+			}
+			perr_at(c, 0, line, col,
 				NULL, "YAML syntax error: %s%s%s",
 				parser.problem ? parser.problem : "unknown error",
 				ctxs ? " " : "", ctxs ? ctxs : "");

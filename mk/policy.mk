@@ -1,0 +1,49 @@
+# Policy language: sanitizer builds of its unit tests, and the libFuzzer target.
+#
+#   make fuzz                 long fuzzing run (FUZZ_SECONDS, default 600; FUZZ_JOBS)
+#   make fuzz-smoke           20 s run, as the test suite does
+#   build/san/tests/unit/test_policy*   unit tests under ASan + UBSan (in test-bins)
+#   build/fuzz/fuzz_policy    the fuzzer (clang -fsanitize=fuzzer,address,undefined)
+
+POLICY_SRCS := $(sort $(wildcard userspace/policy*.c))
+POLICY_HDRS := $(wildcard userspace/policy*.h)
+POLICY_TESTS := $(sort $(wildcard tests/unit/test_policy*.c))
+POLICY_SAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/unit/%,$(POLICY_TESTS))
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+$(POLICY_SAN_BINS): $(BUILD)/san/tests/unit/%: tests/unit/%.c tests/unit/test.h $(POLICY_SRCS) $(POLICY_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(POLICY_SRCS) -o $@ -lyaml
+
+FUZZ_BIN     := $(BUILD)/fuzz/fuzz_policy
+FUZZ_CORPUS  := $(BUILD)/fuzz/corpus
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS    ?= 1
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iuserspace -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_BIN): tests/fuzz/fuzz_policy.c $(POLICY_SRCS) $(POLICY_HDRS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(POLICY_SRCS) -o $@ -lyaml
+
+# Seeds: the shipped policies, the test inputs (good and bad), tests/fuzz/seeds.
+fuzz-corpus: $(FUZZ_BIN)
+	$(Q)mkdir -p $(FUZZ_CORPUS)
+	$(Q)for f in policies/*.yaml tests/unit/policies/*/*.yaml tests/fuzz/seeds/*; do \
+		[ -f "$$f" ] && cp "$$f" "$(FUZZ_CORPUS)/seed-$$(echo $$f | tr / _)"; done; true
+
+# -jobs writes fuzz-N.log files: keep them in build/fuzz
+fuzz: fuzz-corpus
+	cd $(BUILD)/fuzz && ./fuzz_policy -max_total_time=$(FUZZ_SECONDS) \
+		$(if $(filter-out 1,$(FUZZ_JOBS)),-jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS)) \
+		-max_len=16384 -timeout=5 -rss_limit_mb=1024 -dict=$(CURDIR)/tests/fuzz/policy.dict \
+		-print_final_stats=1 -artifact_prefix=./ corpus
+
+fuzz-smoke: fuzz-corpus
+	$(Q)sh tests/fuzz/smoke.sh $(FUZZ_BIN) $(FUZZ_CORPUS) 20
+
+test-bins: $(POLICY_SAN_BINS) $(FUZZ_BIN)
+
+.PHONY: fuzz-corpus fuzz-smoke

@@ -389,7 +389,9 @@ int oci_read_file(const char *path, struct oci_meta *m)
 
 int oci_find(const char *root, const char *id, struct oci_meta *m)
 {
-	static const char *const names[] = { "state.json", "config.json", "status" };
+	static const char *const names[] = {
+		"state.json", "config.json", "userdata/config.json", "status",
+	};
 	struct ann_state st;
 	char dir[PATH_MAX];
 	int dfd, err = -ENOENT;

@@ -67,7 +67,9 @@ int oci_read_file(const char *path, struct oci_meta *m);
 /*
  * Find the state of container @id under one state root: tries
  * <root>/<id>/state.json (runc), <root>/<id>/config.json (containerd task
- * bundle, crun), <root>/<id>/status (crun; then its bundle's config.json).
+ * bundle, crun), <root>/<id>/userdata/config.json (CRI-O and podman under
+ * /run/containers/storage/overlay-containers), <root>/<id>/status (crun;
+ * then its bundle's config.json).
  * @id must pass cgroup_path_valid_id(). Returns 0 and fills @m, -ENOENT
  * when the root has no such container (yet), another -errno on a bad file.
  */

@@ -46,6 +46,7 @@ const char *const registry_default_state_roots[] = {
 	"/run/crun",
 	"/run/docker/runtime-runc/moby",
 	"/run/containerd/runc/moby",
+	"/run/containers/storage/overlay-containers",
 	NULL,
 };
 

@@ -53,7 +53,8 @@ struct registry_config {
 
 /* /run/runc (runc, CRI-O), /run/containerd/runc/k8s.io,
  * /run/containerd/io.containerd.runtime.v2.task/k8s.io, /run/crun,
- * /run/docker/runtime-runc/moby, /run/containerd/runc/moby */
+ * /run/docker/runtime-runc/moby, /run/containerd/runc/moby,
+ * /run/containers/storage/overlay-containers (CRI-O, podman: userdata/config.json) */
 extern const char *const registry_default_state_roots[];
 
 struct registry *registry_new(const struct registry_config *cfg);

@@ -18,7 +18,8 @@ CG2=$(t_cgroup2_root)
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 lookup() { "$LOOKUP" --cgroup2 "$CG2" --state-root "$(ct_root)" "$@"; }
 
-ct_start c1 "" web-1 shop app || { t_fail registry_container "ct_start: $(ct_log c1)"; exit 1; }
+CT_ANNOTATIONS='{"io.kubernetes.cri.image-name":"docker.io/library/busybox:1.35"}' \
+	ct_start c1 "" web-1 shop app || { t_fail registry_container "ct_start: $(ct_log c1)"; exit 1; }
 out=$(lookup --wait-resolved 2000 "$(ct_cgroup_id c1)")
 line=$(echo "$out" | grep '^cgroup_id=')
 [ "$(field handles "$(echo "$out" | head -1)")" = 1 ] && t_pass registry_uses_file_handles ||
@@ -27,7 +28,7 @@ if [ "$(field host "$line")" = 0 ] && [ "$(field resolved "$line")" = 1 ] &&
    [ "$(field id "$line")" = c1 ] && [ "$(field name "$line")" = app ] &&
    [ "$(field pod "$line")" = web-1 ] && [ "$(field ns "$line")" = shop ] &&
    [ "$(field pod_uid "$line")" = "$(ct_pod_uid c1)" ] && [ "$(field runtime "$line")" = runc ] &&
-   [ "$(field qos "$line")" = guaranteed ] && [ "$(field path "$line")" = "$(ct_cgroup_path c1)" ]; then
+   [ "$(field qos "$line")" = guaranteed ] && [ "$(field image "$line")" = docker.io/library/busybox:1.35 ] && [ "$(field path "$line")" = "$(ct_cgroup_path c1)" ]; then
 	t_pass registry_container
 else
 	t_fail registry_container "lookup of c1 ($(ct_cgroup_path c1)): $line"

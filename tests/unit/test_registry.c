@@ -348,6 +348,12 @@ static void test_oci_files(void)
 	ASSERT_STREQ(m.name, "nginx", "name");
 	ASSERT_STREQ(m.id, H64, "id from the directory name");
 
+	/* CRI-O / podman: <id>/userdata/config.json */
+	ASSERT_EQ(mkdirs(tmp("root/crio1/userdata", NULL)), 0, "mkdir");
+	ASSERT_EQ(write_str(tmp("root/crio1/userdata/config.json", NULL), containerd_config), 0, "write");
+	ASSERT_EQ(oci_find(tmp("root", NULL), "crio1", &m), 0, "find userdata/config.json");
+	ASSERT_STREQ(m.ns, "shop", "namespace");
+
 	/* crun: status -> bundle/config.json */
 	ASSERT_EQ(mkdirs(tmp("root/crun1", NULL)), 0, "mkdir");
 	ASSERT_EQ(mkdirs(tmp("bundle1", NULL)), 0, "mkdir");

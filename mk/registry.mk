@@ -12,6 +12,8 @@ $(BUILD)/tests/registry-lookup: tests/host/registry_lookup.c $(REGISTRY_OBJS)
 test-bins: $(BUILD)/tests/registry-lookup
 
 # The registry's unit tests again under ASan + UBSan (they feed it hostile files).
+# (With SAN=1 the whole build is sanitized already: nothing extra to do.)
+ifneq ($(SAN),1)
 REGISTRY_SRCS := userspace/registry.c userspace/cgroup_path.c userspace/oci_state.c userspace/log.c
 REGISTRY_HDRS := userspace/registry.h userspace/cgroup_path.h userspace/oci_state.h userspace/log.h
 REGISTRY_SAN_BINS := $(BUILD)/san/tests/unit/test_registry $(BUILD)/san/tests/unit/test_cgroup_path
@@ -23,3 +25,4 @@ $(REGISTRY_SAN_BINS): $(BUILD)/san/tests/unit/%: tests/unit/%.c tests/unit/test.
 	$(Q)$(CC) $(CFLAGS) $(REGISTRY_SAN_FLAGS) -Itests/unit $< $(REGISTRY_SRCS) -o $@ $(LDLIBS)
 
 test-bins: $(REGISTRY_SAN_BINS)
+endif

@@ -61,8 +61,15 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # apt-get download writes into the current directory, as the _apt user when it can;
 # that user cannot reach a private build tree, so download as the caller.
 mkdir "$tmp/dl"
-(cd "$tmp/dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
-	die "apt-get download $pkg failed"
+download() { (cd "$tmp/dl" && apt-get download -q -o APT::Sandbox::User=root "$1" >/dev/null); }
+if ! download "$pkg"; then
+	# Stale lists name a version the archive no longer has: refresh once and retry.
+	say "apt-get download $pkg failed; running apt-get update and retrying"
+	apt-get update -q >/dev/null || die "apt-get update failed"
+	[ -n "${GUEST_KERNEL_PKG:-}" ] || pkg=$(newest)
+	ver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: *//p')
+	download "$pkg" || die "apt-get download $pkg failed"
+fi
 deb=$(ls "$tmp/dl"/*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
 dpkg -x "$deb" "$tmp/x" || die "dpkg -x $deb failed"

@@ -13,7 +13,8 @@
 #   GUEST_OUT=dir        where the initramfs and console.log go (default build/guest)
 #
 # Needs build/bulkhead-static (make build/bulkhead-static, or make guest-test), and the
-# packages qemu-system-x86, busybox-static, cpio, crun, jq, kmod (scripts/deps.sh test).
+# packages qemu-system-x86, busybox-static, cpio, crun, jq, iproute2, kmod
+# (scripts/deps.sh test).
 # Caches under build/guest/: the kernel (scripts/guest-kernel.sh), the initramfs (rebuilt
 # only when an input changes). The serial console is saved to build/guest/console.log.
 #
@@ -60,8 +61,10 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 t_start=$(now_ms)
 
 # --- tools --------------------------------------------------------------------------
-# Dynamically linked programs the guest needs, copied with the libraries ldd lists.
-GUEST_DYN_BINS="crun jq"
+# Dynamically linked programs the guest needs, copied with the libraries ldd lists:
+# the container runtime, jq for tests/lib/container.sh, iproute2's ip (veth pairs and
+# network namespaces; busybox's ip cannot name a veth peer).
+GUEST_DYN_BINS="crun jq ip"
 for tool in qemu-system-x86_64 cpio gzip ldd sha256sum $GUEST_DYN_BINS; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		fail "$tool not found; install the test packages: sh scripts/deps.sh test"
@@ -127,7 +130,12 @@ else
 		[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
 	done
 	cp "$AGENT" "$r/bin/bulkhead"
-	for b in $DYN_BINS; do cp "$b" "$r/usr/bin/" || fail "copying $b"; done
+	for b in $DYN_BINS; do
+		# The real program, where the host has it, instead of a busybox applet.
+		n=${b##*/}
+		rm -f "$r/bin/$n" "$r/sbin/$n" "$r/usr/bin/$n" "$r/usr/sbin/$n"
+		cp "$b" "$r/usr/${b#/usr/}" 2>/dev/null || cp "$b" "$r/usr/bin/$n" || fail "copying $b"
+	done
 	for lib in $(dyn_libs); do
 		mkdir -p "$r$(dirname "$lib")"
 		cp -L "$lib" "$r$lib" || fail "copying $lib (a library of$DYN_BINS)"

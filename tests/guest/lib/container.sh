@@ -21,6 +21,7 @@
 # root file system at $T_BUILD/tests/rootfs, so ct_start costs only crun's own time.
 
 CT_RUNTIME=${CT_RUNTIME:-crun}
+. "$T_ROOT/tests/guest/lib/guest.sh"
 . "$T_ROOT/tests/lib/container.sh"
 
 ct_run() {

@@ -16,7 +16,7 @@ BUILD   ?= build
 # SAN=1: AddressSanitizer + UBSan build in build/san (dynamic only), used by the test suite.
 ifeq ($(SAN),1)
 BUILD   := build/san
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+BH_SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 CC      ?= gcc
 CLANG   ?= clang
@@ -35,7 +35,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ibpf -I$(BUILD)/include
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
-	-Ibpf -Iuserspace -I$(BUILD)/skel $(SAN_FLAGS)
+	-Ibpf -Iuserspace -I$(BUILD)/skel $(BH_SAN_FLAGS)
 LDLIBS  := -lbpf -lelf -lz -lyaml -ljson-c
 LDLIBS_MHD := -lmicrohttpd
 

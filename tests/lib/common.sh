@@ -50,15 +50,25 @@ t_cgroup2_root() {
 	fi
 }
 
-# t_cgroup_create NAME: make a test cgroup (never the root), removed on exit.
-# Prints its path. Processes still inside are killed before removal.
+# t_cgroup_create NAME: make a test cgroup (never the root) and print its path.
+# Every cgroup made this way is removed when the script exits (processes still
+# inside are killed first). Callers use cg=$(t_cgroup_create x): a subshell
+# cannot register a cleanup, so the names carry the script's pid ($$ is the
+# same in subshells) and one cleanup, registered below, finds them all.
 t_cgroup_create() {
 	local path
 	path="$(t_cgroup2_root)/bulkhead-test-$1-$$"
 	mkdir "$path" || return 1
-	t_defer "t_cgroup_remove '$path'"
 	echo "$path"
 }
+
+t_cgroup_remove_ours() {
+	local d
+	for d in "$(t_cgroup2_root)"/bulkhead-test-*-"$$"; do
+		[ -d "$d" ] && t_cgroup_remove "$d"
+	done
+}
+t_defer t_cgroup_remove_ours
 
 t_cgroup_remove() {
 	local path="$1" i pid

@@ -44,6 +44,9 @@ fuzz: fuzz-corpus
 fuzz-smoke: fuzz-corpus
 	$(Q)sh tests/fuzz/smoke.sh $(FUZZ_BIN) $(FUZZ_CORPUS) 20
 
-test-bins: $(POLICY_SAN_BINS) $(FUZZ_BIN)
+# The fuzzer needs libFuzzer's runtime (Debian: libclang-rt-14-dev, only a Recommends
+# of clang). Without it test-bins still builds; the host test then SKIPs the fuzz smoke.
+FUZZ_RT := $(wildcard $(shell $(CLANG) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null))
+test-bins: $(POLICY_SAN_BINS) $(if $(FUZZ_RT),$(FUZZ_BIN))
 
 .PHONY: fuzz-corpus fuzz-smoke

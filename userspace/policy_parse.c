@@ -92,6 +92,11 @@ static int check_map(struct perr_ctx *c, const struct ynode *n, const char *cons
 		return -1;
 	}
 	join_words(keys, nkeys, list, sizeof(list));
+	/* every mapping here has a handful of keys: refuse floods up front (no O(n^2) work) */
+	if (n->n / 2 > 2 * nkeys + 8) {
+		perr(c, n, "expected %s with at most the keys %s, got %u keys", what, list, n->n / 2);
+		return -1;
+	}
 	for (uint32_t i = 0; i + 1 < n->n; i += 2) {
 		const struct ynode *k = n->kids[i];
 		size_t j;

@@ -279,7 +279,10 @@ static void cross_check(struct policy_set *set, struct perr_ctx *c)
 					"can never match: the same selector as policy \"%s\" (%s:%u:%u), "
 					"which is loaded first and so always wins", q->name,
 					q->file_name, q->line, q->col);
+			} else {
+				continue;
 			}
+			break;	/* one conflict per policy is enough to act on */
 		}
 		if (p->node_default && !set->node_default)
 			set->node_default = p;

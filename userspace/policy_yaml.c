@@ -130,8 +130,10 @@ int ystream_parse(struct perr_ctx *c, const char *buf, size_t len, struct ystrea
 			cur_root = NULL;
 			break;
 		case YAML_DOCUMENT_END_EVENT: {
-			struct ydoc *d = realloc(out->docs, (out->n + 1) * sizeof(*d));
+			struct ydoc *d = out->docs;
 
+			if ((out->n & (out->n - 1)) == 0)	/* grow at powers of two */
+				d = realloc(out->docs, (out->n ? 2 * out->n : 1) * sizeof(*d));
 			if (!d) {
 				ynode_free(cur_root);
 				cur_root = NULL;

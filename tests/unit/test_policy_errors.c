@@ -251,6 +251,18 @@ static void test_limits(void)
 	buf[o++] = '\n';
 	if (!rejects(buf, o, "scalar too long: 4097 bytes, at most 4096", why, sizeof(why)))
 		TEST_FAIL("scalar: %s", why);
+	/* a flood of keys in one mapping is refused without quadratic work */
+	o = (size_t)snprintf(buf, cap, HDR "  escape:\n");
+	for (int i = 0; i < 30000; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "    k%d: true\n", i);
+	if (!rejects(buf, o, "spec.escape: expected a mapping of escape protections to true/false with at most the keys mount,", why, sizeof(why)))
+		TEST_FAIL("keys: %s", why);
+	/* many empty documents */
+	o = 0;
+	for (int i = 0; i < 60000; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "---\n");
+	if (!rejects(buf, o, "expected a policy document", why, sizeof(why)))
+		TEST_FAIL("docs: %s", why);
 	/* list items */
 	o = (size_t)snprintf(buf, cap, HDR "  exec:\n    deny: [");
 	for (int i = 0; i <= POLICY_MAX_LIST; i++)

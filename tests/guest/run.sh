@@ -65,7 +65,7 @@ t_start=$(now_ms)
 # the container runtime, jq for tests/lib/container.sh, iproute2's ip (veth pairs and
 # network namespaces; busybox's ip cannot name a veth peer).
 GUEST_DYN_BINS="crun jq ip"
-for tool in qemu-system-x86_64 cpio gzip ldd sha256sum $GUEST_DYN_BINS; do
+for tool in qemu-system-x86_64 timeout cpio gzip ldd sha256sum $GUEST_DYN_BINS; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		fail "$tool not found; install the test packages: sh scripts/deps.sh test"
 done
@@ -126,9 +126,11 @@ else
 		fail "staging the initramfs in $r"
 	chmod 1777 "$r/tmp"
 	cp "$BUSYBOX" "$r/bin/busybox"
-	"$BUSYBOX" --list-full | while read -r applet; do
-		[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
-	done
+	# One process for the applet links (chroot: --install puts them at their full paths).
+	chroot "$r" /bin/busybox --install -s 2>/dev/null ||
+		"$BUSYBOX" --list-full | while read -r applet; do
+			[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
+		done
 	cp "$AGENT" "$r/bin/bulkhead"
 	for b in $DYN_BINS; do
 		# The real program, where the host has it, instead of a busybox applet.
@@ -148,9 +150,10 @@ else
 	ctr=$r/bulkhead/build/tests/rootfs
 	mkdir -p "$ctr/bin" "$ctr/proc" "$ctr/sys" "$ctr/dev" "$ctr/tmp" "$ctr/etc" "$ctr/root"
 	cp "$BUSYBOX" "$ctr/bin/busybox"
-	for applet in $("$BUSYBOX" --list); do
-		[ -e "$ctr/bin/$applet" ] || ln -s busybox "$ctr/bin/$applet"
-	done
+	chroot "$ctr" /bin/busybox --install -s /bin 2>/dev/null ||
+		for applet in $("$BUSYBOX" --list); do
+			[ -e "$ctr/bin/$applet" ] || ln -s busybox "$ctr/bin/$applet"
+		done
 	echo 'root:x:0:0:root:/root:/bin/sh' > "$ctr/etc/passwd"
 	echo 'root:x:0:' > "$ctr/etc/group"
 	mkdir "$r/bulkhead/tests/guest/cases"
@@ -181,7 +184,10 @@ append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1"
 LOG=$O/console.log
 rm -f "$LOG"
 t0=$(now_ms)
-qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot -nic none \
+# timeout(1) is the backstop if this script itself is killed (SIGKILL runs no trap):
+# qemu then still goes, a little after our own deadline.
+timeout --kill-after=5 $((TIMEOUT + 15)) \
+	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot -nic none \
 	-kernel "$K/vmlinuz" -initrd "$INITRD" -append "$append" </dev/null >"$LOG" 2>&1 &
 qpid=$!
 deadline=$((t0 + TIMEOUT * 1000))

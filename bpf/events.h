@@ -20,6 +20,7 @@ enum bh_event_kind {
 	BH_EV_EXEC = 1,
 	BH_EV_FORK = 2,
 	BH_EV_EXIT = 3,
+	BH_EV_NET = 4,		/* struct bh_net_event, bpf/net.h */
 };
 
 /* bh_event_hdr.flags */

@@ -7,6 +7,7 @@ const char *event_kind_name(enum event_kind k)
 	case EVENT_EXEC: return "exec";
 	case EVENT_FORK: return "fork";
 	case EVENT_EXIT: return "exit";
+	case EVENT_NET: return "net";
 	}
 	return "unknown";
 }

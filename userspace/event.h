@@ -16,6 +16,7 @@ enum event_kind {
 	EVENT_EXEC,
 	EVENT_FORK,
 	EVENT_EXIT,
+	EVENT_NET,		/* a network denial (or audit), bpf/net.bpf.c */
 };
 
 enum event_action {
@@ -45,6 +46,20 @@ struct event {
 	union {
 		struct { uint32_t child_pid; } fork;
 		struct { int32_t code, signal; uint64_t duration_ns; } exit;
+		struct event_net {
+			uint8_t family;		/* 4 or 6 */
+			uint8_t proto;		/* IPPROTO_* */
+			uint8_t dir;		/* 0 egress, 1 ingress */
+			uint8_t hook;		/* enum bh_net_hook (bpf/net.h) */
+			uint8_t held;		/* a new cgroup not classified yet */
+			uint8_t raddr[16], laddr[16];	/* IPv4 in [0..3]; laddr zero if unknown */
+			uint16_t rport, lport;
+			uint32_t count;		/* denials this event stands for (aggregated) */
+			uint64_t bytes;		/* of the dropped packets */
+			uint32_t policy_id, ref;
+			const char *policy;	/* policy name, NULL if unknown */
+			const char *rule;	/* "spec.network.egress[0]", NULL if unknown */
+		} net;
 	};
 };
 

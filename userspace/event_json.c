@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "clock.h"
 #include "event_json.h"
@@ -67,6 +68,55 @@ static void process_json(struct json_writer *w, const struct event_process *p)
 	json_end_object(w);
 }
 
+static const char *const net_hooks[] = { "egress", "ingress", "connect", "sendmsg", "bind" };
+
+static void net_addr_json(struct json_writer *w, const char *key, int family, const uint8_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf)))
+		buf[0] = 0;
+	json_kv_str(w, key, buf);
+}
+
+/* A network decision (bpf/net.bpf.c): who, which flow, which rule. */
+static void net_json(struct json_writer *w, const struct event_net *n)
+{
+	static const uint8_t zero[16];
+	const char *proto = n->proto == 6 ? "tcp" : n->proto == 17 ? "udp" :
+			    n->proto == 1 ? "icmp" : n->proto == 58 ? "icmpv6" : NULL;
+
+	json_key(w, "net");
+	json_begin_object(w);
+	json_kv_str(w, "direction", n->dir ? "ingress" : "egress");
+	json_kv_str(w, "hook", n->hook < sizeof(net_hooks) / sizeof(net_hooks[0]) ?
+			       net_hooks[n->hook] : "unknown");
+	if (proto)
+		json_kv_str(w, "protocol", proto);
+	else
+		json_kv_u64(w, "protocol", n->proto);
+	json_kv_str(w, "family", n->family == 6 ? "ipv6" : "ipv4");
+	if (memcmp(n->raddr, zero, 16) || n->hook != 4) {
+		net_addr_json(w, "remote", n->family, n->raddr);
+		if (n->rport)
+			json_kv_u64(w, "remote_port", n->rport);
+	}
+	if (memcmp(n->laddr, zero, 16))
+		net_addr_json(w, "local", n->family, n->laddr);
+	if (n->lport)
+		json_kv_u64(w, "local_port", n->lport);
+	json_kv_u64(w, "count", n->count);
+	if (n->bytes)
+		json_kv_u64(w, "bytes", n->bytes);
+	if (n->held)
+		json_kv_bool(w, "unclassified", true);
+	if (n->policy)
+		json_kv_str(w, "policy", n->policy);
+	if (n->rule)
+		json_kv_str(w, "rule", n->rule);
+	json_end_object(w);
+}
+
 void event_to_json(struct json_writer *w, const struct event *ev)
 {
 	char ts[40];
@@ -78,7 +128,8 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 	json_kv_str(w, "action", event_action_name(ev->action));
 	if (ev->container)
 		container_json(w, ev->container);
-	process_json(w, &ev->proc);
+	if (ev->kind != EVENT_NET || ev->proc.pid)	/* packets in softirq have no task */
+		process_json(w, &ev->proc);
 	switch (ev->kind) {
 	case EVENT_FORK:
 		json_key(w, "fork");
@@ -93,6 +144,9 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 		json_kv_i64(w, "signal", ev->exit.signal);
 		json_kv_u64(w, "duration_ns", ev->exit.duration_ns);
 		json_end_object(w);
+		break;
+	case EVENT_NET:
+		net_json(w, &ev->net);
 		break;
 	default:
 		break;

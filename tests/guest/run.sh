@@ -241,5 +241,10 @@ if [ -n "$harness" ]; then
 	tail_log
 	fail "$harness"
 fi
-[ "$nfail" -eq 0 ] || exit 1
+if [ "$nfail" -ne 0 ]; then
+	# The cases' own diagnostics (t_log lines, per-case timing) help read a failure in CI.
+	echo "  # guest: $nfail failed; the cases' notes follow, the whole console is in $LOG" >&2
+	printf '%s\n' "$out" | grep '^  # ' | sed 's/^/  #   /' >&2
+	exit 1
+fi
 exit 0

@@ -388,7 +388,11 @@ static __always_inline int deny(const struct hookctx *h, const struct flow *f, _
 
 /* ---- packets ------------------------------------------------------------ */
 
-/* Parse the IP and transport headers; skb data starts at the network header. */
+/*
+ * Parse the IP and transport headers; skb data starts at the network header.
+ * 0: a flow to decide; 1: infrastructure that is never policed (IPv6
+ * neighbour discovery, MLD); -1: not IP or malformed (passed).
+ */
 static __always_inline int parse_skb(struct __sk_buff *skb, struct flow *f, int egress)
 {
 	__u8 *src, *dst;
@@ -447,6 +451,15 @@ static __always_inline int parse_skb(struct __sk_buff *skb, struct flow *f, int 
 		return -1;
 	}
 	f->pclass = pclass_of(f->proto);
+	if (f->family == 6 && f->proto == PROTO_ICMPV6 && have_ports) {
+		__u8 type;
+
+		/* Neighbour discovery and multicast listener reports: IPv6 itself. */
+		if (bpf_skb_load_bytes(skb, l4 & 0xffff, &type, 1))
+			return -1;
+		if ((type >= 130 && type <= 137) || type == 143)
+			return 1;
+	}
 	if (have_ports && (f->pclass == BH_PC_TCP || f->pclass == BH_PC_UDP) &&
 	    !bpf_skb_load_bytes(skb, l4 & 0xffff, ports, sizeof(ports))) {
 		f->rport = bpf_ntohs(egress ? ports[1] : ports[0]);

@@ -15,6 +15,7 @@
 #include "kernel_fs.h"
 #include "log.h"
 #include "output.h"
+#include "policy_engine.h"
 #include "preflight.h"
 #include "probe.h"
 #include "process.h"
@@ -28,6 +29,7 @@ struct agent {
 	struct registry *reg;
 	struct output *out;
 	struct process_tel *proc;
+	struct policy_engine *pe;		/* NULL: nothing enforced */
 	struct ring_buffer *rb;
 	int lock_fd, epfd, sigfd, timerfd;
 	uint64_t malformed;
@@ -106,8 +108,10 @@ static int handle_signal(struct agent *a)
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("agent: SIGHUP: reopening outputs");
+			log_info("agent: SIGHUP: reopening outputs%s", a->pe ? ", reloading policies" : "");
 			output_reopen(a->out);
+			if (a->pe)
+				policy_engine_reload(a->pe);
 			break;
 		default:
 			log_info("agent: %s: detaching and exiting", strsignal(si.ssi_signo));
@@ -134,6 +138,8 @@ static void loop(struct agent *a)
 			if (evs[i].data.fd == a->sigfd) {
 				running = handle_signal(a);
 			} else if (evs[i].data.fd == a->timerfd) {
+				if (a->pe)
+					policy_engine_tick(a->pe);
 				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0 &&
 				    ++a->ticks % (stats_ticks ? stats_ticks : 1) == 0) {
 					clock_sync();
@@ -159,6 +165,7 @@ static void loop(struct agent *a)
 static void agent_close(struct agent *a)
 {
 	ring_buffer__free(a->rb);
+	policy_engine_close(a->pe);
 	process_tel_close(a->proc);
 	output_free(a->out);
 	registry_free(a->reg);
@@ -186,6 +193,12 @@ int agent_run(const struct agent_config *cfg)
 		.containers_only = cfg->containers_only,
 	};
 	struct registry_config rcfg = { 0 };
+	struct policy_engine_params pe_params = {
+		.ec = &cfg->enforce,
+		.policy_path = cfg->policy_path,
+		.btf_path = cfg->btf_path,
+		.wakeup_bytes = cfg->wakeup_bytes,
+	};
 	struct probe_result pr;
 	char err[512] = "";
 	enum bh_mode mode;
@@ -227,10 +240,21 @@ int agent_run(const struct agent_config *cfg)
 		snprintf(err, sizeof(err), "agent: ring buffer reader: %s", strerror(errno));
 		goto out;
 	}
+	pe_params.agent = &a;
+	pe_params.reg = a.reg;
+	pe_params.cgroup2 = a.cgroup2;
+	a.pe = policy_engine_open(&pe_params, err, sizeof(err));
+	if (!a.pe && err[0])
+		goto out;
+	if (a.pe && policy_engine_add_ringbufs(a.pe, a.rb)) {
+		snprintf(err, sizeof(err), "agent: enforcement ring buffers: %s", strerror(errno));
+		goto out;
+	}
 	if (setup_loop(&a, err, sizeof(err)))
 		goto out;
 	clock_sync();
-	log_info("agent: ready: exec/fork/exit telemetry attached, cgroup v2 at %s", a.cgroup2);
+	log_info("agent: ready: exec/fork/exit telemetry attached, cgroup v2 at %s%s%s", a.cgroup2,
+		 a.pe ? "; " : "", a.pe ? policy_engine_describe(a.pe) : "");
 	loop(&a);
 	ret = 0;
 out:

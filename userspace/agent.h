@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "policy_engine.h"
 
 #define AGENT_MAX_STATE_ROOTS 16
 
@@ -29,6 +30,7 @@ struct agent_config {
 	bool containers_only;
 	bool require_lsm;			/* refuse to run without BPF LSM */
 	bool verbose;
+	struct enforce_config enforce;		/* policy_engine.h */
 };
 
 struct agent;

@@ -29,7 +29,14 @@ static void usage(FILE *f)
 "      --no-fork-events     do not report fork events\n"
 "      --containers-only    do not report events of host processes\n"
 "      --require-lsm        exit with an error if BPF LSM is not available\n"
-"  -v, --verbose            debug output, including libbpf's\n", BH_RINGBUF_DEFAULT);
+"      --attach-cgroup DIR  enforce under this cgroup v2 directory (default: the cgroup2 mount)\n"
+"      --pin-dir DIR        bpffs directory of the pinned enforcement (default " BH_PIN_DIR_DEFAULT ")\n"
+"      --detach-on-exit     remove enforcement when the agent exits (default: it stays in force)\n"
+"      --hold-new-cgroups CGROUP  deny for new cgroups below CGROUP (e.g. /kubepods) until\n"
+"                           classified (repeatable, at most %d)\n"
+"      --hold-ms MS         longest hold of a new cgroup (default %llu)\n"
+"  -v, --verbose            debug output, including libbpf's\n", BH_RINGBUF_DEFAULT,
+		BH_HOLD_PREFIXES, BH_HOLD_NS_DEFAULT / 1000000ull);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -50,7 +57,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 
 int cmd_run(int argc, char **argv)
 {
-	enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM };
+	enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM,
+	       O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
@@ -63,6 +71,11 @@ int cmd_run(int argc, char **argv)
 		{ "no-fork-events", no_argument, NULL, O_NOFORK },
 		{ "containers-only", no_argument, NULL, O_CONT },
 		{ "require-lsm", no_argument, NULL, O_LSM },
+		{ "attach-cgroup", required_argument, NULL, O_ATTACH },
+		{ "pin-dir", required_argument, NULL, O_PIN },
+		{ "detach-on-exit", no_argument, NULL, O_DETACH },
+		{ "hold-new-cgroups", required_argument, NULL, O_HOLD },
+		{ "hold-ms", required_argument, NULL, O_HOLD_MS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -75,7 +88,7 @@ int cmd_run(int argc, char **argv)
 		.drain_ms = 50,
 		.fork_events = true,
 	};
-	int c, nroots = 0;
+	int c, nroots = 0, nhold = 0;
 
 	while ((c = getopt_long(argc, argv, "p:o:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -107,6 +120,20 @@ int cmd_run(int argc, char **argv)
 		case O_NOFORK: cfg.fork_events = false; break;
 		case O_CONT: cfg.containers_only = true; break;
 		case O_LSM: cfg.require_lsm = true; break;
+		case O_ATTACH: cfg.enforce.attach_cgroup = optarg; break;
+		case O_PIN: cfg.enforce.pin_dir = optarg; break;
+		case O_DETACH: cfg.enforce.detach_on_exit = true; break;
+		case O_HOLD:
+			if (nhold == BH_HOLD_PREFIXES) {
+				fprintf(stderr, "bulkhead: run: at most %d --hold-new-cgroups\n", BH_HOLD_PREFIXES);
+				return 2;
+			}
+			cfg.enforce.hold[nhold++] = optarg;
+			break;
+		case O_HOLD_MS:
+			if (parse_u32("--hold-ms", optarg, 1, 600000, &cfg.enforce.hold_ms))
+				return 2;
+			break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

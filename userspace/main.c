@@ -14,6 +14,7 @@ static const struct {
 	{ "run",   cmd_run,   "run the agent: attach, enforce, stream events" },
 	{ "probe", cmd_probe, "report what this kernel supports and the mode the agent will use" },
 	{ "check", cmd_check, "validate policy files and show what they compile to" },
+	{ "unload", cmd_unload, "detach enforcement left in force and remove its pins" },
 };
 
 static void usage(FILE *f)

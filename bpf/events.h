@@ -21,6 +21,7 @@ enum bh_event_kind {
 	BH_EV_FORK = 2,
 	BH_EV_EXIT = 3,
 	BH_EV_NET = 4,		/* struct bh_net_event, bpf/net.h */
+	BH_EV_FILE = 5,		/* struct bh_file_event, bpf/file.h (file and exec decisions) */
 };
 
 /* bh_event_hdr.flags */

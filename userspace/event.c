@@ -8,6 +8,8 @@ const char *event_kind_name(enum event_kind k)
 	case EVENT_FORK: return "fork";
 	case EVENT_EXIT: return "exit";
 	case EVENT_NET: return "net";
+	case EVENT_FILE: return "file";
+	case EVENT_EXEC_DENY: return "exec";
 	}
 	return "unknown";
 }

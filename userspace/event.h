@@ -17,6 +17,8 @@ enum event_kind {
 	EVENT_FORK,
 	EVENT_EXIT,
 	EVENT_NET,		/* a network denial (or audit), bpf/net.bpf.c */
+	EVENT_FILE,		/* a file-rule denial (or audit), bpf/file.bpf.c */
+	EVENT_EXEC_DENY,	/* an exec denial (or audit): kind "exec", action deny/audit */
 };
 
 enum event_action {
@@ -60,6 +62,17 @@ struct event {
 			const char *policy;	/* policy name, NULL if unknown */
 			const char *rule;	/* "spec.network.egress[0]", NULL if unknown */
 		} net;
+		struct event_file {	/* EVENT_FILE and EVENT_EXEC_DENY (bpf/file.h) */
+			const char *path;	/* as the container sees it; "" if over-long */
+			size_t path_len;
+			uint8_t op;		/* BH_OP_* (policy_op), BH_OP_MOUNT */
+			uint8_t hook;		/* enum bh_file_hook */
+			uint16_t flags;		/* BH_FE_* */
+			uint32_t suppressed;	/* events of this container suppressed before it */
+			uint32_t policy_id, ref;
+			const char *policy;	/* policy name, NULL if unknown */
+			const char *rule;	/* "spec.file[3]", NULL if unknown */
+		} file;
 	};
 };
 

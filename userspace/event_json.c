@@ -117,6 +117,39 @@ static void net_json(struct json_writer *w, const struct event_net *n)
 	json_end_object(w);
 }
 
+static const char *const file_ops[] = { "read", "write", "create", "delete", "rename", "link",
+					"setattr", "exec", "mount" };
+static const char *const file_hooks[] = { "file_open", "bprm_check_security", "path_mknod",
+	"path_mkdir", "path_rmdir", "path_unlink", "path_symlink", "path_link", "path_rename",
+	"path_truncate", "path_chmod", "path_chown", "sb_mount", "sys_enter_open", "sys_enter_execve" };
+
+/* A file or exec decision (bpf/file.bpf.c, bpf/fallback.bpf.c): which path, op, rule. */
+static void file_json(struct json_writer *w, const struct event_file *f, int exec)
+{
+	json_key(w, "file");
+	(void)exec;
+	json_begin_object(w);
+	json_key(w, "path");
+	json_strn(w, f->path ? f->path : "", f->path ? f->path_len : 0);
+	json_kv_str(w, "operation", f->op < sizeof(file_ops) / sizeof(file_ops[0]) ?
+				    file_ops[f->op] : "unknown");
+	json_kv_str(w, "hook", f->hook < sizeof(file_hooks) / sizeof(file_hooks[0]) ?
+			       file_hooks[f->hook] : "unknown");
+	if (f->flags & (1u << 0))	/* BH_FE_OVERLONG */
+		json_kv_bool(w, "path_unresolved", true);
+	if (f->flags & (1u << 3))	/* BH_FE_PERMS */
+		json_kv_bool(w, "new_name_less_restricted", true);
+	if (f->flags & (1u << 1))	/* BH_FE_KILLED */
+		json_kv_str(w, "enforcement", "killed");
+	if (f->suppressed)
+		json_kv_u64(w, "suppressed_before", f->suppressed);
+	if (f->policy)
+		json_kv_str(w, "policy", f->policy);
+	if (f->rule)
+		json_kv_str(w, "rule", f->rule);
+	json_end_object(w);
+}
+
 void event_to_json(struct json_writer *w, const struct event *ev)
 {
 	char ts[40];
@@ -147,6 +180,10 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 		break;
 	case EVENT_NET:
 		net_json(w, &ev->net);
+		break;
+	case EVENT_FILE:
+	case EVENT_EXEC_DENY:
+		file_json(w, &ev->file, ev->kind == EVENT_EXEC_DENY);
 		break;
 	default:
 		break;

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * File and exec rules, enforced by BPF LSM per container (cgroup id):
+ *
+ *   lsm/file_open            read / write (f_mode), path by bpf_d_path
+ *   lsm/bprm_check_security  exec: the file table's exec op and spec.exec,
+ *                            on the resolved binary (bpf_d_path) and on the
+ *                            name it was invoked by (a denied symlink name)
+ *   lsm/path_mknod           create (also open(O_CREAT) of a new file)
+ *   lsm/path_mkdir           create          lsm/path_rmdir     delete
+ *   lsm/path_unlink          delete          lsm/path_symlink   create
+ *   lsm/path_link            link: both names; the new name may not be less
+ *                            restricted than the old one (hard-link bypass)
+ *   lsm/path_rename          rename: both names, the same rule, and a
+ *                            directory with rules below it stays put
+ *   lsm/path_truncate        write           lsm/path_chmod, path_chown setattr
+ *   lsm/sb_mount, move_mount a bind mount (a new name for any file) by a
+ *                            container whose policy restricts files
+ *
+ * The path hooks resolve paths by a bounded dentry walk (bpf_d_path is not
+ * allowed there). Containers without an entry, without a policy, or whose
+ * policy has no file/exec rules are never touched. enforce: -EPERM and a
+ * deny event; audit: allowed and an audit event (bpf/path.bpf.h).
+ */
+#include "path.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define FMODE_READ	0x1
+#define FMODE_WRITE	0x2
+#define MS_BIND		4096
+#define RENAME_EXCHANGE	(1 << 1)
+#define S_IFMT		00170000
+#define S_IFDIR		0040000
+
+struct fh {
+	const struct bh_cg_policy *pol;
+	struct bh_scratch *s;
+	__u64 cgid;
+	__u32 gen;
+	__u32 policy;
+};
+
+static __always_inline int fh_begin(struct fh *h, __u32 flags)
+{
+	h->cgid = bpf_get_current_cgroup_id();
+	h->pol = bh_policy_for(h->cgid, &h->gen);
+	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
+		return 0;
+	h->policy = h->pol->policy_id;
+	h->s = bh_scratch();
+	return h->s != NULL;
+}
+
+/* Report; 0 (audit: allowed) or -EPERM. */
+static __always_inline int verdict(struct fh *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
+				   __u32 ref, const char *path, int len)
+{
+	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
+
+	bh_file_report(h->cgid, h->gen, h->policy, op, audit ? BH_FILE_ACT_AUDIT : BH_FILE_ACT_DENY,
+		       hook, flags, ref, path, len);
+	return audit ? 0 : -EPERM;
+}
+
+static __always_inline __u8 lowest(__u8 m)
+{
+	for (int o = 0; o < BH_OP_COUNT; o++)
+		if ((m >> o) & 1)
+			return o;
+	return 0;
+}
+
+/* The safe default for a path that could not be resolved within bounds. */
+static __always_inline int overlong(struct fh *h, __u8 ops, __u8 hook)
+{
+	__u8 exec_r, r = bh_restricted(h->gen, h->policy, &exec_r);
+
+	if (!(r & ops))
+		return 0;
+	bh_stat(BH_FS_OVERLONG);
+	return verdict(h, BH_SEC_FILE, lowest(r & ops), hook, BH_FE_OVERLONG,
+		       ((__u32)1 << 24) | 0xffffffu, 0, -1);
+}
+
+/* Decide ops on the path in key (len bytes with the NUL, or < 0: over-long). */
+static __always_inline int check(struct fh *h, struct bh_file_key *key, int len, __u8 ops, __u8 hook)
+{
+	struct bh_verdict v = {};
+
+	if (len <= 0)
+		return overlong(h, ops, hook);
+	if (key->path[0] != '/')
+		return 0;	/* "pipe:[..]", "anon_inode:..": not in the file tree */
+	if (bh_decide(key, h->gen, BH_TAB_FILE, h->policy, len, ops, &v) || !v.deny)
+		return 0;
+	return verdict(h, BH_SEC_FILE, v.first, hook, 0, v.ref, key->path, len);
+}
+
+static __always_inline int check_dentry(struct fh *h, const struct path *dir, struct dentry *d,
+					__u8 ops, __u8 hook)
+{
+	int len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(dir, mnt), d);
+
+	return check(h, &h->s->key, len, ops, hook);
+}
+
+static __always_inline int check_path(struct fh *h, const struct path *p, __u8 ops, __u8 hook)
+{
+	int len = bh_walk_struct_path(h->s, h->s->key.path, p);
+
+	return check(h, &h->s->key, len, ops, hook);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_file_open, struct file *file, int ret)
+{
+	struct fh h;
+	__u8 ops = 0;
+	__u32 mode;
+	long len;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	mode = BPF_CORE_READ(file, f_mode);
+	if (mode & FMODE_READ)
+		ops |= 1 << BH_OP_READ;
+	if (mode & FMODE_WRITE)
+		ops |= 1 << BH_OP_WRITE;
+	if (!ops)
+		return 0;
+	len = bpf_d_path((struct path *)&file->f_path, h.s->key.path, BH_FILE_PATH_MAX);
+	return check(&h, &h.s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
+{
+	struct bh_verdict v = {};
+	struct bh_file_key *key;
+	struct fh h;
+	long len, n;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE | BH_CGP_EXEC))
+		return 0;
+	key = &h.s->key;
+	len = bpf_d_path((struct path *)&bprm->file->f_path, key->path, BH_FILE_PATH_MAX);
+	if (len <= 0) {
+		__u8 exec_r, r = bh_restricted(h.gen, h.policy, &exec_r);
+
+		if (!(r & (1 << BH_OP_EXEC)) && !exec_r)
+			return 0;
+		bh_stat(BH_FS_OVERLONG);
+		return verdict(&h, exec_r ? BH_SEC_EXEC : BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC,
+			       BH_FE_OVERLONG | (exec_r ? BH_FE_EXEC_TAB : 0),
+			       exec_r ? ((__u32)2 << 24) | 0xffffffu : ((__u32)1 << 24) | 0xffffffu, 0, -1);
+	}
+	if (key->path[0] != '/')
+		return 0;
+	/* The file table's exec op, then spec.exec: both must allow. */
+	if ((h.pol->flags & BH_CGP_FILE) &&
+	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
+		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key->path, len);
+	if ((h.pol->flags & BH_CGP_EXEC) &&
+	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
+		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
+			       key->path, len);
+	/*
+	 * The name it was invoked by, when absolute and different ("/bin/sh", a
+	 * symlink to busybox): a rule (not a default) that denies that name
+	 * denies the exec too. Only ever adds denials.
+	 */
+	key = &h.s->key2;
+	n = bpf_probe_read_kernel_str(key->path, BH_FILE_PATH_MAX, BPF_CORE_READ(bprm, filename));
+	if (n <= 1 || key->path[0] != '/')
+		return 0;
+	if ((h.pol->flags & BH_CGP_FILE) &&
+	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
+	    (v.ref & 0xffffffu) != 0xffffffu)
+		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key->path, n);
+	if ((h.pol->flags & BH_CGP_EXEC) &&
+	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
+	    (v.ref & 0xffffffu) != 0xffffffu)
+		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
+			       key->path, n);
+	return 0;
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(bh_file_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_MKNOD);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(bh_file_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_MKDIR);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(bh_file_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_SYMLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(bh_file_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_dentry(&h, dir, dentry, 1 << BH_OP_DELETE, BH_FH_RMDIR);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(bh_file_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_dentry(&h, dir, dentry, 1 << BH_OP_DELETE, BH_FH_UNLINK);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(bh_file_truncate, const struct path *path, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_path(&h, path, 1 << BH_OP_WRITE, BH_FH_TRUNCATE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(bh_file_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_path(&h, path, 1 << BH_OP_SETATTR, BH_FH_CHMOD);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(bh_file_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	struct fh h;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	return check_path(&h, path, 1 << BH_OP_SETATTR, BH_FH_CHOWN);
+}
+
+/*
+ * A second name for a file (link) or a name moved (rename): op on both
+ * names, and the new name may not be less restricted than the old one for
+ * any op, in the file table or spec.exec (else a hard link or a move would
+ * be a way around a rule). key holds the old path (lold), key2 the new.
+ */
+static __always_inline int two_names(struct fh *h, int lold, int lnew, __u8 op, __u8 hook,
+				     int is_dir, int exchange)
+{
+	struct bh_file_key *ko = &h->s->key, *kn = &h->s->key2;
+	struct bh_verdict vo = {}, vn = {};
+	__u8 lost;
+	int r;
+
+	if (lold <= 0 || lnew <= 0) {
+		__u8 exec_r, rmask = bh_restricted(h->gen, h->policy, &exec_r);
+
+		if (!rmask && !exec_r)
+			return 0;
+		bh_stat(BH_FS_OVERLONG);
+		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_OVERLONG, ((__u32)1 << 24) | 0xffffffu,
+			       0, -1);
+	}
+	r = check(h, ko, lold, 1 << op, hook);
+	if (r)
+		return r;
+	r = check(h, kn, lnew, 1 << op, hook);
+	if (r)
+		return r;
+	if (bh_decide(ko, h->gen, BH_TAB_FILE, h->policy, lold, 0xff, &vo) ||
+	    bh_decide(kn, h->gen, BH_TAB_FILE, h->policy, lnew, 0xff, &vn))
+		goto exec_tab;
+	lost = vo.deny & ~vn.deny;
+	if (exchange)
+		lost |= vn.deny & ~vo.deny;
+	if (lost) {
+		/* name the rule that protects the old name */
+		bh_decide(ko, h->gen, BH_TAB_FILE, h->policy, lold, lost, &vo);
+		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_PERMS, vo.ref, ko->path, lold);
+	}
+	/* A directory moved with rules below it: its contents would change rules. */
+	if (is_dir && ((vo.exact && (vo.flags & BH_FN_ANCESTOR)) || (vo.flags & BH_FN_GLOBS))) {
+		bh_decide(ko, h->gen, BH_TAB_FILE, h->policy, lold, 0xff, &vo);
+		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_PERMS, vo.deny ? vo.ref :
+			       ((__u32)1 << 24) | 0xffffffu, ko->path, lold);
+	}
+exec_tab:
+	if (!(h->pol->flags & BH_CGP_EXEC))
+		return 0;
+	if (bh_decide(ko, h->gen, BH_TAB_EXEC, h->policy, lold, 1 << BH_OP_EXEC, &vo) ||
+	    bh_decide(kn, h->gen, BH_TAB_EXEC, h->policy, lnew, 1 << BH_OP_EXEC, &vn))
+		return 0;
+	if ((vo.deny && !vn.deny) || (exchange && vn.deny && !vo.deny) ||
+	    (is_dir && vo.exact && (vo.flags & (BH_FN_ANCESTOR | BH_FN_GLOBS))))
+		return verdict(h, BH_SEC_EXEC, op, hook, BH_FE_PERMS | BH_FE_EXEC_TAB, vo.ref,
+			       ko->path, lold);
+	return 0;
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *m;
+	struct fh h;
+	int lo, ln;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */
+	lo = bh_walk_path(h.s, h.s->key.path, m, old_dentry);
+	ln = bh_walk_path(h.s, h.s->key2.path, m, new_dentry);
+	return two_names(&h, lo, ln, BH_OP_LINK, BH_FH_LINK, 0, 0);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(bh_file_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct fh h;
+	int lo, ln, is_dir;
+
+	if (ret)
+		return ret;
+	if (!fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	lo = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(old_dir, mnt), old_dentry);
+	ln = bh_walk_path(h.s, h.s->key2.path, BPF_CORE_READ(new_dir, mnt), new_dentry);
+	is_dir = (BPF_CORE_READ(old_dentry, d_inode, i_mode) & S_IFMT) == S_IFDIR;
+	return two_names(&h, lo, ln, BH_OP_RENAME, BH_FH_RENAME, is_dir,
+			 (flags & RENAME_EXCHANGE) != 0);
+}
+
+/*
+ * A bind mount gives a file a second name outside the rules: refused when the
+ * source is a path some rule of the container's policy denies (any op). It
+ * needs CAP_SYS_ADMIN in the container. A relative or over-long source is
+ * refused if the policy restricts any file op. Not covered: open_tree() +
+ * move_mount() (the escape protections' mount hook refuses mounts outright).
+ */
+SEC("lsm/sb_mount")
+int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	struct bh_verdict v = {};
+	struct fh h;
+	long n;
+
+	if (ret)
+		return ret;
+	if (!(flags & MS_BIND) || !fh_begin(&h, BH_CGP_FILE))
+		return 0;
+	n = bpf_probe_read_kernel_str(h.s->key.path, BH_FILE_PATH_MAX, dev_name);
+	if (n <= 1 || h.s->key.path[0] != '/')
+		return overlong(&h, 0xff, BH_FH_MOUNT);
+	if (bh_decide(&h.s->key, h.gen, BH_TAB_FILE, h.policy, n, 0xff, &v) || !v.deny ||
+	    (v.ref & 0xffffffu) == 0xffffffu)
+		return 0;
+	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, h.s->key.path, n);
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/* File and exec enforcement: loader (LSM or fallback), pinned links, counters, event decoding. See file.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "clock.h"
+#include "fallback.h"
+#include "file.h"
+#include "file.skel.h"
+#include "fallback.skel.h"
+#include "log.h"
+
+#define FILE_MAX_PROGS 24
+
+struct file_enf {
+	struct enforce *e;
+	struct file_bpf *lsm;
+	struct fallback_bpf *fb;
+	struct bpf_object *obj;		/* the one loaded */
+	struct bpf_link *links[FILE_MAX_PROGS];
+	int nlinks;
+	enum file_mode mode;
+	struct file_maps maps;
+	int ncpus;
+	char describe[256];
+};
+
+struct file_maps *file_maps_of(struct file_enf *f)
+{
+	return &f->maps;
+}
+
+static int clear_gen_cb(void *ctx, uint32_t gen)
+{
+	return file_clear_gen(&((struct file_enf *)ctx)->maps, gen);
+}
+
+enum file_mode file_mode_of(const struct file_enf *f)
+{
+	return f->mode;
+}
+
+const char *file_mode_describe(const struct file_enf *f)
+{
+	return f->describe;
+}
+
+static int silent_print(enum libbpf_print_level l, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+/* Configure the rodata both objects share (same names, path.bpf.h). */
+#define SET_RODATA(skel, o) do {							\
+	(skel)->rodata->file_wakeup_bytes = (o)->wakeup_bytes && (o)->wakeup_bytes < BH_FILE_RINGBUF / 4 ? \
+		(o)->wakeup_bytes : BH_FILE_RINGBUF / 4;				\
+	if ((o)->events_per_sec)							\
+		(skel)->rodata->file_events_per_sec = (o)->events_per_sec;		\
+	if ((o)->events_burst)								\
+		(skel)->rodata->file_events_burst = (o)->events_burst;			\
+} while (0)
+
+static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	libbpf_print_fn_t old = NULL;
+	int r;
+
+	oo.pin_root_path = enforce_pin_dir(f->e);
+	oo.btf_custom_path = o->btf_path;
+	f->lsm = file_bpf__open_opts(&oo);
+	if (!f->lsm) {
+		snprintf(err, errlen, "file: cannot open the LSM object: %s", strerror(errno));
+		return -errno;
+	}
+	SET_RODATA(f->lsm, o);
+	if (quiet)
+		old = libbpf_set_print(silent_print);
+	r = file_bpf__load(f->lsm);
+	if (quiet)
+		libbpf_set_print(old);
+	if (r) {
+		snprintf(err, errlen, "file: cannot load the BPF LSM programs: %s", strerror(-r));
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		return r;
+	}
+	f->obj = f->lsm->obj;
+	f->maps.paths = bpf_map__fd(f->lsm->maps.bh_file_paths);
+	f->maps.globs = bpf_map__fd(f->lsm->maps.bh_file_globs);
+	f->maps.pol = bpf_map__fd(f->lsm->maps.bh_file_pol);
+	return 0;
+}
+
+static int load_fallback(struct file_enf *f, const struct file_opts *o, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	int r;
+
+	oo.pin_root_path = enforce_pin_dir(f->e);
+	oo.btf_custom_path = o->btf_path;
+	f->fb = fallback_bpf__open_opts(&oo);
+	if (!f->fb) {
+		snprintf(err, errlen, "file: cannot open the fallback object: %s", strerror(errno));
+		return -errno;
+	}
+	SET_RODATA(f->fb, o);
+	r = fallback_bpf__load(f->fb);
+	if (r) {
+		snprintf(err, errlen, "file: cannot load the syscall-tracepoint fallback: %s", strerror(-r));
+		fallback_bpf__destroy(f->fb);
+		f->fb = NULL;
+		return r;
+	}
+	f->obj = f->fb->obj;
+	f->maps.paths = bpf_map__fd(f->fb->maps.bh_file_paths);
+	f->maps.globs = bpf_map__fd(f->fb->maps.bh_file_globs);
+	f->maps.pol = bpf_map__fd(f->fb->maps.bh_file_pol);
+	return 0;
+}
+
+/*
+ * Attach every program of the loaded object and pin its link under
+ * <pin dir>/links/file_<program>; a link pinned by a previous agent is
+ * replaced after the new one is attached (never a moment without).
+ */
+static int attach_all(struct file_enf *f, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int replaced = 0;
+
+	bpf_object__for_each_program(prog, f->obj) {
+		char name[128], path[PATH_MAX];
+		struct bpf_link *l, *old;
+
+		if (f->nlinks == FILE_MAX_PROGS)
+			break;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			snprintf(err, errlen, "file: cannot attach %s: %s", bpf_program__name(prog),
+				 strerror(errno));
+			return -errno;
+		}
+		f->links[f->nlinks++] = l;
+		snprintf(name, sizeof(name), "file_%s", bpf_program__name(prog));
+		if (enforce_link_path(f->e, name, path, sizeof(path)))
+			continue;
+		old = access(path, F_OK) ? NULL : bpf_link__open(path);
+		if (old) {
+			bpf_link__unpin(old);
+			bpf_link__detach(old);
+			bpf_link__destroy(old);
+			replaced++;
+		}
+		if (bpf_link__pin(l, path))
+			log_warn("file: cannot pin the link of %s at %s: it lasts only as long as the "
+				 "agent", bpf_program__name(prog), path);
+	}
+	if (replaced)
+		log_info("file: replaced %d links pinned by a previous agent", replaced);
+	return 0;
+}
+
+struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen)
+{
+	struct enforce_feature feat = { .name = "file", .clear_gen = clear_gen_cb };
+	char lsm_err[256] = "";
+	struct file_enf *f;
+	int r;
+
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "file: out of memory");
+		return NULL;
+	}
+	f->e = e;
+	f->ncpus = libbpf_num_possible_cpus();
+	f->mode = o->mode;
+	switch (o->mode) {
+	case FILE_MODE_AUTO:
+	case FILE_MODE_LOAD_ONLY:
+		r = load_lsm(f, o, 1, lsm_err, sizeof(lsm_err));
+		if (!r) {
+			f->mode = o->mode == FILE_MODE_AUTO ? FILE_MODE_LSM : FILE_MODE_LOAD_ONLY;
+			break;
+		}
+		r = load_fallback(f, o, err, errlen);
+		if (!r && o->mode == FILE_MODE_AUTO)
+			f->mode = FILE_MODE_FALLBACK;
+		break;
+	case FILE_MODE_LSM:
+		r = load_lsm(f, o, 0, err, errlen);
+		break;
+	default:
+		r = load_fallback(f, o, err, errlen);
+		break;
+	}
+	if (r)
+		goto fail;
+	feat.ctx = f;
+	if (enforce_register(e, &feat)) {
+		snprintf(err, errlen, "file: cannot register with the enforcement core");
+		goto fail;
+	}
+	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
+		goto fail;
+	if (f->mode == FILE_MODE_LSM)
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
+			 f->nlinks);
+	else if (f->mode == FILE_MODE_FALLBACK)
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "
+			 "FALLBACK (no BPF LSM%s%s): %s", lsm_err[0] ? ": " : "",
+			 lsm_err[0] ? lsm_err + 6 : "", fallback_limits());
+	else
+		snprintf(f->describe, sizeof(f->describe), "file and exec maps loaded, nothing attached");
+	return f;
+fail:
+	file_close(f, false);
+	return NULL;
+}
+
+void file_close(struct file_enf *f, bool detach)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->nlinks; i++) {
+		if (detach) {
+			bpf_link__unpin(f->links[i]);
+			bpf_link__detach(f->links[i]);
+		}
+		bpf_link__destroy(f->links[i]);
+	}
+	file_bpf__destroy(f->lsm);
+	fallback_bpf__destroy(f->fb);
+	free(f);
+}
+
+int file_ringbuf_fd(const struct file_enf *f)
+{
+	return f->lsm ? bpf_map__fd(f->lsm->maps.bh_file_rb) : bpf_map__fd(f->fb->maps.bh_file_rb);
+}
+
+int file_prog_fd(const struct file_enf *f, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(f->obj, name);
+
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT])
+{
+	int fd = f->lsm ? bpf_map__fd(f->lsm->maps.bh_file_stats) : bpf_map__fd(f->fb->maps.bh_file_stats);
+	uint64_t vals[f->ncpus > 0 ? f->ncpus : 1];
+
+	for (uint32_t k = 0; k < BH_FS_COUNT; k++) {
+		out[k] = 0;
+		if (f->ncpus <= 0 || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < f->ncpus; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+int file_decode(const void *data, size_t size, struct event *ev, uint32_t *gen)
+{
+	const struct bh_file_event *e = data;
+	size_t plen;
+
+	if (size != sizeof(*e) || e->hdr.kind != BH_EV_FILE || e->op > BH_OP_MOUNT ||
+	    e->hook >= BH_FH_COUNT ||
+	    (e->action != BH_FILE_ACT_DENY && e->action != BH_FILE_ACT_AUDIT))
+		return -EINVAL;
+	plen = e->path_len < BH_FILE_PATH_MAX ? e->path_len : BH_FILE_PATH_MAX - 1;
+	plen = strnlen(e->path, plen);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = e->op == BH_OP_EXEC ? EVENT_EXEC_DENY : EVENT_FILE;
+	ev->action = e->action == BH_FILE_ACT_AUDIT ? ACTION_AUDIT : ACTION_DENY;
+	ev->time_ns = clock_boot_to_real_ns(e->hdr.ts_boot_ns);
+	ev->proc.pid = e->hdr.pid;
+	ev->proc.tid = e->hdr.tid;
+	ev->proc.ppid = e->hdr.ppid;
+	ev->proc.uid = e->hdr.uid;
+	ev->proc.gid = e->hdr.gid;
+	memcpy(ev->proc.comm, e->hdr.comm, BH_COMM_LEN);
+	ev->proc.comm[BH_COMM_LEN] = '\0';
+	ev->file.path = e->path;
+	ev->file.path_len = plen;
+	ev->file.op = e->op;
+	ev->file.hook = e->hook;
+	ev->file.flags = e->flags;
+	ev->file.suppressed = e->suppressed;
+	ev->file.policy_id = e->policy_id;
+	ev->file.ref = e->ref;
+	if (gen)
+		*gen = e->gen & 1;
+	return 0;
+}

@@ -501,8 +501,11 @@ static __always_inline int skb_hook(struct __sk_buff *skb, int egress)
 		return SK_PASS;
 	}
 	fsk = sk ? bpf_sk_fullsock(sk) : NULL;
-	if (egress && sk && !fsk && f.pclass == BH_PC_TCP) {
-		/* A SYN-ACK from a request socket: its SYN was admitted by ingress. */
+	if (egress && fsk && f.pclass == BH_PC_TCP && fsk->state == BPF_TCP_LISTEN) {
+		/*
+		 * A SYN-ACK of a request socket (the kernel runs the hook with its
+		 * listener as the socket): its SYN was admitted by the ingress hook.
+		 */
 		count_pkt(&h, dir, 0, skb->len);
 		return SK_PASS;
 	}

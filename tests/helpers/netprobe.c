@@ -13,9 +13,12 @@
  *   netprobe rr ADDR PORT COUNT                       COUNT request/response round trips on one
  *                                                     TCP connection; prints ns per round trip
  *
+ * NETPROBE_SRC=ADDR binds client sockets to that source address first.
+ *
  * Output: "OK [reply]" or the errno name ("EPERM", "ETIMEDOUT", ...); exit 0 for
  * OK, 1 otherwise, 2 on usage errors. Addresses: IPv4 or IPv6 literals.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -119,6 +122,14 @@ static int do_connect(int type, const char *addr, int port, int ms, int connecte
 	fd = socket(fam, type, 0);
 	if (fd < 0)
 		return fail(errno);
+	if (getenv("NETPROBE_SRC")) {
+		struct sockaddr_storage src;
+		socklen_t srcl;
+
+		parse_addr(getenv("NETPROBE_SRC"), 0, &src, &srcl);
+		if (bind(fd, (struct sockaddr *)&src, srcl))
+			return fail(errno);
+	}
 	if (connected) {
 		struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
@@ -250,6 +261,11 @@ static int do_serve(int type, const char *addr, int port)
 	if (fd < 0)
 		return fail(errno);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		if (fam == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) || (type == SOCK_STREAM && listen(fd, 128)))
 		return fail(errno);
 	printf("READY\n");
@@ -257,10 +273,18 @@ static int do_serve(int type, const char *addr, int port)
 	for (;;) {
 		pl = sizeof(peer);
 		if (type == SOCK_DGRAM) {
-			ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &pl);
+			/* Reply from the address the datagram was sent to (IP_PKTINFO). */
+			char cbuf[256];
+			struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+			struct msghdr m = { .msg_name = &peer, .msg_namelen = sizeof(peer),
+					    .msg_iov = &iov, .msg_iovlen = 1,
+					    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+			ssize_t n = recvmsg(fd, &m, 0);
 
-			if (n > 0)
-				sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, pl);
+			if (n <= 0)
+				continue;
+			iov.iov_len = (size_t)n;
+			sendmsg(fd, &m, 0);
 			continue;
 		}
 		int c = accept(fd, (struct sockaddr *)&peer, &pl);

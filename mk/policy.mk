@@ -5,8 +5,11 @@
 #   build/san/tests/unit/test_policy*   unit tests under ASan + UBSan (in test-bins)
 #   build/fuzz/fuzz_policy    the fuzzer (clang -fsanitize=fuzzer,address,undefined)
 
-POLICY_SRCS := $(sort $(wildcard userspace/policy*.c))
-POLICY_HDRS := $(wildcard userspace/policy*.h)
+# The language itself (no libbpf, no logger): listed, not globbed, because other
+# policy_*.c files (the engine that lowers sets into maps) need the whole agent.
+POLICY_SRCS := $(addprefix userspace/,policy_yaml.c policy_glob.c policy_parse.c \
+	policy_set.c policy_dump.c)
+POLICY_HDRS := userspace/policy.h userspace/policy_internal.h
 POLICY_TESTS := $(sort $(wildcard tests/unit/test_policy*.c))
 POLICY_SAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/unit/%,$(POLICY_TESTS))
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -11,9 +11,13 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "attrib.h"
+#include "cgroup_events.h"
 #include "clock.h"
 #include "kernel_fs.h"
 #include "log.h"
+#include "lost.h"
+#include "metrics.h"
 #include "output.h"
 #include "policy_engine.h"
 #include "preflight.h"
@@ -22,6 +26,9 @@
 #include "registry.h"
 
 #define STATS_EVERY_MS 10000
+#define REPORT_EVERY_MS 1000	/* loss reports, metrics rendering */
+#define TEL_BATCH 4096		/* telemetry records between two looks at the alert rings */
+#define DRAIN_ROUNDS_MAX 64	/* batches per loop turn (then epoll again) */
 
 struct agent {
 	const struct agent_config *cfg;
@@ -30,8 +37,14 @@ struct agent {
 	struct output *out;
 	struct process_tel *proc;
 	struct policy_engine *pe;		/* NULL: nothing enforced */
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;			/* telemetry (process) */
+	struct ring_buffer *alert_rb;		/* alerts and cgroup events: drained first */
+	struct attrib *attr;			/* container attribution, never blocking */
+	struct cgroup_events *cgev;
+	struct metrics *metrics;
+	struct lost *lost;
 	int lock_fd, epfd, sigfd, timerfd;
+	int tel_budget;
 	uint64_t malformed;
 	uint64_t lost_reported;
 	uint64_t ticks;
@@ -39,12 +52,53 @@ struct agent {
 
 const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id)
 {
-	return registry_lookup(a->reg, cgroup_id);
+	return a->attr ? attrib_lookup(a->attr, cgroup_id) : registry_lookup(a->reg, cgroup_id);
+}
+
+/* Events whose container is known (or given up on) go out from here. */
+static void emit_now(void *ctx, const struct event *ev)
+{
+	struct agent *a = ctx;
+
+	metrics_event(a->metrics, ev);
+	output_emit(a->out, ev);
 }
 
 void agent_emit(struct agent *a, const struct event *ev)
 {
-	output_emit(a->out, ev);
+	if (a->attr && attrib_pending(a->attr, ev->container) && attrib_defer(a->attr, ev))
+		return;
+	emit_now(a, ev);
+}
+
+void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path)
+{
+	if (a->attr)
+		attrib_cgroup_new(a->attr, cgroup_id, path);
+}
+
+void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id)
+{
+	if (a->attr)
+		attrib_cgroup_gone(a->attr, cgroup_id);
+}
+
+/* A container's cgroup is gone for good (after attrib's grace period). */
+static void cgroup_gone(void *ctx, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+
+	metrics_forget(a->metrics, cgroup_id);
+	lost_forget(a->lost, cgroup_id);
+}
+
+/* Telemetry is consumed in batches, so that alert rings are looked at in between. */
+static int tel_handle(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	process_tel_handle(ctx, data, size);
+	return --a->tel_budget > 0 ? 0 : -EAGAIN;
 }
 
 void agent_count_malformed(struct agent *a)
@@ -52,19 +106,108 @@ void agent_count_malformed(struct agent *a)
 	a->malformed++;
 }
 
-/* Loss is never silent: every new loss is logged with its count. */
+/* One container's new losses: a "lost" event on every output, a metric, a log line. */
+static void lost_one(void *ctx, const char *ring, uint64_t cgroup_id, uint64_t count, uint64_t total)
+{
+	struct agent *a = ctx;
+	const struct container_info *c = agent_container(a, cgroup_id);
+	struct output_lost l = {
+		.time_ns = clock_real_now_ns(),
+		.container = c,
+		.count = count,
+		.total = total,
+		.ring = ring,
+	};
+
+	log_warn("events: %llu %s records lost in %s%s%s%s%s (cgroup %llu): ring buffer full",
+		 (unsigned long long)count, ring, c->host ? "host cgroup " : "container ",
+		 c->host ? c->cgroup_path : c->ns, c->host ? "" : "/", c->host ? "" : c->pod,
+		 c->host || !c->name[0] ? "" : c->name, (unsigned long long)cgroup_id);
+	metrics_lost(a->metrics, c, ring, count);
+	output_lost(a->out, &l);
+}
+
+/* Loss is never silent: every new loss is reported per container and in total. */
 static void report_lost(struct agent *a)
 {
 	uint64_t lost = process_tel_lost(a->proc);
 
+	if (a->lost)
+		lost_poll(a->lost, lost_one, a);
 	if (lost > a->lost_reported) {
 		log_warn("events: %llu records lost: ring buffer full (total %llu); "
 			 "raise --ringbuf-size or lower --drain-ms",
 			 (unsigned long long)(lost - a->lost_reported), (unsigned long long)lost);
 		a->lost_reported = lost;
 	}
-	if (a->malformed)
+}
+
+static void render_metrics(struct agent *a)
+{
+	struct metrics_agent ag = { 0 };
+	struct attrib_stats as = { 0 };
+	const char *names[METRICS_MAX_RINGS];
+	uint64_t totals[METRICS_MAX_RINGS];
+
+	if (!a->metrics)
+		return;
+	if (a->attr)
+		attrib_get_stats(a->attr, &as);
+	ag.containers_tracked = as.containers;
+	ag.cgroups_tracked = as.entries;
+	ag.malformed = a->malformed;
+	ag.attr_deferred = as.deferred;
+	ag.attr_timeouts = as.timeouts;
+	ag.attr_dropped = as.overflow;
+	ag.attr_resolutions = as.resolutions;
+	ag.nrings = a->lost ? lost_totals(a->lost, names, totals, METRICS_MAX_RINGS) : 0;
+	for (size_t i = 0; i < ag.nrings; i++) {
+		ag.rings[i].name = names[i];
+		ag.rings[i].lost = totals[i];
+	}
+	ag.nsinks = output_sinks(a->out, ag.sinks, METRICS_MAX_SINKS);
+	if (ag.nsinks > METRICS_MAX_SINKS)
+		ag.nsinks = METRICS_MAX_SINKS;
+	ag.outputs_filtered = output_stats(a->out)->filtered;
+	metrics_render(a->metrics, &ag);
+}
+
+/* Every second: losses, metrics, drops. */
+static void periodic(struct agent *a)
+{
+	static uint64_t malformed_reported;
+
+	report_lost(a);
+	render_metrics(a);
+	output_stats(a->out);	/* logs new drops */
+	if (a->malformed > malformed_reported) {
 		log_warn("events: %llu malformed records dropped", (unsigned long long)a->malformed);
+		malformed_reported = a->malformed;
+	}
+}
+
+/*
+ * Drain the rings: alert rings (enforcement events, cgroup events) first and
+ * completely, then telemetry in batches of TEL_BATCH records with a look at
+ * the alert rings between two batches. The writers are woken after each
+ * batch: they write while the next one is decoded.
+ */
+static void drain(struct agent *a)
+{
+	for (int round = 0; round < DRAIN_ROUNDS_MAX; round++) {
+		int n;
+
+		if (a->alert_rb && ring_buffer__consume(a->alert_rb) < 0 && errno != EINTR)
+			log_warn_errno("agent: alert ring buffer consume");
+		a->tel_budget = TEL_BATCH;
+		n = ring_buffer__consume(a->rb);
+		output_flush(a->out);
+		if (n >= 0 || errno != EAGAIN) {
+			if (n < 0 && errno != EINTR)
+				log_warn_errno("agent: ring buffer consume");
+			break;
+		}
+	}
 }
 
 static int setup_loop(struct agent *a, char *err, size_t errlen)
@@ -97,6 +240,14 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev);
 	ev.data.fd = ring_buffer__epoll_fd(a->rb);
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (a->alert_rb) {
+		ev.data.fd = ring_buffer__epoll_fd(a->alert_rb);
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
+	if (a->attr) {
+		ev.data.fd = attrib_fd(a->attr);
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	return 0;
 }
 
@@ -123,13 +274,14 @@ static int handle_signal(struct agent *a)
 
 static void loop(struct agent *a)
 {
-	struct epoll_event evs[4];
+	struct epoll_event evs[8];
 	uint64_t expirations;
 	int n, running = 1;
 	uint32_t stats_ticks = STATS_EVERY_MS / (a->cfg->drain_ms ? a->cfg->drain_ms : 1);
+	uint32_t report_ticks = REPORT_EVERY_MS / (a->cfg->drain_ms ? a->cfg->drain_ms : 1);
 
 	while (running) {
-		n = epoll_wait(a->epfd, evs, 4, -1);
+		n = epoll_wait(a->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
 			log_warn_errno("agent: epoll_wait");
 			break;
@@ -140,19 +292,27 @@ static void loop(struct agent *a)
 			} else if (evs[i].data.fd == a->timerfd) {
 				if (a->pe)
 					policy_engine_tick(a->pe);
-				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0 &&
-				    ++a->ticks % (stats_ticks ? stats_ticks : 1) == 0) {
-					clock_sync();
-					report_lost(a);
+				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0) {
+					a->ticks++;
+					if (a->attr)
+						attrib_tick(a->attr);
+					if (a->ticks % (report_ticks ? report_ticks : 1) == 0)
+						periodic(a);
+					if (a->ticks % (stats_ticks ? stats_ticks : 1) == 0)
+						clock_sync();
 				}
+			} else if (a->attr && evs[i].data.fd == attrib_fd(a->attr)) {
+				attrib_process(a->attr);
 			}
 		}
 		/* Records are submitted without wake-ups: drain on every turn. */
-		if (ring_buffer__consume(a->rb) < 0 && errno != EINTR)
-			log_warn_errno("agent: ring buffer consume");
-		output_flush(a->out);
+		drain(a);
 	}
-	ring_buffer__consume(a->rb);
+	drain(a);
+	if (a->attr) {
+		attrib_process(a->attr);
+		attrib_flush(a->attr);
+	}
 	output_flush(a->out);
 	report_lost(a);
 	log_info("agent: stopped: %llu events written, %llu filtered, %llu lost, %llu write errors",
@@ -165,9 +325,14 @@ static void loop(struct agent *a)
 static void agent_close(struct agent *a)
 {
 	ring_buffer__free(a->rb);
+	ring_buffer__free(a->alert_rb);
 	policy_engine_close(a->pe);
 	process_tel_close(a->proc);
+	cgroup_events_close(a->cgev);
+	attrib_free(a->attr);		/* may still send held events: before the outputs */
 	output_free(a->out);
+	metrics_free(a->metrics);
+	lost_free(a->lost);
 	registry_free(a->reg);
 	if (a->epfd >= 0)
 		close(a->epfd);
@@ -188,11 +353,11 @@ int agent_run(const struct agent_config *cfg)
 		.fork_events = cfg->fork_events,
 		.btf_path = cfg->btf_path,
 	};
-	struct output_config ocfg = {
-		.json_path = cfg->json_path,
-		.containers_only = cfg->containers_only,
-	};
+	struct output_config ocfg = cfg->output;
+	struct attrib_config acfg = { .state_roots = cfg->state_roots, .defer_ms = cfg->defer_ms };
+	struct cgroup_events_opts copts = { .btf_path = cfg->btf_path };
 	struct registry_config rcfg = { 0 };
+	int lost_fd, lost_total_fd;
 	struct policy_engine_params pe_params = {
 		.ec = &cfg->enforce,
 		.policy_path = cfg->policy_path,
@@ -227,18 +392,45 @@ int agent_run(const struct agent_config *cfg)
 	rcfg.cgroup2_root = a.cgroup2;
 	rcfg.state_roots = cfg->state_roots;
 	a.reg = registry_new(&rcfg);
-	a.out = output_new(&ocfg);
-	if (!a.reg || !a.out) {
-		snprintf(err, sizeof(err), "agent: cannot set up the %s", a.reg ? "outputs" : "container registry");
+	if (!a.reg) {
+		snprintf(err, sizeof(err), "agent: cannot set up the container registry");
 		goto out;
 	}
+	ocfg.json_path = cfg->json_path;
+	ocfg.containers_only = cfg->containers_only;
+	if (!(a.metrics = metrics_new(&cfg->metrics, err, sizeof(err))) ||
+	    !(a.out = output_new(&ocfg, err, sizeof(err))))
+		goto out;
+	a.lost = lost_new();
+	acfg.cgroup2_root = a.cgroup2;
+	a.attr = attrib_new(&acfg, emit_now, cgroup_gone, &a, err, sizeof(err));
+	if (!a.lost || !a.attr)
+		goto out;
 	a.proc = process_tel_open(&popts, err, sizeof(err));
 	if (!a.proc)
 		goto out;
-	a.rb = ring_buffer__new(process_tel_ringbuf_fd(a.proc), process_tel_handle, &a, NULL);
+	a.rb = ring_buffer__new(process_tel_ringbuf_fd(a.proc), tel_handle, &a, NULL);
 	if (!a.rb) {
 		snprintf(err, sizeof(err), "agent: ring buffer reader: %s", strerror(errno));
 		goto out;
+	}
+	metrics_add_ring(a.metrics, "process", process_tel_ringbuf_fd(a.proc));
+	process_tel_lost_fds(a.proc, &lost_fd, &lost_total_fd);
+	lost_add(a.lost, "process", lost_fd, lost_total_fd);
+	/* Attribution keeps up with containers coming and going; without it, misses still resolve. */
+	a.cgev = cgroup_events_open(&copts, err, sizeof(err));
+	if (!a.cgev) {
+		log_warn("%s: containers are resolved on their first event only", err);
+		err[0] = '\0';
+	} else {
+		a.alert_rb = ring_buffer__new(cgroup_events_ringbuf_fd(a.cgev), cgroup_events_handle, &a, NULL);
+		if (!a.alert_rb) {
+			snprintf(err, sizeof(err), "agent: ring buffer reader: %s", strerror(errno));
+			goto out;
+		}
+		metrics_add_ring(a.metrics, "cgroup", cgroup_events_ringbuf_fd(a.cgev));
+		cgroup_events_lost_fds(a.cgev, &lost_fd, &lost_total_fd);
+		lost_add(a.lost, "cgroup", lost_fd, lost_total_fd);
 	}
 	pe_params.agent = &a;
 	pe_params.reg = a.reg;
@@ -246,7 +438,7 @@ int agent_run(const struct agent_config *cfg)
 	a.pe = policy_engine_open(&pe_params, err, sizeof(err));
 	if (!a.pe && err[0])
 		goto out;
-	if (a.pe && policy_engine_add_ringbufs(a.pe, a.rb)) {
+	if (a.pe && policy_engine_add_ringbufs(a.pe, a.alert_rb ? a.alert_rb : a.rb)) {
 		snprintf(err, sizeof(err), "agent: enforcement ring buffers: %s", strerror(errno));
 		goto out;
 	}

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "metrics.h"
+#include "output.h"
 #include "policy_engine.h"
 
 #define AGENT_MAX_STATE_ROOTS 16
@@ -31,6 +33,9 @@ struct agent_config {
 	bool require_lsm;			/* refuse to run without BPF LSM */
 	bool verbose;
 	struct enforce_config enforce;		/* policy_engine.h */
+	struct output_config output;		/* syslog, queues (json_path, containers_only above) */
+	struct metrics_config metrics;		/* --metrics-addr, --bpf-stats */
+	uint32_t defer_ms;			/* longest hold of an event for its container (attrib.h) */
 };
 
 struct agent;
@@ -38,9 +43,16 @@ struct agent;
 /* Run until SIGINT/SIGTERM. Returns the process exit status. */
 int agent_run(const struct agent_config *cfg);
 
-/* For decoders. */
+/*
+ * For decoders. agent_container() never blocks (attrib.h): the answer may
+ * still be pending, and agent_emit() then holds a copy of the event until
+ * the container is known. Everything an event points to is copied then.
+ */
 const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id);
 void agent_emit(struct agent *a, const struct event *ev);
 void agent_count_malformed(struct agent *a);
+/* cgroup v2 directories made and removed (cgroup_events.c). path may be NULL. */
+void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path);
+void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id);
 
 #endif

@@ -2,17 +2,37 @@
 /* bulkhead run: the agent, in the foreground. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "agent.h"
+#include "agent_config.h"
+#include "attrib.h"
 #include "commands.h"
 #include "events.h"
 #include "log.h"
+#include "output_remote.h"
+#include "output_syslog.h"
 #include "preflight.h"
 #include "registry.h"
 
+/* Where the option being parsed came from: NULL (command line) or "FILE:LINE". */
+static const char *opt_origin;
+
+static void opt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void opt_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bulkhead: %s: ", opt_origin ? opt_origin : "run");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static void usage(FILE *f)
 {
@@ -35,8 +55,24 @@ static void usage(FILE *f)
 "      --hold-new-cgroups CGROUP  deny for new cgroups below CGROUP (e.g. /kubepods) until\n"
 "                           classified (repeatable, at most %d)\n"
 "      --hold-ms MS         longest hold of a new cgroup (default %llu)\n"
+"  -c, --config FILE        settings from FILE (YAML: these long options as keys); the\n"
+"                           command line overrides them\n"
+"outputs (any combination; JSON on stdout if no other event output is set):\n"
+"      --syslog             alerts to the local syslog, syslog(3)\n"
+"      --syslog-remote URL  alerts to a remote syslog, RFC 5424: udp://HOST:PORT or\n"
+"                           tcp://HOST:PORT (octet counting) (repeatable, at most %d)\n"
+"      --syslog-facility F  daemon (default), user, auth, authpriv, local0..local7\n"
+"      --syslog-all         syslog also gets ordinary events, not only alerts and losses\n"
+"      --queue-size BYTES   telemetry queued per output before it is dropped (default %u)\n"
+"      --alert-queue-size BYTES  alerts queued per output (default %u)\n"
+"      --metrics-addr HOST:PORT  Prometheus /metrics on this address (e.g. 127.0.0.1:9464)\n"
+"      --metrics-max-containers N  containers with series of their own (default %d)\n"
+"      --bpf-stats          count BPF program runs and run time while the agent runs\n"
+"      --defer-ms MS        longest an event waits for its container to be known (default %d)\n"
 "  -v, --verbose            debug output, including libbpf's\n", BH_RINGBUF_DEFAULT,
-		BH_HOLD_PREFIXES, BH_HOLD_NS_DEFAULT / 1000000ull);
+		BH_HOLD_PREFIXES, BH_HOLD_NS_DEFAULT / 1000000ull, OUTPUT_MAX_REMOTE,
+		OUTPUT_QUEUE_DEFAULT, OUTPUT_ALERT_QUEUE_DEFAULT, METRICS_MAX_CONTAINERS_DEFAULT,
+		ATTRIB_DEFER_MS_DEFAULT);
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -47,19 +83,18 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "bulkhead: run: %s: expected a number from %u to %u, got '%s'\n",
-			opt, min, max, s);
+		opt_err("%s: expected a number from %u to %u, got '%s'", opt, min, max, s);
 		return -1;
 	}
 	*out = v;
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM,
-	       O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS };
-	static const struct option opts[] = {
+enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM,
+       O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS,
+       O_SYSLOG, O_SYSLOG_REMOTE, O_SYSLOG_FAC, O_SYSLOG_ALL, O_QUEUE, O_AQUEUE, O_METRICS,
+       O_METRICS_MAX, O_BPF_STATS, O_DEFER };
+static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
 		{ "state-root", required_argument, NULL, O_STATE },
@@ -76,78 +111,211 @@ int cmd_run(int argc, char **argv)
 		{ "detach-on-exit", no_argument, NULL, O_DETACH },
 		{ "hold-new-cgroups", required_argument, NULL, O_HOLD },
 		{ "hold-ms", required_argument, NULL, O_HOLD_MS },
+		{ "config", required_argument, NULL, 'c' },
+		{ "syslog", no_argument, NULL, O_SYSLOG },
+		{ "syslog-remote", required_argument, NULL, O_SYSLOG_REMOTE },
+		{ "syslog-facility", required_argument, NULL, O_SYSLOG_FAC },
+		{ "syslog-all", no_argument, NULL, O_SYSLOG_ALL },
+		{ "queue-size", required_argument, NULL, O_QUEUE },
+		{ "alert-queue-size", required_argument, NULL, O_AQUEUE },
+		{ "metrics-addr", required_argument, NULL, O_METRICS },
+		{ "metrics-max-containers", required_argument, NULL, O_METRICS_MAX },
+		{ "bpf-stats", no_argument, NULL, O_BPF_STATS },
+		{ "defer-ms", required_argument, NULL, O_DEFER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
-	};
-	struct agent_config cfg = {
-		.policy_path = "/etc/bulkhead/policies",
-		.lock_path = BH_LOCK_DEFAULT,
-		.ringbuf_bytes = BH_RINGBUF_DEFAULT,
-		.wakeup_bytes = BH_WAKEUP_BYTES_DEFAULT,
-		.drain_ms = 50,
-		.fork_events = true,
-	};
-	int c, nroots = 0, nhold = 0;
+};
 
-	while ((c = getopt_long(argc, argv, "p:o:vh", opts, NULL)) != -1) {
+/* Options that may be given more than once (a list in the config file). */
+static const char *const repeatable[] = { "state-root", "hold-new-cgroups", "syslog-remote", NULL };
+
+struct run_state {
+	struct agent_config cfg;
+	int nroots, nhold, nremote;
+	bool lists_from_file;		/* the lists above came from the config file */
+	char origin[512];
+};
+
+/*
+ * Parse one argument vector: the config file's (lines given) or the command
+ * line's. Returns -1 to go on, else the exit status (0 for --help, 2 on error).
+ */
+static int parse_args(struct run_state *st, int argc, char **argv, const int *lines, const char *file)
+{
+	struct agent_config *cfg = &st->cfg;
+	uint32_t v;
+	int c, fac;
+
+	optind = 0;	/* glibc: full re-initialisation of getopt */
+	opterr = !file;
+	opt_origin = NULL;
+	/* A list given on the command line replaces the config file's. */
+	if (!file && st->lists_from_file) {
+		st->lists_from_file = false;
+		for (int i = 0; i < st->nroots; i++)
+			cfg->state_roots[i] = NULL;
+		for (int i = 0; i < st->nhold; i++)
+			cfg->enforce.hold[i] = NULL;
+		for (int i = 0; i < st->nremote; i++)
+			cfg->output.syslog_remote[i] = NULL;
+		st->nroots = st->nhold = st->nremote = 0;
+	}
+	while ((c = getopt_long(argc, argv, "p:o:c:vh", opts, NULL)) != -1) {
+		if (file) {
+			snprintf(st->origin, sizeof(st->origin), "%s:%d", file,
+				 optind - 1 < argc ? lines[optind - 1] : 0);
+			opt_origin = st->origin;
+		}
 		switch (c) {
-		case 'p': cfg.policy_path = optarg; break;
-		case 'o': cfg.json_path = optarg; break;
+		case 'p': cfg->policy_path = optarg; break;
+		case 'o': cfg->json_path = optarg; break;
 		case O_STATE:
-			if (nroots == AGENT_MAX_STATE_ROOTS) {
-				fprintf(stderr, "bulkhead: run: at most %d --state-root\n", AGENT_MAX_STATE_ROOTS);
+			if (st->nroots == AGENT_MAX_STATE_ROOTS) {
+				opt_err("at most %d --state-root", AGENT_MAX_STATE_ROOTS);
 				return 2;
 			}
-			cfg.state_roots[nroots++] = optarg;
+			cfg->state_roots[st->nroots++] = optarg;
 			break;
-		case O_CGROUP: cfg.cgroup_root = optarg; break;
-		case O_BTF: cfg.btf_path = optarg; break;
-		case O_LOCK: cfg.lock_path = optarg; break;
+		case O_CGROUP: cfg->cgroup_root = optarg; break;
+		case O_BTF: cfg->btf_path = optarg; break;
+		case O_LOCK: cfg->lock_path = optarg; break;
 		case O_RB:
-			if (parse_u32("--ringbuf-size", optarg, 4096, 1u << 30, &cfg.ringbuf_bytes))
+			if (parse_u32("--ringbuf-size", optarg, 4096, 1u << 30, &cfg->ringbuf_bytes))
 				return 2;
-			if (cfg.ringbuf_bytes & (cfg.ringbuf_bytes - 1)) {
-				fprintf(stderr, "bulkhead: run: --ringbuf-size: %u is not a power of two\n",
-					cfg.ringbuf_bytes);
+			if (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1)) {
+				opt_err("--ringbuf-size: %u is not a power of two", cfg->ringbuf_bytes);
 				return 2;
 			}
 			break;
 		case O_DRAIN:
-			if (parse_u32("--drain-ms", optarg, 1, 1000, &cfg.drain_ms))
+			if (parse_u32("--drain-ms", optarg, 1, 1000, &cfg->drain_ms))
 				return 2;
 			break;
-		case O_NOFORK: cfg.fork_events = false; break;
-		case O_CONT: cfg.containers_only = true; break;
-		case O_LSM: cfg.require_lsm = true; break;
-		case O_ATTACH: cfg.enforce.attach_cgroup = optarg; break;
-		case O_PIN: cfg.enforce.pin_dir = optarg; break;
-		case O_DETACH: cfg.enforce.detach_on_exit = true; break;
+		case O_NOFORK: cfg->fork_events = false; break;
+		case O_CONT: cfg->containers_only = true; break;
+		case O_LSM: cfg->require_lsm = true; break;
+		case O_ATTACH: cfg->enforce.attach_cgroup = optarg; break;
+		case O_PIN: cfg->enforce.pin_dir = optarg; break;
+		case O_DETACH: cfg->enforce.detach_on_exit = true; break;
 		case O_HOLD:
-			if (nhold == BH_HOLD_PREFIXES) {
-				fprintf(stderr, "bulkhead: run: at most %d --hold-new-cgroups\n", BH_HOLD_PREFIXES);
+			if (st->nhold == BH_HOLD_PREFIXES) {
+				opt_err("at most %d --hold-new-cgroups", BH_HOLD_PREFIXES);
 				return 2;
 			}
-			cfg.enforce.hold[nhold++] = optarg;
+			cfg->enforce.hold[st->nhold++] = optarg;
 			break;
 		case O_HOLD_MS:
-			if (parse_u32("--hold-ms", optarg, 1, 600000, &cfg.enforce.hold_ms))
+			if (parse_u32("--hold-ms", optarg, 1, 600000, &cfg->enforce.hold_ms))
 				return 2;
 			break;
-		case 'v': cfg.verbose = true; break;
+		case 'c':
+			break;	/* read before everything else: cmd_run() */
+		case O_SYSLOG: cfg->output.syslog_local = true; break;
+		case O_SYSLOG_REMOTE: {
+			struct remote_addr ra;
+
+			if (st->nremote == OUTPUT_MAX_REMOTE) {
+				opt_err("at most %d --syslog-remote", OUTPUT_MAX_REMOTE);
+				return 2;
+			}
+			if (output_remote_parse(optarg, &ra)) {
+				opt_err("--syslog-remote: expected udp://HOST:PORT or tcp://HOST:PORT "
+					"([IPv6] in brackets), got '%s'", optarg);
+				return 2;
+			}
+			cfg->output.syslog_remote[st->nremote++] = optarg;
+			break;
+		}
+		case O_SYSLOG_FAC:
+			fac = output_syslog_facility(optarg);
+			if (fac < 0) {
+				opt_err("--syslog-facility: expected daemon, user, auth, authpriv or "
+					"local0..local7, got '%s'", optarg);
+				return 2;
+			}
+			cfg->output.syslog_facility = fac;
+			break;
+		case O_SYSLOG_ALL: cfg->output.syslog_telemetry = true; break;
+		case O_QUEUE:
+		case O_AQUEUE:
+			if (parse_u32(c == O_QUEUE ? "--queue-size" : "--alert-queue-size", optarg,
+				      64 << 10, 1u << 30, &v))
+				return 2;
+			if (c == O_QUEUE)
+				cfg->output.queue_bytes = v;
+			else
+				cfg->output.alert_queue_bytes = v;
+			break;
+		case O_METRICS: cfg->metrics.addr = optarg; break;
+		case O_METRICS_MAX:
+			if (parse_u32("--metrics-max-containers", optarg, 0, 100000, &v))
+				return 2;
+			cfg->metrics.max_containers = v ? v : 1;
+			break;
+		case O_BPF_STATS: cfg->metrics.bpf_stats = true; break;
+		case O_DEFER:
+			if (parse_u32("--defer-ms", optarg, 1, 10000, &cfg->defer_ms))
+				return 2;
+			break;
+		case 'v': cfg->verbose = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			if (file)
+				opt_err("bad setting '%s'", argv[optind - 1 < argc ? optind - 1 : 0]);
+			else
+				usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "bulkhead: run: unexpected argument '%s'\n", argv[optind]);
+		opt_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	for (int i = 0; !nroots && registry_default_state_roots[i] && i < AGENT_MAX_STATE_ROOTS; i++)
-		cfg.state_roots[i] = registry_default_state_roots[i];
-	if (cfg.wakeup_bytes > cfg.ringbuf_bytes / 4)
-		cfg.wakeup_bytes = cfg.ringbuf_bytes / 4;
-	log_init(cfg.verbose, 0);
+	if (file)
+		st->lists_from_file = true;
+	return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct run_state st = {
+		.cfg = {
+			.policy_path = "/etc/bulkhead/policies",
+			.lock_path = BH_LOCK_DEFAULT,
+			.ringbuf_bytes = BH_RINGBUF_DEFAULT,
+			.wakeup_bytes = BH_WAKEUP_BYTES_DEFAULT,
+			.drain_ms = 50,
+			.fork_events = true,
+		},
+	};
+	static struct agent_config_args fargs;	/* the config file's strings live as long as cfg */
+	struct agent_config *cfg = &st.cfg;
+	const char *cpath = agent_config_path(argc, argv);
+	char err[512];
+	int ret;
+
+	if (cpath) {
+		if (!cpath[0]) {
+			fprintf(stderr, "bulkhead: run: --config needs a file\n");
+			return 2;
+		}
+		if (agent_config_load(cpath, opts, repeatable, &fargs, err, sizeof(err))) {
+			fprintf(stderr, "bulkhead: %s\n", err);
+			return 2;
+		}
+		ret = parse_args(&st, fargs.argc, fargs.argv, fargs.lines, cpath);
+		if (ret >= 0)
+			return ret;
+	}
+	ret = parse_args(&st, argc, argv, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	for (int i = 0; !st.nroots && registry_default_state_roots[i] && i < AGENT_MAX_STATE_ROOTS; i++)
+		cfg->state_roots[i] = registry_default_state_roots[i];
+	if (cfg->wakeup_bytes > cfg->ringbuf_bytes / 4)
+		cfg->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	log_init(cfg->verbose, 0);
 	log_setup_libbpf();
-	return agent_run(&cfg);
+	return agent_run(cfg);
 }

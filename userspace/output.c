@@ -1,94 +1,298 @@
 // SPDX-License-Identifier: GPL-2.0
+/* The outputs: format once, queue per sink. See output.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
+#include "clock.h"
 #include "event_json.h"
+#include "json_writer.h"
 #include "log.h"
 #include "output.h"
+#include "output_json.h"
+#include "output_queue.h"
+#include "output_remote.h"
+#include "output_rfc5424.h"
+#include "output_syslog.h"
+
+#define MAX_SINKS (2 + OUTPUT_MAX_REMOTE)
+
+enum sink_kind { SINK_JSON, SINK_SYSLOG, SINK_REMOTE };
+
+struct sink {
+	enum sink_kind kind;
+	const char *type;
+	bool telemetry;			/* takes ordinary events too */
+	struct output_queue *q;
+	uint64_t reported_drops[OQ_NCLASS];
+};
 
 struct output {
 	struct output_config cfg;
-	FILE *json;
-	bool json_is_stdout;
+	struct sink sinks[MAX_SINKS];
+	size_t nsinks;
+	bool want_json_telemetry;	/* some sink formats telemetry as JSON */
 	struct json_writer w;
+	struct sbuf sb;
+	struct rfc5424_origin origin;
 	struct output_stats stats;
 };
 
-static FILE *open_json(const char *path)
+static int add_sink(struct output *o, enum sink_kind kind, const char *type, bool telemetry,
+		    struct output_queue *q)
 {
-	FILE *f = fopen(path, "ae");
+	struct sink *s = &o->sinks[o->nsinks++];
 
-	if (!f)
-		log_warn_errno("output: cannot open %s", path);
-	return f;
+	s->kind = kind;
+	s->type = type;
+	s->telemetry = telemetry;
+	s->q = q;
+	return 0;
 }
 
-struct output *output_new(const struct output_config *cfg)
+struct output *output_new(const struct output_config *cfg, char *err, size_t errlen)
 {
 	struct output *o = calloc(1, sizeof(*o));
+	size_t qa, qt;
+	const char *json = cfg->json_path;
+	struct output_queue *q;
 
-	if (!o)
-		return NULL;
-	o->cfg = *cfg;
-	if (!cfg->json_path || !strcmp(cfg->json_path, "-")) {
-		o->json = stdout;
-		o->json_is_stdout = true;
-	} else if (!(o->json = open_json(cfg->json_path))) {
-		free(o);
+	if (!o) {
+		snprintf(err, errlen, "output: out of memory");
 		return NULL;
 	}
-	json_init(&o->w, o->json);
+	o->cfg = *cfg;
+	qa = cfg->alert_queue_bytes ? cfg->alert_queue_bytes : OUTPUT_ALERT_QUEUE_DEFAULT;
+	qt = cfg->queue_bytes ? cfg->queue_bytes : OUTPUT_QUEUE_DEFAULT;
+	json_init(&o->w, NULL);
+	rfc5424_origin_init(&o->origin, cfg->syslog_facility ? cfg->syslog_facility : LOG_DAEMON);
+	if (!json && !cfg->syslog_local && !cfg->syslog_remote[0])
+		json = "-";	/* no event output chosen: JSON lines on stdout */
+
+	if (json) {
+		q = output_json_new(json, qa, qt, err, errlen);
+		if (!q)
+			goto fail;
+		add_sink(o, SINK_JSON, "json", true, q);
+		o->want_json_telemetry = true;
+	}
+	if (cfg->syslog_local) {
+		q = output_syslog_new(qa, qt, err, errlen);
+		if (!q)
+			goto fail;
+		add_sink(o, SINK_SYSLOG, "syslog", cfg->syslog_telemetry, q);
+	}
+	for (int i = 0; i < OUTPUT_MAX_REMOTE && cfg->syslog_remote[i]; i++) {
+		q = output_remote_new(cfg->syslog_remote[i], qa, qt, err, errlen);
+		if (!q)
+			goto fail;
+		add_sink(o, SINK_REMOTE, !strncmp(cfg->syslog_remote[i], "tcp", 3) ? "syslog_tcp" :
+			 "syslog_udp", cfg->syslog_telemetry, q);
+	}
+	if (cfg->syslog_telemetry && o->nsinks)
+		o->want_json_telemetry = true;
+	for (size_t i = 0; i < o->nsinks; i++) {
+		int e = oq_start(o->sinks[i].q);
+
+		if (e) {
+			snprintf(err, errlen, "output: writer thread: %s", strerror(-e));
+			goto fail;
+		}
+	}
 	return o;
+fail:
+	output_free(o);
+	return NULL;
+}
+
+static void push(struct output *o, struct sink *s, enum oq_class cls, const char *a, size_t alen,
+		 const char *b, size_t blen)
+{
+	if (oq_push2(s->q, cls, a, alen, b, blen)) {
+		o->stats.dropped++;
+		if (cls == OQ_ALERT)
+			o->stats.dropped_alerts++;
+	}
+}
+
+/* Hand one formatted JSON object (w) to every sink that takes this class. */
+static void fan_out(struct output *o, enum oq_class cls, enum rfc5424_sev sev, uint64_t time_ns,
+		    const char *msgid, const struct event *ev, const struct output_lost *lost)
+{
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct sink *s = &o->sinks[i];
+
+		if (cls == OQ_TELEMETRY && !s->telemetry)
+			continue;
+		switch (s->kind) {
+		case SINK_JSON:
+			push(o, s, cls, o->w.buf, o->w.len, "\n", 1);
+			break;
+		case SINK_SYSLOG:
+			o->sb.len = 0;
+			output_syslog_format(&o->sb, o->origin.facility, sev, ev, lost, o->w.buf, o->w.len);
+			if (!o->sb.oom)
+				push(o, s, cls, o->sb.data, o->sb.len, NULL, 0);
+			break;
+		case SINK_REMOTE:
+			o->sb.len = 0;
+			rfc5424_format(&o->sb, &o->origin, sev, time_ns, msgid, ev, lost, o->w.buf, o->w.len);
+			if (!o->sb.oom)
+				push(o, s, cls, o->sb.data, o->sb.len, "\n", 1);
+			break;
+		}
+		if (o->sb.oom) {
+			o->stats.write_errors++;
+			sbuf_free(&o->sb);
+		}
+	}
 }
 
 void output_emit(struct output *o, const struct event *ev)
 {
+	enum oq_class cls = ev->action == ACTION_OBSERVE ? OQ_TELEMETRY : OQ_ALERT;
+
 	if (o->cfg.containers_only && (!ev->container || ev->container->host)) {
 		o->stats.filtered++;
 		return;
 	}
+	if (cls == OQ_TELEMETRY && !o->want_json_telemetry)
+		return;
+	json_reset(&o->w);
 	event_to_json(&o->w, ev);
-	if (json_end_line(&o->w))
+	if (o->w.oom) {
 		o->stats.write_errors++;
-	else
-		o->stats.emitted++;
+		json_free(&o->w);
+		return;
+	}
+	fan_out(o, cls, rfc5424_severity(ev->action), ev->time_ns, event_kind_name(ev->kind), ev, NULL);
+	o->stats.emitted++;
+}
+
+/* Same fields as the container object of event_json.c. */
+static void container_json(struct json_writer *w, const struct container_info *c)
+{
+	json_key(w, "container");
+	json_begin_object(w);
+	json_kv_u64(w, "cgroup_id", c->cgroup_id);
+	json_kv_bool(w, "host", c->host);
+	if (!c->host) {
+		json_kv_str(w, "id", c->id);
+		json_kv_str(w, "name", c->name);
+		json_kv_str(w, "pod", c->pod);
+		json_kv_str(w, "namespace", c->ns);
+		json_kv_str(w, "runtime", c->runtime);
+		if (c->image[0])
+			json_kv_str(w, "image", c->image);
+	}
+	if (c->cgroup_path[0])
+		json_kv_str(w, "cgroup", c->cgroup_path);
+	json_end_object(w);
+}
+
+void output_lost_json(struct json_writer *w, const struct output_lost *l)
+{
+	char ts[40];
+
+	clock_format_rfc3339(l->time_ns, ts, sizeof(ts));
+	json_begin_object(w);
+	json_kv_str(w, "time", ts);
+	json_kv_str(w, "kind", "lost");
+	json_kv_str(w, "action", "alert");
+	container_json(w, l->container);
+	json_key(w, "lost");
+	json_begin_object(w);
+	json_kv_u64(w, "records", l->count);
+	json_kv_u64(w, "total", l->total);
+	json_kv_str(w, "ring", l->ring);
+	json_end_object(w);
+	json_end_object(w);
+}
+
+void output_lost(struct output *o, const struct output_lost *l)
+{
+	json_reset(&o->w);
+	output_lost_json(&o->w, l);
+	if (o->w.oom) {
+		o->stats.write_errors++;
+		json_free(&o->w);
+		return;
+	}
+	fan_out(o, OQ_ALERT, SEV_WARNING, l->time_ns, "lost", NULL, l);
+	o->stats.lost_reports++;
 }
 
 void output_flush(struct output *o)
 {
-	if (fflush(o->json) == EOF)
-		o->stats.write_errors++;
+	for (size_t i = 0; i < o->nsinks; i++)
+		oq_kick(o->sinks[i].q);
 }
 
 int output_reopen(struct output *o)
 {
-	FILE *f;
-
-	if (o->json_is_stdout)
-		return 0;
-	f = open_json(o->cfg.json_path);
-	if (!f)
-		return -1;
-	fclose(o->json);
-	o->json = f;
-	o->w.out = f;
+	for (size_t i = 0; i < o->nsinks; i++)
+		oq_request_reopen(o->sinks[i].q);
 	return 0;
 }
 
-const struct output_stats *output_stats(const struct output *o)
+const struct output_stats *output_stats(struct output *o)
 {
+	uint64_t errors = 0;
+	struct oq_stats st;
+
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct sink *s = &o->sinks[i];
+
+		oq_get_stats(s->q, &st);
+		errors += st.errors;
+		/* Every drop is said, at most once per call (the agent calls this every few seconds). */
+		for (int c = 0; c < OQ_NCLASS; c++) {
+			if (st.dropped[c] > s->reported_drops[c])
+				log_warn("output %s: queue full: %llu %s messages dropped (total %llu)",
+					 oq_name(s->q), (unsigned long long)(st.dropped[c] - s->reported_drops[c]),
+					 c == OQ_ALERT ? "alert" : "telemetry", (unsigned long long)st.dropped[c]);
+			s->reported_drops[c] = st.dropped[c];
+		}
+	}
+	o->stats.write_errors = errors;
 	return &o->stats;
+}
+
+size_t output_sinks(struct output *o, struct output_sink_info *out, size_t n)
+{
+	struct oq_stats st;
+
+	for (size_t i = 0; i < o->nsinks && i < n; i++) {
+		struct sink *s = &o->sinks[i];
+		struct output_sink_info *si = &out[i];
+
+		oq_get_stats(s->q, &st);
+		memset(si, 0, sizeof(*si));
+		si->name = oq_name(s->q);
+		si->type = s->type;
+		for (int c = 0; c < OQ_NCLASS; c++) {
+			si->queued[c] = st.queued[c];
+			si->dropped[c] = st.dropped[c];
+			si->queued_bytes[c] = st.queued_bytes[c];
+			si->limit[c] = st.limit[c];
+		}
+		si->delivered_bytes = st.delivered_bytes;
+		si->errors = st.errors;
+		si->reconnects = st.reconnects;
+		si->up = st.up;
+	}
+	return o->nsinks;
 }
 
 void output_free(struct output *o)
 {
 	if (!o)
 		return;
-	output_flush(o);
-	if (!o->json_is_stdout)
-		fclose(o->json);
+	for (size_t i = 0; i < o->nsinks; i++)
+		oq_free(o->sinks[i].q, OUTPUT_EXIT_DEADLINE_MS);
 	json_free(&o->w);
+	sbuf_free(&o->sb);
 	free(o);
 }

@@ -76,6 +76,12 @@ uint64_t process_tel_lost(const struct process_tel *p)
 	return sum;
 }
 
+void process_tel_lost_fds(const struct process_tel *p, int *per_cgroup, int *total)
+{
+	*per_cgroup = bpf_map__fd(p->skel->maps.bh_proc_lost);
+	*total = bpf_map__fd(p->skel->maps.bh_proc_lost_total);
+}
+
 void process_tel_close(struct process_tel *p)
 {
 	if (!p)

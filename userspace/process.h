@@ -27,6 +27,8 @@ int process_tel_ringbuf_fd(const struct process_tel *p);
 int process_tel_handle(void *ctx, void *data, size_t size);
 /* Records the kernel could not reserve, in total. */
 uint64_t process_tel_lost(const struct process_tel *p);
+/* The lost-record maps, per cgroup and total (userspace/lost.h). */
+void process_tel_lost_fds(const struct process_tel *p, int *per_cgroup, int *total);
 void process_tel_close(struct process_tel *p);
 
 #endif

@@ -1,0 +1,22 @@
+# Outputs, metrics, attribution: the static binary without libmicrohttpd,
+# unit tests under sanitizers, the events benchmark.
+#
+#   make bench-events       the events benchmark (bench/events.sh), also run by `make bench`
+
+# The static binary: Debian ships no static p11-kit (nor libunistring.a by
+# default), which libmicrohttpd's static GnuTLS needs, so `-static
+# -lmicrohttpd` cannot link. The static agent is built without the metrics
+# endpoint: metrics_http.c compiled with BH_NO_MHD is linked before the
+# library, so the library's copy (which calls libmicrohttpd) is never pulled
+# in; --metrics-addr then fails with a clear message. The guest only needs
+# the static binary for the LSM tests.
+METRICS_NOMHD_OBJ := $(BUILD)/obj/static/metrics_http.o
+LDLIBS_MHD_STATIC :=
+
+$(METRICS_NOMHD_OBJ): userspace/metrics_http.c userspace/metrics_http.h userspace/log.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -DBH_NO_MHD -c $< -o $@
+
+$(BUILD)/bulkhead-static: LDFLAGS += $(METRICS_NOMHD_OBJ)
+$(BUILD)/bulkhead-static: | $(METRICS_NOMHD_OBJ)

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Cgroup mkdir/rmdir: loader and decoder. See cgroup_events.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "cgroup.h"
+#include "cgroup.skel.h"
+#include "cgroup_events.h"
+
+struct cgroup_events {
+	struct cgroup_bpf *skel;
+};
+
+struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+	struct cgroup_events *c = calloc(1, sizeof(*c));
+	int e;
+
+	if (!c) {
+		snprintf(err, errlen, "cgroup: out of memory");
+		return NULL;
+	}
+	c->skel = cgroup_bpf__open_opts(&oo);
+	if (!c->skel) {
+		snprintf(err, errlen, "cgroup: cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	e = cgroup_bpf__load(c->skel);
+	if (e) {
+		snprintf(err, errlen, "cgroup: cannot load the cgroup mkdir/rmdir programs: %s", strerror(-e));
+		goto fail;
+	}
+	e = cgroup_bpf__attach(c->skel);
+	if (e) {
+		snprintf(err, errlen, "cgroup: cannot attach tp_btf/cgroup_mkdir, cgroup_rmdir: %s",
+			 strerror(-e));
+		goto fail;
+	}
+	return c;
+fail:
+	cgroup_events_close(c);
+	return NULL;
+}
+
+int cgroup_events_ringbuf_fd(const struct cgroup_events *c)
+{
+	return bpf_map__fd(c->skel->maps.bh_cgev_rb);
+}
+
+int cgroup_events_lost_fds(const struct cgroup_events *c, int *per_cgroup, int *total)
+{
+	*per_cgroup = bpf_map__fd(c->skel->maps.bh_cgev_lost);
+	*total = bpf_map__fd(c->skel->maps.bh_cgev_lost_total);
+	return 0;
+}
+
+void cgroup_events_close(struct cgroup_events *c)
+{
+	if (!c)
+		return;
+	cgroup_bpf__destroy(c->skel);
+	free(c);
+}
+
+int cgroup_events_handle(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	const struct bh_cgroup_event *e = data;
+	char path[BH_CGROUP_PATH_MAX];
+	size_t len;
+
+	if (size != sizeof(*e) || (e->op != BH_CGROUP_MKDIR && e->op != BH_CGROUP_RMDIR)) {
+		agent_count_malformed(a);
+		return 0;
+	}
+	len = e->path_len < sizeof(path) - 1 ? e->path_len : sizeof(path) - 1;
+	memcpy(path, e->path, len);
+	path[len] = '\0';
+	len = strnlen(path, len);
+	path[len] = '\0';
+	if (e->op == BH_CGROUP_MKDIR)
+		agent_cgroup_mkdir(a, e->cgroup_id,
+				   !(e->flags & BH_CGF_PATH_TRUNC) && path[0] == '/' ? path : NULL);
+	else
+		agent_cgroup_rmdir(a, e->cgroup_id);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Cgroup lifecycle, the userspace half of bpf/cgroup.bpf.c: loads and
+ * attaches tp_btf/cgroup_mkdir and cgroup_rmdir and decodes their records
+ * (bpf/cgroup.h) into agent_cgroup_mkdir() / agent_cgroup_rmdir(), which
+ * keep the container attribution cache current (userspace/attrib.c).
+ */
+#ifndef BULKHEAD_CGROUP_EVENTS_H
+#define BULKHEAD_CGROUP_EVENTS_H
+
+#include <stddef.h>
+
+struct cgroup_events_opts {
+	const char *btf_path;		/* NULL: the running kernel's */
+};
+
+struct cgroup_events;
+
+/* Open, load, attach. NULL with a one-line reason in err. */
+struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, char *err, size_t errlen);
+int cgroup_events_ringbuf_fd(const struct cgroup_events *c);
+/* The lost-record maps (per cgroup, total): bpf/bulkhead.bpf.h. */
+int cgroup_events_lost_fds(const struct cgroup_events *c, int *per_cgroup, int *total);
+/* ring_buffer_sample_fn: ctx is the struct agent. */
+int cgroup_events_handle(void *ctx, void *data, size_t size);
+void cgroup_events_close(struct cgroup_events *c);
+
+#endif

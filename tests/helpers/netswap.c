@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netswap: swap between two network policy sets as fast as possible, for the
+ * test that no connection ever sees half a policy or none.
+ *
+ *   netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS
+ *
+ * Loads the network programs (pins under PIN_DIR, attached under
+ * ATTACH_CGROUP) and, for SECONDS, alternately commits one of two sets that
+ * agree on exactly two things for the container CGROUP_ID: tcp to
+ * 127.0.0.1:ALLOW_PORT is allowed, tcp to 127.0.0.1:DENY_PORT is denied.
+ * Everything else differs: policy ids, rule order and count, node layout,
+ * defaults. Prints READY after the first commit, "swaps=N" at the end, then
+ * detaches and removes its pins.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../userspace/enforce.h"
+#include "../../userspace/net.h"
+#include "log.h"
+#include "policy.h"
+
+static void rule(struct policy_net_rule *r, const char *a, int len, int proto, int lo, int hi,
+		 int action)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = POLICY_INET;
+	sscanf(a, "%hhu.%hhu.%hhu.%hhu", &r->addr[0], &r->addr[1], &r->addr[2], &r->addr[3]);
+	r->prefix_len = (uint8_t)len;
+	r->proto = (uint8_t)proto;
+	r->port_lo = (uint16_t)lo;
+	r->port_hi = (uint16_t)hi;
+	r->action = (uint8_t)action;
+}
+
+int main(int argc, char **argv)
+{
+	struct policy a = { .id = 1, .name = "swap-a" }, b = { .id = 2, .name = "swap-b" };
+	struct policy_net_rule ra[2], rb[203];
+	struct enforce_opts eo = { 0 };
+	struct net_opts no = { 0 };
+	struct enforce *e;
+	struct net_enf *n;
+	char err[512];
+	uint64_t cgid;
+	int allow, deny, seconds, swaps = 0, ret = 1;
+	struct timespec t0, t;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS\n");
+		return 2;
+	}
+	log_init(0, 0);
+	cgid = strtoull(argv[3], NULL, 0);
+	allow = atoi(argv[4]);
+	deny = atoi(argv[5]);
+	seconds = atoi(argv[6]);
+
+	/* A: allow the port, deny loopback's /8, default deny. */
+	rule(&ra[0], "127.0.0.1", 32, POLICY_PROTO_TCP, allow, allow, POLICY_ALLOW);
+	rule(&ra[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	a.net[0] = ra;
+	a.n_net[0] = 2;
+	a.net_default[0] = POLICY_DENY;
+	/* B: deny the other port explicitly, 200 unrelated rules, default allow. */
+	rule(&rb[0], "127.0.0.1", 32, POLICY_PROTO_TCP, deny, deny, POLICY_DENY);
+	rule(&rb[1], "127.0.0.1", 32, POLICY_PROTO_TCP, allow, allow, POLICY_ALLOW);
+	for (int i = 0; i < 200; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "10.%d.%d.0", 100 + i / 100, i % 100);
+		rule(&rb[2 + i], addr, 24, i % 2 ? POLICY_PROTO_UDP : POLICY_PROTO_ANY, i, i + 10,
+		     POLICY_DENY);
+	}
+	rule(&rb[202], "127.0.0.0", 8, POLICY_PROTO_TCP, 0, 65535, POLICY_DENY);
+	b.net[0] = rb;
+	b.n_net[0] = 203;
+	b.net_default[0] = POLICY_ALLOW;
+	b.net_default[1] = POLICY_DENY;		/* ingress lowered too: replies ride the socket */
+
+	eo.pin_dir = argv[1];
+	e = enforce_open(&eo, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "netswap: %s\n", err);
+		return 1;
+	}
+	no.attach_cgroup = argv[2];
+	n = net_open(e, &no, err, sizeof(err));
+	if (!n) {
+		fprintf(stderr, "netswap: %s\n", err);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		const struct policy *p = swaps % 2 ? &b : &a;
+		struct bh_cg_policy pol = { .policy_id = p->id, .flags = BH_CGP_NET };
+		int gen = enforce_begin(e);
+
+		if (gen < 0 || net_lower_policy(n, (uint32_t)gen, p, NULL) ||
+		    enforce_txn_assign(e, cgid, &pol) || enforce_commit(e)) {
+			fprintf(stderr, "netswap: swap %d failed\n", swaps);
+			goto out;
+		}
+		if (!swaps++)
+			printf("READY\n");
+		fflush(stdout);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= seconds)
+			break;
+	}
+	printf("swaps=%d\n", swaps);
+	ret = 0;
+out:
+	net_close(n, true);
+	enforce_close(e);
+	if (enforce_unload(argv[1], err, sizeof(err)) < 0)
+		fprintf(stderr, "netswap: %s\n", err);
+	return ret;
+}

@@ -679,7 +679,7 @@ struct metrics *metrics_new(const struct metrics_config *cfg, char *err, size_t 
 		m->http = metrics_http_start(cfg->addr, snapshot_cb, m, err, errlen);
 		if (!m->http)
 			goto fail;
-		log_info("metrics: serving http://%s/metrics", cfg->addr);
+		log_info("metrics: serving /metrics on %s (port %u)", cfg->addr, metrics_http_port(m->http));
 	}
 	return m;
 oom:

@@ -6,7 +6,7 @@
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev \
-libjson-c-dev libmicrohttpd-dev pkg-config"
+libjson-c-dev libmicrohttpd-dev pkg-config libclang-rt-14-dev"
 TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
 jq procps util-linux kmod"
 

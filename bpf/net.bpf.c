@@ -73,7 +73,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);		/* BH_SK_* */
+	__type(value, struct bh_net_sk_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_net_sk_flow SEC(".maps");
 
@@ -233,14 +233,14 @@ static __always_inline int peer_eq(const struct bh_net_peer *p, const struct flo
 /* Was this flow already allowed on this socket (either direction)? */
 static __always_inline int sk_allows(struct bpf_sock *sk, const struct flow *f)
 {
+	struct bh_net_sk_flow *fl;
 	struct bh_net_sk *st;
-	__u32 *fl;
 
 	if (!sk)
 		return 0;
 	if (f->pclass == BH_PC_TCP) {
 		fl = bpf_sk_storage_get(&bh_net_sk_flow, sk, 0, 0);
-		return fl && (*fl & BH_SK_FLOW);
+		return fl && (fl->flags & BH_SK_FLOW);
 	}
 	st = bpf_sk_storage_get(&bh_net_sk_peers, sk, 0, 0);
 	if (!st)
@@ -251,18 +251,29 @@ static __always_inline int sk_allows(struct bpf_sock *sk, const struct flow *f)
 	return 0;
 }
 
+/* A TCP connection is allowed both ways, from now on, without a look at its packets. */
+static __always_inline void sk_mark_flow(struct bpf_sock *sk, const struct hookctx *h)
+{
+	struct bh_net_sk_flow *fl;
+
+	fl = bpf_sk_storage_get(&bh_net_sk_flow, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (fl) {
+		fl->slot = h->pol ? h->pol->slot : 0;
+		fl->flags |= BH_SK_FLOW;
+	}
+}
+
 /* Remember an allowed flow so that its replies flow too. */
-static __always_inline void sk_remember(struct bpf_sock *sk, const struct flow *f)
+static __always_inline void sk_remember(struct bpf_sock *sk, const struct flow *f,
+					const struct hookctx *h)
 {
 	struct bh_net_sk *st;
-	__u32 *fl, i;
+	__u32 i;
 
 	if (!sk)
 		return;
 	if (f->pclass == BH_PC_TCP) {
-		fl = bpf_sk_storage_get(&bh_net_sk_flow, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (fl)
-			*fl |= BH_SK_FLOW;
+		sk_mark_flow(sk, h);
 		return;
 	}
 	st = bpf_sk_storage_get(&bh_net_sk_peers, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -401,18 +412,34 @@ static __always_inline int parse_skb(struct __sk_buff *skb, struct flow *f, int 
 	int have_ports = 0;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+		struct iphdr ipc, *ip = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
-			return -1;
+		/* Headers are linear for local traffic: read them in place. */
+		if ((void *)(ip + 1) > end) {
+			if (bpf_skb_load_bytes(skb, 0, &ipc, sizeof(ipc)))
+				return -1;
+			ip = &ipc;
+		}
 		f->family = 4;
-		f->proto = ip.protocol;
-		l4 = (ip.ihl & 0xf) * 4;
-		have_ports = !(ip.frag_off & bpf_htons(0x1fff));
-		src = (__u8 *)&ip.saddr;
-		dst = (__u8 *)&ip.daddr;
+		f->proto = ip->protocol;
+		l4 = (ip->ihl & 0xf) * 4;
+		have_ports = !(ip->frag_off & bpf_htons(0x1fff));
+		src = (__u8 *)&ip->saddr;
+		dst = (__u8 *)&ip->daddr;
 		__builtin_memcpy(egress ? f->laddr : f->raddr, src, 4);
 		__builtin_memcpy(egress ? f->raddr : f->laddr, dst, 4);
+		if (have_ports && (f->proto == PROTO_TCP || f->proto == PROTO_UDP)) {
+			__u16 *pp = data + (l4 & 0x3c);
+
+			if ((void *)(pp + 2) <= end) {
+				f->pclass = pclass_of(f->proto);
+				f->rport = bpf_ntohs(egress ? pp[1] : pp[0]);
+				f->lport = bpf_ntohs(egress ? pp[0] : pp[1]);
+				f->dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS;
+				return 0;
+			}
+		}
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 		__u8 nh, eh[2];
@@ -485,6 +512,23 @@ static __always_inline int skb_hook(struct __sk_buff *skb, int egress)
 	struct bpf_sock *sk = skb->sk, *fsk;
 	int dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 
+	/*
+	 * The fast path: a TCP connection already allowed (connect(), or an
+	 * accepted handshake) passes without a policy lookup; it is counted in
+	 * the slot its container had when the connection was allowed.
+	 */
+	fsk = sk ? bpf_sk_fullsock(sk) : NULL;
+	if (fsk && fsk->protocol == PROTO_TCP) {
+		struct bh_net_sk_flow *fl = bpf_sk_storage_get(&bh_net_sk_flow, fsk, 0, 0);
+
+		if (fl && (fl->flags & BH_SK_FLOW)) {
+			__u32 slot = fl->slot;
+
+			h.cnt = slot && slot < BH_MAX_SLOTS ? bpf_map_lookup_elem(&bh_net_stats, &slot) : NULL;
+			count_pkt(&h, dir, 0, skb->len);
+			return SK_PASS;
+		}
+	}
 	if (!hook_begin(&h, bpf_skb_cgroup_id(skb)))
 		return SK_PASS;
 	if (h.held) {
@@ -496,20 +540,23 @@ static __always_inline int skb_hook(struct __sk_buff *skb, int egress)
 		}
 		return SK_PASS;
 	}
-	if (!enforced(&h) || parse_skb(skb, &f, egress)) {
+	if (!enforced(&h)) {
 		count_pkt(&h, dir, 0, skb->len);
 		return SK_PASS;
 	}
-	fsk = sk ? bpf_sk_fullsock(sk) : NULL;
-	if (egress && fsk && f.pclass == BH_PC_TCP && fsk->state == BPF_TCP_LISTEN) {
-		/*
-		 * A SYN-ACK of a request socket (the kernel runs the hook with its
-		 * listener as the socket): its SYN was admitted by the ingress hook.
-		 */
+	/*
+	 * A SYN-ACK of a request socket (the kernel runs the hook with its
+	 * listener as the socket): its SYN was admitted by the ingress hook.
+	 */
+	if (egress && fsk && fsk->protocol == PROTO_TCP && fsk->state == BPF_TCP_LISTEN) {
 		count_pkt(&h, dir, 0, skb->len);
 		return SK_PASS;
 	}
-	if (sk_allows(fsk, &f)) {
+	if (parse_skb(skb, &f, egress)) {
+		count_pkt(&h, dir, 0, skb->len);
+		return SK_PASS;
+	}
+	if (f.pclass != BH_PC_TCP && sk_allows(fsk, &f)) {
 		count_pkt(&h, dir, 0, skb->len);
 		return SK_PASS;
 	}
@@ -523,7 +570,7 @@ static __always_inline int skb_hook(struct __sk_buff *skb, int egress)
 	/* Allowed: replies of this flow may pass the other direction. A TCP
 	 * listener is never marked: it serves many peers. */
 	if (fsk && !(f.pclass == BH_PC_TCP && fsk->state == BPF_TCP_LISTEN))
-		sk_remember(fsk, &f);
+		sk_remember(fsk, &f, &h);
 	count_pkt(&h, dir, 0, skb->len);
 	return SK_PASS;
 }
@@ -596,7 +643,7 @@ static __always_inline int sock_egress(struct bpf_sock_addr *ctx, int v6, __u8 h
 		if (!deny(&h, &f, hook, v.ref, 0, 1))
 			return 0;
 	}
-	sk_remember(ctx->sk, &f);
+	sk_remember(ctx->sk, &f, &h);
 	return 1;
 }
 
@@ -670,7 +717,6 @@ int bh_net_sockops(struct bpf_sock_ops *skops)
 	struct bpf_sock *sk;
 	struct tcp_sock *tp;
 	struct hookctx h;
-	__u32 *fl;
 
 	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		return 1;
@@ -684,8 +730,6 @@ int bh_net_sockops(struct bpf_sock_ops *skops)
 	if (!hook_begin(&h, BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup, kn, id)) ||
 	    !enforced(&h))
 		return 1;
-	fl = bpf_sk_storage_get(&bh_net_sk_flow, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (fl)
-		*fl |= BH_SK_FLOW;
+	sk_mark_flow(sk, &h);
 	return 1;
 }

@@ -106,9 +106,14 @@ struct bh_net_node {
 };
 _Static_assert(sizeof(struct bh_net_node) == 12, "bh_net_node layout");
 
-/* Per-socket flow state (socket local storage, bh_net_sk). */
+/* Per-socket flow state (socket local storage, bh_net_sk_flow / bh_net_sk_peers). */
 #define BH_SK_FLOW	(1u << 0)	/* TCP: connect() or the handshake was allowed:
 					 * the whole connection flows both ways */
+struct bh_net_sk_flow {
+	__u32 flags;		/* BH_SK_* */
+	__u32 slot;		/* the container's counter slot: the fast path counts here */
+};
+_Static_assert(sizeof(struct bh_net_sk_flow) == 8, "bh_net_sk_flow layout");
 struct bh_net_peer {
 	__u8  addr[16];		/* IPv4 in addr[0..3] */
 	__u16 port;		/* remote port, host order (0 for ICMP) */

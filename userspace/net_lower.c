@@ -166,7 +166,7 @@ static int applicable(const struct nl_node *nodes, uint32_t nn, const struct nl_
 
 		mask_addr(k.addr, node->addr, len, bytes);
 		hit = bsearch(&k, nodes, nn, sizeof(*nodes), node_cmp);
-		if (!hit)
+		if (!hit || !hit->nrules)
 			continue;
 		if (n + hit->nrules > cap) {
 			uint32_t c = (n + hit->nrules) * 2;

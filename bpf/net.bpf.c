@@ -567,9 +567,11 @@ static __always_inline int skb_hook(struct __sk_buff *skb, int egress)
 			return SK_DROP;
 		}
 	}
-	/* Allowed: replies of this flow may pass the other direction. A TCP
-	 * listener is never marked: it serves many peers. */
-	if (fsk && !(f.pclass == BH_PC_TCP && fsk->state == BPF_TCP_LISTEN))
+	/* Allowed: replies of this flow may pass the other direction. Only a
+	 * socket of the packet's protocol keeps state; a TCP listener never
+	 * does: it serves many peers. */
+	if (fsk && fsk->protocol == f.proto &&
+	    !(f.pclass == BH_PC_TCP && fsk->state == BPF_TCP_LISTEN))
 		sk_remember(fsk, &f, &h);
 	count_pkt(&h, dir, 0, skb->len);
 	return SK_PASS;

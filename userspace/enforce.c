@@ -112,6 +112,13 @@ uint32_t enforce_slot(struct enforce *e, uint64_t cgid)
 	return slot;
 }
 
+uint32_t enforce_slot_lookup(struct enforce *e, uint64_t cgid)
+{
+	struct slot_ent *s = slot_find(e, cgid, 0);
+
+	return s ? s->slot : 0;
+}
+
 static void slot_free(struct enforce *e, uint64_t cgid)
 {
 	struct slot_ent *s = slot_find(e, cgid, 0);

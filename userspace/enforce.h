@@ -96,6 +96,9 @@ int enforce_assign(struct enforce *e, uint64_t cgroup_id, const struct bh_cg_pol
 void enforce_forget(struct enforce *e, uint64_t cgroup_id);
 /* The container's counter slot (allocated on first use; 0 if none is free). */
 uint32_t enforce_slot(struct enforce *e, uint64_t cgroup_id);
+/* The container's slot if it has one, else 0 (never allocates): for metrics,
+ * e.g. net_counters(net, enforce_slot_lookup(e, cgid), &c). */
+uint32_t enforce_slot_lookup(struct enforce *e, uint64_t cgroup_id);
 /* Stop holding a new cgroup (classified as needing no entry). */
 void enforce_release(struct enforce *e, uint64_t cgroup_id);
 

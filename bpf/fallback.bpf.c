@@ -84,7 +84,7 @@ static __always_inline int fb_path(struct fb *h, int dfd, const char *upath)
 }
 
 static __always_inline int fb_verdict(struct fb *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
-				      __u32 ref, const char *path, int len)
+				      __u32 ref, const struct bh_file_key *k, int len)
 {
 	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
 
@@ -93,7 +93,7 @@ static __always_inline int fb_verdict(struct fb *h, __u32 sec, __u8 op, __u8 hoo
 		flags |= BH_FE_KILLED;
 	}
 	bh_file_report(h->cgid, h->gen, h->policy, op, audit ? BH_FILE_ACT_AUDIT : BH_FILE_ACT_DENY,
-		       hook, flags, ref, path, len);
+		       hook, flags, ref, k, len);
 	return 0;
 }
 
@@ -127,7 +127,7 @@ static __always_inline int fb_open(int dfd, const char *upath, __u64 flags)
 	}
 	if (bh_decide(&h.s->key, h.gen, BH_TAB_FILE, h.policy, len, ops, &v) || !v.deny)
 		return 0;
-	return fb_verdict(&h, BH_SEC_FILE, v.first, BH_FH_TP_OPEN, 0, v.ref, h.s->key.path, len);
+	return fb_verdict(&h, BH_SEC_FILE, v.first, BH_FH_TP_OPEN, 0, v.ref, &h.s->key, len);
 }
 
 static __always_inline int fb_exec(int dfd, const char *upath)
@@ -152,11 +152,11 @@ static __always_inline int fb_exec(int dfd, const char *upath)
 	}
 	if ((h.pol->flags & BH_CGP_FILE) &&
 	    !bh_decide(&h.s->key, h.gen, BH_TAB_FILE, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
-		return fb_verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_TP_EXEC, 0, v.ref, h.s->key.path, len);
+		return fb_verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_TP_EXEC, 0, v.ref, &h.s->key, len);
 	if ((h.pol->flags & BH_CGP_EXEC) &&
 	    !bh_decide(&h.s->key, h.gen, BH_TAB_EXEC, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
 		return fb_verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_TP_EXEC, BH_FE_EXEC_TAB, v.ref,
-				  h.s->key.path, len);
+				  &h.s->key, len);
 	return 0;
 }
 

@@ -54,12 +54,12 @@ static __always_inline int fh_begin(struct fh *h, __u32 flags)
 
 /* Report; 0 (audit: allowed) or -EPERM. */
 static __always_inline int verdict(struct fh *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
-				   __u32 ref, const char *path, int len)
+				   __u32 ref, const struct bh_file_key *k, int len)
 {
 	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
 
 	bh_file_report(h->cgid, h->gen, h->policy, op, audit ? BH_FILE_ACT_AUDIT : BH_FILE_ACT_DENY,
-		       hook, flags, ref, path, len);
+		       hook, flags, ref, k, len);
 	return audit ? 0 : -EPERM;
 }
 
@@ -94,7 +94,7 @@ static __always_inline int check(struct fh *h, struct bh_file_key *key, int len,
 		return 0;	/* "pipe:[..]", "anon_inode:..": not in the file tree */
 	if (bh_decide(key, h->gen, BH_TAB_FILE, h->policy, len, ops, &v) || !v.deny)
 		return 0;
-	return verdict(h, BH_SEC_FILE, v.first, hook, 0, v.ref, key->path, len);
+	return verdict(h, BH_SEC_FILE, v.first, hook, 0, v.ref, key, len);
 }
 
 static __always_inline int check_dentry(struct fh *h, const struct path *dir, struct dentry *d,
@@ -164,11 +164,11 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	/* The file table's exec op, then spec.exec: both must allow. */
 	if ((h.pol->flags & BH_CGP_FILE) &&
 	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
-		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key->path, len);
+		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, len);
 	if ((h.pol->flags & BH_CGP_EXEC) &&
 	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
 		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
-			       key->path, len);
+			       key, len);
 	/*
 	 * The name it was invoked by, when absolute and different ("/bin/sh", a
 	 * symlink to busybox): a rule (not a default) that denies that name
@@ -181,12 +181,12 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	if ((h.pol->flags & BH_CGP_FILE) &&
 	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
 	    (v.ref & 0xffffffu) != 0xffffffu)
-		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key->path, n);
+		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, n);
 	if ((h.pol->flags & BH_CGP_EXEC) &&
 	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
 	    (v.ref & 0xffffffu) != 0xffffffu)
 		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
-			       key->path, n);
+			       key, n);
 	return 0;
 }
 
@@ -326,13 +326,13 @@ static __always_inline int two_names(struct fh *h, int lold, int lnew, __u8 op, 
 	if (lost) {
 		/* name the rule that protects the old name */
 		bh_decide(ko, h->gen, BH_TAB_FILE, h->policy, lold, lost, &vo);
-		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_PERMS, vo.ref, ko->path, lold);
+		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_PERMS, vo.ref, ko, lold);
 	}
 	/* A directory moved with rules below it: its contents would change rules. */
 	if (is_dir && ((vo.exact && (vo.flags & BH_FN_ANCESTOR)) || (vo.flags & BH_FN_GLOBS))) {
 		bh_decide(ko, h->gen, BH_TAB_FILE, h->policy, lold, 0xff, &vo);
 		return verdict(h, BH_SEC_FILE, op, hook, BH_FE_PERMS, vo.deny ? vo.ref :
-			       ((__u32)1 << 24) | 0xffffffu, ko->path, lold);
+			       ((__u32)1 << 24) | 0xffffffu, ko, lold);
 	}
 exec_tab:
 	if (!(h->pol->flags & BH_CGP_EXEC))
@@ -343,7 +343,7 @@ exec_tab:
 	if ((vo.deny && !vn.deny) || (exchange && vn.deny && !vo.deny) ||
 	    (is_dir && vo.exact && (vo.flags & (BH_FN_ANCESTOR | BH_FN_GLOBS))))
 		return verdict(h, BH_SEC_EXEC, op, hook, BH_FE_PERMS | BH_FE_EXEC_TAB, vo.ref,
-			       ko->path, lold);
+			       ko, lold);
 	return 0;
 }
 
@@ -408,5 +408,5 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
 	if (bh_decide(&h.s->key, h.gen, BH_TAB_FILE, h.policy, n, 0xff, &v) || !v.deny ||
 	    (v.ref & 0xffffffu) == 0xffffffu)
 		return 0;
-	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, h.s->key.path, n);
+	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, &h.s->key, n);
 }

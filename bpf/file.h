@@ -96,8 +96,9 @@ struct bh_file_node {
 	__u16 best[BH_OP_COUNT];	/* rule index that decided, BH_RULE_NONE = default */
 	__u32 ref[BH_OP_COUNT];		/* POLICY_REF() of that rule (or the default) */
 	__u16 bucket[BH_FILE_BUCKET];	/* glob slots, in rule order */
+	__u8  beats[BH_FILE_BUCKET];	/* ops for which bucket[j] is more specific than best[] */
 };
-_Static_assert(sizeof(struct bh_file_node) == 8 + 16 + 32 + 2 * BH_FILE_BUCKET, "bh_file_node layout");
+_Static_assert(sizeof(struct bh_file_node) == 8 + 16 + 32 + 3 * BH_FILE_BUCKET, "bh_file_node layout");
 
 struct bh_file_glob {
 	__u64 cmask[256];	/* bit i: token i is this literal byte */

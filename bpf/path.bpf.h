@@ -75,12 +75,21 @@ struct {
 /* Per-CPU scratch: keys are built in place (the stack is 512 bytes). The
  * slack after each key lets the walk write at a masked offset without a
  * bounds proof against the 252-byte path. */
+struct bh_walk {
+	__u64 d, vmnt, mnt;		/* kernel pointers, read with probe reads */
+	__u64 root_d, root_m;
+	__u32 n, off;
+	__u32 done;			/* 1: reached the root; 2: over-long */
+	__u32 which;			/* 0: into key, 1: into key2 */
+};
+
 struct bh_scratch {
 	struct bh_file_key key;
 	char slack[260];
 	struct bh_file_key key2;
 	char slack2[260];
-	struct dentry *stack[BH_FILE_WALK_DEPTH];
+	__u64 stack[BH_FILE_WALK_DEPTH];	/* dentries of the walk */
+	struct bh_walk walk;
 };
 
 struct {
@@ -107,19 +116,21 @@ static __always_inline struct bh_scratch *bh_scratch(void)
 
 /* ---- path resolution ------------------------------------------------------ */
 
-struct bh_walk {
+/*
+ * The walk's state lives in the per-CPU scratch map, not on the stack: the
+ * 6.1 verifier does not model what a bpf_loop callback does to its caller's
+ * stack across iterations (it may hard-wire a branch after the loop), while
+ * map memory is always an unknown to it.
+ */
+struct bh_walk_ctx {
 	struct bh_scratch *s;
-	char *out;
-	__u64 d, vmnt, mnt;		/* kernel pointers, read with probe reads */
-	__u64 root_d, root_m;
-	__u32 n, off;
-	int done;			/* 1: reached the root; -1: over-long */
 };
 
 /* One step up: a component, or a mount crossing. */
 static long bh_walk_up(__u32 i, void *ctx)
 {
-	struct bh_walk *w = ctx;
+	struct bh_scratch *s = ((struct bh_walk_ctx *)ctx)->s;
+	struct bh_walk *w = &s->walk;
 	struct dentry *d = (void *)w->d, *parent, *mroot;
 	struct vfsmount *vmnt = (void *)w->vmnt;
 	struct mount *mnt = (void *)w->mnt;
@@ -148,7 +159,7 @@ static long bh_walk_up(__u32 i, void *ctx)
 	}
 	if (w->n >= BH_FILE_WALK_DEPTH)
 		return 1;
-	w->s->stack[w->n & (BH_FILE_WALK_DEPTH - 1)] = d;
+	s->stack[w->n & (BH_FILE_WALK_DEPTH - 1)] = (__u64)d;
 	w->n++;
 	w->d = (__u64)parent;
 	return 0;
@@ -157,55 +168,62 @@ static long bh_walk_up(__u32 i, void *ctx)
 /* One component written, from the root down. */
 static long bh_walk_emit(__u32 i, void *ctx)
 {
-	struct bh_walk *w = ctx;
+	struct bh_scratch *s = ((struct bh_walk_ctx *)ctx)->s;
+	struct bh_walk *w = &s->walk;
+	char *out = w->which ? s->key2.path : s->key.path;
 	const unsigned char *name;
 	struct dentry *c;
 	__u32 len, off = w->off;
 
 	if (i >= w->n)
 		return 1;
-	c = w->s->stack[(w->n - 1 - i) & (BH_FILE_WALK_DEPTH - 1)];
+	c = (void *)s->stack[(w->n - 1 - i) & (BH_FILE_WALK_DEPTH - 1)];
 	name = BPF_CORE_READ(c, d_name.name);
 	len = BPF_CORE_READ(c, d_name.len);
 	if (off + 1 + len >= BH_FILE_PATH_MAX) {
-		w->done = -1;
+		w->done = 2;
 		return 1;
 	}
-	w->out[off & 255] = '/';
+	out[off & 255] = '/';
 	off++;
-	bpf_probe_read_kernel(w->out + (off & 255), len & 255, name);
+	bpf_probe_read_kernel(out + (off & 255), len & 255, name);
 	w->off = off + len;
 	return 0;
 }
 
 /*
  * The path of (vfsmnt, d) relative to the current task's root, NUL-terminated,
- * into out (a key's path, with slack after it). Returns bytes with the NUL,
- * or -1 when the walk is over-long (too deep, or BH_FILE_PATH_MAX bytes).
+ * into out (s->key.path or s->key2.path). Returns bytes with the NUL, or -1
+ * when the walk is over-long (too deep, or BH_FILE_PATH_MAX bytes).
  */
 static __always_inline int bh_walk_path(struct bh_scratch *s, char *out, struct vfsmount *vmnt,
 					struct dentry *d)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct bh_walk w = {
-		.s = s, .out = out, .d = (__u64)d, .vmnt = (__u64)vmnt,
-		.mnt = (__u64)vmnt - bpf_core_field_offset(struct mount, mnt),
-		.root_d = (__u64)BPF_CORE_READ(t, fs, root.dentry),
-		.root_m = (__u64)BPF_CORE_READ(t, fs, root.mnt),
-	};
+	struct bh_walk_ctx c = { .s = s };
+	struct bh_walk *w = &s->walk;
 	__u32 off;
 
-	bpf_loop(2 * BH_FILE_WALK_DEPTH, bh_walk_up, &w, 0);
-	if (w.done != 1)
+	w->which = out == s->key2.path;
+	w->d = (__u64)d;
+	w->vmnt = (__u64)vmnt;
+	w->mnt = (__u64)vmnt - bpf_core_field_offset(struct mount, mnt);
+	w->root_d = (__u64)BPF_CORE_READ(t, fs, root.dentry);
+	w->root_m = (__u64)BPF_CORE_READ(t, fs, root.mnt);
+	w->n = 0;
+	w->off = 0;
+	w->done = 0;
+	bpf_loop(2 * BH_FILE_WALK_DEPTH, bh_walk_up, &c, 0);
+	if (w->done != 1)
 		return -1;
-	if (w.n == 0) {
+	if (w->n == 0) {
 		out[0] = '/';
 		out[1] = 0;
 		return 2;
 	}
-	bpf_loop(BH_FILE_WALK_DEPTH, bh_walk_emit, &w, 0);
-	off = w.off;
-	if (w.done != 1 || off >= BH_FILE_PATH_MAX)
+	bpf_loop(BH_FILE_WALK_DEPTH, bh_walk_emit, &c, 0);
+	off = w->off;
+	if (w->done != 1 || off >= BH_FILE_PATH_MAX)
 		return -1;
 	out[off & 255] = 0;
 	return off + 1;
@@ -235,29 +253,34 @@ static long bh_gm_step(__u32 i, void *ctx)
 
 	if (k >= c->len)
 		return 1;
-	ch = c->p[k & 255];
+	barrier_var(k);		/* bound the register that indexes */
+	if (k >= BH_FILE_PATH_MAX - 1)
+		return 1;
+	ch = c->p[k];
 	nxt = (cur & g->cmask[ch]) << 1;
 	if (ch != '/')
 		nxt |= cur & g->star;
 	nxt |= cur & g->dstar;
-	for (int j = 0; j < BH_FILE_GLOB_EPS; j++) {
-		if (j >= g->neps)
-			break;
-		if ((nxt >> (g->eps_src[j] & 63)) & 1)
-			nxt |= g->eps[j];
-	}
+	/* epsilon closures, branch-free (unused slots are zero) */
+	for (int j = 0; j < BH_FILE_GLOB_EPS; j++)
+		nxt |= g->eps[j] & -((nxt >> (g->eps_src[j] & 63)) & 1);
 	c->cur = nxt;
 	return nxt ? 0 : 1;
 }
 
-/* Does glob g match path p (len bytes, no NUL; its first g->skip bytes are the
- * glob's literal prefix, already matched by the trie)? */
-static __always_inline int bh_glob_match(const struct bh_file_glob *g, const char *p, __u32 len)
+/* Does glob g match the path in k (len bytes, no NUL; its first g->skip bytes
+ * are the glob's literal prefix, already matched by the trie)? A global
+ * function: verified once, however many bucket slots call it. */
+__noinline int bh_glob_match(const struct bh_file_glob *g, const struct bh_file_key *k, __u32 len)
 {
-	struct bh_gm c = { .g = g, .p = p, .cur = g->start, .len = len };
+	struct bh_gm c = {};
 
-	if (len < g->skip)
+	if (!g || !k || len < g->skip)
 		return 0;
+	c.g = g;
+	c.p = k->path;
+	c.cur = g->start;
+	c.len = len;
 	bpf_loop(BH_FILE_PATH_MAX, bh_gm_step, &c, 0);
 	return (c.cur >> (g->accept & 63)) & 1;
 }
@@ -275,15 +298,26 @@ struct bh_verdict {
  * policy, and decide the ops in want. Returns 0, or -1 if nothing is lowered
  * for this scope (the policy does not restrict this table).
  */
-static __always_inline int bh_decide(struct bh_file_key *key, __u32 gen, __u32 tab, __u32 policy,
-				     int len, __u8 want, struct bh_verdict *v)
+/*
+ * A global function: the verifier checks it once, not at every call site
+ * (the rename hook alone calls it six times). Pointers may be NULL here.
+ */
+__noinline int bh_decide5(struct bh_file_key *key, __u32 scope, int len, __u32 want,
+			  struct bh_verdict *v)
 {
+	struct bh_scratch *s = bh_scratch();
+	__u32 refs[BH_FILE_BUCKET];
+	__u8 dec[BH_FILE_BUCKET];
+	__u8 deny, decided = 0, d, b, first;
 	struct bh_file_node *n;
-	__u16 best[BH_OP_COUNT];
-	__u32 ref[BH_OP_COUNT];
-	__u8 deny;
+	__u32 ref;
 
-	key->scope = BH_FILE_SCOPE(gen, tab, policy);
+	if (!key || !v || !s || len <= 0 || len > BH_FILE_PATH_MAX)
+		return -1;
+	/* Keys live in the per-CPU scratch; use the map-value pointer to it (6.1
+	 * takes no other pointer kind as a map key). */
+	key = (void *)key == (void *)&s->key2 ? &s->key2 : &s->key;
+	key->scope = scope;
 	key->prefixlen = 32 + 8 * (len & 0xff);
 	n = bpf_map_lookup_elem(&bh_file_paths, key);
 	if (!n)
@@ -291,47 +325,47 @@ static __always_inline int bh_decide(struct bh_file_key *key, __u32 gen, __u32 t
 	deny = n->deny;
 	v->flags = n->flags;
 	v->exact = n->keylen == len;
-	for (int o = 0; o < BH_OP_COUNT; o++) {
-		best[o] = n->best[o];
-		ref[o] = n->ref[o];
-	}
+	/*
+	 * The bucket is in rule order and beats[j] already says for which ops
+	 * glob j is more specific than the node's rule: the first matching glob
+	 * decides each op. Branch-light, so the verifier stays linear.
+	 */
 	for (int j = 0; j < BH_FILE_BUCKET; j++) {
 		const struct bh_file_glob *g;
 		__u32 slot;
-		__u8 better = 0;
+		__u8 m;
 
+		dec[j] = 0;
+		refs[j] = 0;
 		if (j >= n->nglob)
-			break;
+			continue;
+		m = want & n->beats[j] & ~decided;
+		if (!m)
+			continue;
 		slot = n->bucket[j];
 		g = bpf_map_lookup_elem(&bh_file_globs, &slot);
-		if (!g)
+		if (!g || !bh_glob_match(g, key, len - 1))
 			continue;
-		for (int o = 0; o < BH_OP_COUNT; o++)
-			if (((want & g->ops) >> o) & 1 && g->rule < best[o])
-				better |= 1 << o;
-		if (!better || !bh_glob_match(g, key->path, len - 1))
-			continue;
-		for (int o = 0; o < BH_OP_COUNT; o++) {
-			if (!((better >> o) & 1))
-				continue;
-			best[o] = g->rule;
-			ref[o] = g->ref;
-			if (g->action)
-				deny |= 1 << o;
-			else
-				deny &= ~(1 << o);
-		}
+		deny = (deny & ~m) | (g->action ? m : 0);
+		decided |= m;
+		dec[j] = m;
+		refs[j] = g->ref;
 	}
-	v->deny = deny & want;
-	v->first = 0;
-	v->ref = 0;
-	for (int o = BH_OP_COUNT - 1; o >= 0; o--)
-		if ((v->deny >> o) & 1) {
-			v->first = o;
-			v->ref = ref[o];
-		}
+	d = deny & want;
+	v->deny = d;
+	b = d & -d;			/* the lowest denied op */
+	first = ((b & 0xaa) ? 1 : 0) | ((b & 0xcc) ? 2 : 0) | ((b & 0xf0) ? 4 : 0);
+	ref = n->ref[first & 7];
+	for (int j = 0; j < BH_FILE_BUCKET; j++)
+		if (dec[j] & b)
+			ref = refs[j];
+	v->first = first;
+	v->ref = d ? ref : 0;
 	return 0;
 }
+
+#define bh_decide(key, gen, tab, policy, len, want, v) \
+	bh_decide5(key, BH_FILE_SCOPE(gen, tab, policy), len, want, v)
 
 /* The ops the policy restricts at all: the safe default for over-long paths. */
 static __always_inline __u8 bh_restricted(__u32 gen, __u32 policy, __u8 *exec_restrict)
@@ -379,46 +413,60 @@ static __always_inline int bh_rate_ok(__u64 cgid, __u32 *suppressed)
 	return 1;
 }
 
-static __always_inline void bh_file_report(__u64 cgid, __u32 gen, __u32 policy, __u8 op, __u8 action,
-					   __u8 hook, __u16 flags, __u32 ref, const char *path, int len)
+struct bh_report {
+	__u64 cgid;
+	__u32 gen, policy, op, action, hook, flags, ref;
+};
+
+/* A global function too (many call sites); k may be NULL (no path to report). */
+__noinline int bh_file_report3(const struct bh_report *r, const struct bh_file_key *k, int len)
 {
 	struct bh_file_event *e;
 	__u32 suppressed = 0;
+	__u64 cgid;
 
-	bh_stat(action == BH_FILE_ACT_AUDIT ? BH_FS_AUDITED : BH_FS_DENIED);
+	if (!r)
+		return 0;
+	cgid = r->cgid;
+
+	bh_stat(r->action == BH_FILE_ACT_AUDIT ? BH_FS_AUDITED : BH_FS_DENIED);
 	if (!bh_rate_ok(cgid, &suppressed))
-		return;
+		return 0;
 	e = bpf_ringbuf_reserve(&bh_file_rb, sizeof(*e), 0);
 	if (!e) {
 		bh_stat(BH_FS_LOST);
-		return;
+		return 0;
 	}
 	bh_fill_hdr(&e->hdr, BH_EV_FILE, bpf_get_current_task_btf());
 	e->hdr.cgroup_id = cgid;
-	e->op = op;
-	e->action = action;
-	e->hook = hook;
-	e->gen = gen;
-	e->flags = flags;
-	e->policy_id = policy;
-	e->ref = ref;
+	e->op = r->op;
+	e->action = r->action;
+	e->hook = r->hook;
+	e->gen = r->gen;
+	e->flags = r->flags;
+	e->policy_id = r->policy;
+	e->ref = r->ref;
 	e->suppressed = suppressed;
 	e->pad = 0;
-	if (len > 0 && len <= BH_FILE_PATH_MAX) {
-		bpf_probe_read_kernel(e->path, len & 255, path);
-		e->path[(len - 1) & 255] = 0;
-		e->path_len = len - 1;
-	} else {
-		/* over-long: what was resolved, if anything */
-		e->path[0] = 0;
-		e->path_len = 0;
-		if (len < 0 && path) {
-			long n = bpf_probe_read_kernel_str(e->path, BH_FILE_PATH_MAX, path);
+	e->path[0] = 0;
+	e->path_len = 0;
+	if (k && len > 0 && len <= BH_FILE_PATH_MAX) {
+		long n = bpf_probe_read_kernel_str(e->path, BH_FILE_PATH_MAX, (const char *)k + 8);
 
-			e->path_len = n > 1 ? n - 1 : 0;
-		}
+		e->path_len = n > 1 ? n - 1 : 0;
 	}
 	bpf_ringbuf_submit(e, bh_submit_flags(&bh_file_rb, file_wakeup_bytes));
+	return 0;
+}
+
+static __always_inline void bh_file_report(__u64 cgid, __u32 gen, __u32 policy, __u32 op,
+					   __u32 action, __u32 hook, __u32 flags, __u32 ref,
+					   const struct bh_file_key *k, int len)
+{
+	struct bh_report r = { .cgid = cgid, .gen = gen, .policy = policy, .op = op,
+			       .action = action, .hook = hook, .flags = flags, .ref = ref };
+
+	bh_file_report3(&r, k, len);
 }
 
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* File and exec enforcement: loader (LSM or fallback), pinned links, counters, event decoding. See file.h. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +52,31 @@ const char *file_mode_describe(const struct file_enf *f)
 	return f->describe;
 }
 
-static int silent_print(enum libbpf_print_level l, const char *fmt, va_list ap)
+/* libbpf's output while trying the LSM programs: kept, shown only if the verifier ran. */
+static char lsm_log[65536];
+static size_t lsm_log_len;
+
+static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 {
+	static char line[32768];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n <= 0 || strstr(line, " relocated, ") || strstr(line, " insns from sub-prog ") ||
+	    strstr(line, "CO-RE relocating") || strstr(line, ": matching candidate") ||
+	    strstr(line, ": found target candidate") || strstr(line, ": patched insn") ||
+	    strstr(line, "<byte_off>") || strstr(line, " <field> "))
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (lsm_log_len + (size_t)n >= sizeof(lsm_log)) {	/* keep the tail */
+		size_t drop = lsm_log_len / 2;
+
+		memmove(lsm_log, lsm_log + drop, lsm_log_len - drop);
+		lsm_log_len -= drop;
+	}
+	memcpy(lsm_log + lsm_log_len, line, (size_t)n);
+	lsm_log_len += (size_t)n;
+	lsm_log[lsm_log_len] = 0;
 	return 0;
 }
 
@@ -64,6 +89,55 @@ static int silent_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	if ((o)->events_burst)								\
 		(skel)->rodata->file_events_burst = (o)->events_burst;			\
 } while (0)
+
+/*
+ * The verifier refused a program (a bug, not a kernel without BPF LSM): load
+ * once more with a large verifier log and show its last lines.
+ */
+static void verifier_tail(struct file_enf *f, const struct file_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	size_t sz = 64u << 20;
+	char *buf = calloc(1, sz), *p;
+	struct bpf_program *prog;
+	struct file_bpf *sk;
+	libbpf_print_fn_t old;
+	int lines = 0;
+
+	if (!buf)
+		return;
+	oo.btf_custom_path = o->btf_path;
+	sk = file_bpf__open_opts(&oo);	/* not pinned: nothing shared is touched */
+	if (!sk)
+		goto out;
+	bpf_object__for_each_program(prog, sk->obj) {
+		bpf_program__set_log_buf(prog, buf, sz);
+		bpf_program__set_log_level(prog, 1);
+	}
+	old = libbpf_set_print(capture_print);
+	if (!file_bpf__load(sk)) {
+		libbpf_set_print(old);
+		goto out;
+	}
+	libbpf_set_print(old);
+	p = buf + strlen(buf);
+	while (p > buf && lines < 40)
+		if (*--p == '\n')
+			lines++;
+	log_warn("file: the verifier refused the LSM programs; the end of its log:");
+	for (char *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (nl > p)
+			log_warn("file:   %.*s", (int)(nl - p), p);
+		if (!*nl)
+			break;
+	}
+out:
+	file_bpf__destroy(sk);
+	free(buf);
+}
 
 static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, char *err, size_t errlen)
 {
@@ -79,11 +153,36 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return -errno;
 	}
 	SET_RODATA(f->lsm, o);
+	lsm_log_len = 0;
+	lsm_log[0] = 0;
+	/* BULKHEAD_BPF_STATS=1: the verifier's statistics per program (development). */
+	static char stats[FILE_MAX_PROGS][512];
+	int nst = 0;
+	struct bpf_program *prog;
+
+	if (getenv("BULKHEAD_BPF_STATS"))
+		bpf_object__for_each_program(prog, f->lsm->obj) {
+			if (nst == FILE_MAX_PROGS)
+				break;
+			bpf_program__set_log_buf(prog, stats[nst++], sizeof(stats[0]));
+			bpf_program__set_log_level(prog, 4);
+		}
 	if (quiet)
-		old = libbpf_set_print(silent_print);
+		old = libbpf_set_print(capture_print);
 	r = file_bpf__load(f->lsm);
+	nst = 0;
+	if (getenv("BULKHEAD_BPF_STATS"))
+		bpf_object__for_each_program(prog, f->lsm->obj)
+			if (nst < FILE_MAX_PROGS) {
+				for (char *c = stats[nst]; *c; c++)
+					if (*c == '\n')
+						*c = ' ';
+				log_info("file: %s: %s", bpf_program__name(prog), stats[nst++]);
+			}
 	if (quiet)
 		libbpf_set_print(old);
+	if (r && strstr(lsm_log, "BEGIN PROG LOAD LOG"))
+		verifier_tail(f, o);
 	if (r) {
 		snprintf(err, errlen, "file: cannot load the BPF LSM programs: %s", strerror(-r));
 		file_bpf__destroy(f->lsm);

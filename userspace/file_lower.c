@@ -322,13 +322,17 @@ int file_table_build(const struct policy *p, int tab, struct file_table *t, char
 
 			if (rules[i].kind != POLICY_PAT_GLOB)
 				continue;
+			uint8_t beats = 0;
+
 			g = &t->globs[gslot[i]];
 			if (g->skip > sl || memcmp(rules[i].pattern, en->key, g->skip))
 				continue;
 			nd->flags |= BH_FN_GLOBS;
 			for (int o = 0; o < BH_OP_COUNT; o++)
-				if (((g->ops >> o) & 1) && i < nd->best[o])
+				if (((g->ops >> o) & 1) && i < nd->best[o]) {
 					useful = 1;
+					beats |= (uint8_t)(1u << o);
+				}
 			if (!useful)
 				continue;
 			if (nd->nglob == BH_FILE_BUCKET) {
@@ -338,6 +342,7 @@ int file_table_build(const struct policy *p, int tab, struct file_table *t, char
 				r = -E2BIG;
 				goto out;
 			}
+			nd->beats[nd->nglob] = beats;
 			nd->bucket[nd->nglob++] = (uint16_t)gslot[i];
 		}
 	}
@@ -370,10 +375,12 @@ int file_table_decide(const struct file_table *t, const char *path, int op, uint
 	deny = (best->node.deny >> op) & 1;
 	if (ref)
 		*ref = best->node.ref[op];
+	(void)b;
 	for (int j = 0; j < best->node.nglob; j++) {
 		const struct bh_file_glob *g = &t->globs[best->node.bucket[j]];
 
-		if (!((g->ops >> op) & 1) || g->rule >= b || !file_glob_match(g, path, (uint32_t)len))
+		/* exactly the kernel's test: beats[j] (precomputed g->rule < best[op]) */
+		if (!((best->node.beats[j] >> op) & 1) || !file_glob_match(g, path, (uint32_t)len))
 			continue;
 		deny = g->action;
 		if (ref)

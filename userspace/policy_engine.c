@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "enforce.h"
+#include "file.h"
 #include "log.h"
 #include "net.h"
 #include "policy.h"
@@ -37,6 +38,8 @@ struct policy_engine {
 	char attach_rel[PATH_MAX];	/* relative to the cgroup2 mount ("" = the mount) */
 	struct enforce *e;
 	struct net_enf *net;
+	struct file_enf *file;		/* file and exec rules (file.c); NULL if unavailable */
+	uint64_t file_reported[BH_FS_COUNT];
 	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
 	const struct policy_set *cur;	/* the set being assigned from */
 	int in_txn;
@@ -70,6 +73,10 @@ static void entry_for(const struct policy *p, struct bh_cg_policy *ent)
 		ent->mode[s] = p->mode[s];
 	if (net_policy_active(p))
 		ent->flags |= BH_CGP_NET;
+	if (file_policy_active(p))
+		ent->flags |= BH_CGP_FILE;
+	if (exec_policy_active(p))
+		ent->flags |= BH_CGP_EXEC;
 }
 
 static void note_release(struct policy_engine *pe, uint64_t id)
@@ -218,6 +225,7 @@ static void walk_all(struct policy_engine *pe)
 static int apply_set(struct policy_engine *pe, struct policy_set *set)
 {
 	struct net_lower_stats st = { 0 };
+	struct file_lower_stats fst = { 0 };
 	int gen, err = 0;
 	uint32_t active = 0;
 
@@ -229,7 +237,9 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	for (uint32_t i = 0; i < set->n_policies && !err; i++) {
 		const struct policy *p = &set->policies[i];
 
-		if (!net_policy_active(p))
+		if (pe->file && (file_policy_active(p) || exec_policy_active(p)))
+			err = file_lower_policy(pe->file, (uint32_t)gen, p, &fst);
+		if (err || !net_policy_active(p))
 			continue;
 		active++;
 		if (pe->net)
@@ -258,6 +268,9 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	log_info("policy: %u policies in force (%u with network rules: %u kernel nodes, %u port "
 		 "entries), %u containers assigned, generation %d", set->n_policies, active,
 		 st.nodes, st.port_entries, enforce_count(pe->e, (uint32_t)gen), gen);
+	if (pe->file)
+		log_info("file: %u policies with file/exec rules: %u trie entries, %u globs (%s)",
+			 fst.policies, fst.nodes, fst.globs, file_mode_describe(pe->file));
 	return 0;
 }
 
@@ -283,7 +296,8 @@ static struct policy_set *load_set(const char *path)
 static int set_needs_kernel(const struct policy_set *set)
 {
 	for (uint32_t i = 0; set && i < set->n_policies; i++)
-		if (net_policy_active(&set->policies[i]))
+		if (net_policy_active(&set->policies[i]) || file_policy_active(&set->policies[i]) ||
+		    exec_policy_active(&set->policies[i]))
 			return 1;
 	return 0;
 }
@@ -338,6 +352,33 @@ static int net_event_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int file_event_cb(void *ctx, void *data, size_t size)
+{
+	struct policy_engine *pe = ctx;
+	const struct policy_set *set;
+	const struct policy *p;
+	struct event ev;
+	char rule[512];
+	uint32_t gen;
+
+	if (file_decode(data, size, &ev, &gen)) {
+		agent_count_malformed(pe->pp.agent);
+		return 0;
+	}
+	set = pe->sets[gen & 1];
+	p = set && ev.file.policy_id ? policy_by_id(set, ev.file.policy_id) : NULL;
+	ev.container = agent_container(pe->pp.agent, ((const struct bh_file_event *)data)->hdr.cgroup_id);
+	if (p) {
+		const char *r = policy_rule_ref_format(set, p->id, ev.file.ref, rule, sizeof(rule));
+		size_t n = strlen(p->name);
+
+		ev.file.policy = p->name;
+		ev.file.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
+	}
+	agent_emit(pe->pp.agent, &ev);
+	return 0;
+}
+
 static void sweep_cb(void *ctx, struct event *ev, uint64_t cgid, uint32_t gen)
 {
 	emit_net(ctx, ev, cgid, gen);
@@ -378,6 +419,8 @@ int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb)
 
 	if (pe->net && ring_buffer__add(rb, net_ringbuf_fd(pe->net), net_event_cb, pe))
 		return -errno;
+	if (pe->file && ring_buffer__add(rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
+		return -errno;
 	fd = enforce_cg_ringbuf_fd(pe->e);
 	if (fd >= 0 && ring_buffer__add(rb, fd, cg_event_cb, pe))
 		return -errno;
@@ -417,6 +460,18 @@ void policy_engine_tick(struct policy_engine *pe)
 				 (unsigned long long)lost);
 			pe->net_lost_reported = lost;
 		}
+	}
+	if (pe->file && now - pe->last_report < 1000000) {	/* just reported net: same tick */
+		uint64_t fs[BH_FS_COUNT];
+
+		file_stats(pe->file, fs);
+		if (fs[BH_FS_SUPPRESSED] > pe->file_reported[BH_FS_SUPPRESSED] ||
+		    fs[BH_FS_LOST] > pe->file_reported[BH_FS_LOST])
+			log_warn("file: %llu file/exec events suppressed by the per-container rate limit, "
+				 "%llu lost (ring buffer full) since the last report; denials still apply",
+				 (unsigned long long)(fs[BH_FS_SUPPRESSED] - pe->file_reported[BH_FS_SUPPRESSED]),
+				 (unsigned long long)(fs[BH_FS_LOST] - pe->file_reported[BH_FS_LOST]));
+		memcpy(pe->file_reported, fs, sizeof(fs));
 	}
 }
 
@@ -489,6 +544,18 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 	pe->net = net_open(pe->e, &no, err, errlen);
 	if (!pe->net)
 		goto fail;
+	{
+		struct file_opts fo = { .btf_path = pp->btf_path, .wakeup_bytes = pp->wakeup_bytes };
+		char ferr[512];
+
+		pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
+		if (!pe->file)
+			log_warn("policy: WARNING: file and exec rules are NOT enforced: %s", ferr);
+		else if (file_mode_of(pe->file) == FILE_MODE_FALLBACK)
+			log_warn("policy: WARNING: %s", file_mode_describe(pe->file));
+		else
+			log_info("policy: %s", file_mode_describe(pe->file));
+	}
 	if (!set) {
 		/* Pins of a previous agent and nothing to enforce now: an empty set in force. */
 		set = calloc(1, sizeof(*set));
@@ -502,9 +569,10 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 		goto fail;
 	}
 	set = NULL;	/* owned by pe->sets[] */
-	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s (pins %s%s)",
-		 pe->attach, enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" :
-		 ", kept on exit");
+	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
+		 "(pins %s%s)", pe->attach, !pe->file ? "NOT enforced" :
+		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
+		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
 	return pe;
 fail:
 	policy_set_free(set);
@@ -519,6 +587,7 @@ void policy_engine_close(struct policy_engine *pe)
 	if (!pe)
 		return;
 	net_close(pe->net, pe->pp.ec->detach_on_exit);
+	file_close(pe->file, pe->pp.ec->detach_on_exit);
 	enforce_close(pe->e);
 	if (pe->pp.ec->detach_on_exit && pe->e) {
 		const char *dir = pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir : BH_PIN_DIR_DEFAULT;

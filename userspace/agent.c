@@ -119,10 +119,14 @@ static void lost_one(void *ctx, const char *ring, uint64_t cgroup_id, uint64_t c
 		.ring = ring,
 	};
 
-	log_warn("events: %llu %s records lost in %s%s%s%s%s (cgroup %llu): ring buffer full",
-		 (unsigned long long)count, ring, c->host ? "host cgroup " : "container ",
-		 c->host ? c->cgroup_path : c->ns, c->host ? "" : "/", c->host ? "" : c->pod,
-		 c->host || !c->name[0] ? "" : c->name, (unsigned long long)cgroup_id);
+	if (c->host)
+		log_warn("events: %llu %s records lost in host cgroup %s (cgroup %llu): ring buffer full",
+			 (unsigned long long)count, ring, c->cgroup_path[0] ? c->cgroup_path : "?",
+			 (unsigned long long)cgroup_id);
+	else
+		log_warn("events: %llu %s records lost in container %s/%s/%s (cgroup %llu): ring buffer full",
+			 (unsigned long long)count, ring, c->ns, c->pod, c->name[0] ? c->name : c->id,
+			 (unsigned long long)cgroup_id);
 	metrics_lost(a->metrics, c, ring, count);
 	output_lost(a->out, &l);
 }

@@ -26,6 +26,8 @@
 #define RETRY_MAX_MS	1000
 #define RETRY_FOR_MS	10000		/* then the answer stays as it is */
 #define REFRESH_MS	30000		/* the loop asks again about unfinished answers */
+#define WAIT_STATE_MS	RETRY_FOR_MS	/* a container's state may appear this long after its cgroup */
+#define NUDGE_MS	10		/* an event of such a container asks again, at most this often */
 #define REQ_PATH	256
 #define SCAN_DEPTH	32
 
@@ -61,6 +63,8 @@ struct centry {
 	struct centry *prev, *next;	/* LRU, most recent first */
 	struct centry *wnext;		/* watch list: held events or gone */
 	bool watched, pending, gone, counted;
+	bool waiting;			/* a container whose runtime state is not there yet */
+	uint64_t wait_until_ms, nudged_ms;
 	uint64_t gone_at_ms, refresh_at_ms, held_since_ms;
 	struct held *held, **held_tail;
 	unsigned nheld;
@@ -513,6 +517,15 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 		}
 		if (e->pending)
 			return &e->info;
+		if (e->waiting) {
+			uint64_t now = now_ms();
+
+			/* Its state may have appeared: ask now rather than at the next backoff. */
+			if (now < e->wait_until_ms && now - e->nudged_ms >= NUDGE_MS &&
+			    !submit(a, PRIO_HI, RQ_RESOLVE, id, e->info.cgroup_path))
+				e->nudged_ms = now;
+			return &e->info;
+		}
 		a->st.hits++;
 		if (!e->info.resolved && e->refresh_at_ms) {
 			uint64_t now = now_ms();
@@ -547,7 +560,9 @@ bool attrib_pending(const struct attrib *a, const struct container_info *ci)
 	if (!ci || ci == &a->host0 || ci == &a->scratch)
 		return false;
 	e = find(a, ci->cgroup_id);
-	return e && &e->info == ci && e->pending;
+	if (!e || &e->info != ci)
+		return false;
+	return e->pending || (e->waiting && now_ms() < e->wait_until_ms);
 }
 
 /* Strings an event points to, by kind: what copy_event() must copy. */
@@ -677,6 +692,14 @@ void attrib_process(struct attrib *a)
 			e->pending = false;
 			e->refresh_at_ms = e->info.resolved ? 0 : now_ms() + REFRESH_MS;
 			count_container(a, e);
+			/* A container without its state yet: its events wait (up to defer_ms) for it. */
+			if (!e->info.resolved && !e->info.host && e->info.id[0]) {
+				if (!e->waiting)
+					e->wait_until_ms = now_ms() + WAIT_STATE_MS;
+				e->waiting = true;
+				continue;
+			}
+			e->waiting = false;
 			release(a, e);
 		}
 	} while (n == RES_BATCH);

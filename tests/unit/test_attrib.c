@@ -240,9 +240,15 @@ static void test_mkdir_then_state(void)
 	attrib_cgroup_new(a, id, path);
 	usleep(100000);
 	attrib_process(a);
-	ASSERT_TRUE(!attrib_pending(a, attrib_lookup(a, id)), "answered from the mkdir: no miss");
-	ASSERT_STREQ(attrib_lookup(a, id)->id, "ct-late", "container id from the path already");
+	ASSERT_STREQ(attrib_lookup(a, id)->id, "ct-late", "answered from the mkdir: container id from the path");
 	ASSERT_TRUE(!attrib_lookup(a, id)->pod[0], "no pod yet");
+	ASSERT_TRUE(attrib_pending(a, attrib_lookup(a, id)), "its events wait for the state");
+	{
+		struct attrib_stats st;
+
+		attrib_get_stats(a, &st);
+		ASSERT_EQ(st.misses, 0, "no miss: known from the mkdir");
+	}
 	container("ct-late", "web-2");			/* the runtime writes its state */
 	ASSERT_EQ(pump(a, 3000, has_pod, id), 0, "resolved again with short backoff");
 	ASSERT_STREQ(attrib_lookup(a, id)->pod, "web-2", "pod");

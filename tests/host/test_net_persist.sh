@@ -57,33 +57,34 @@ spec:
 EOF
 }
 ARGS="--policy $POL --attach-cgroup $TOP --pin-dir $PIN --state-root"
+TA=$(net_port 80); TD=$(net_port 81)	# this run's host ports: A, then D denied
 
-for port in 8080 8081; do net_bg_host "$P" serve tcp :: "$port" || t_fail setup "server $port"; done
-policy 8081
+for port in $TA $TD; do net_bg_host "$P" serve tcp :: "$port" || t_fail setup "server $port"; done
+policy "$TD"
 ct_start ct "" pod-ct bh-persist ct && net_link_ct ct "$(ct_pid ct)" 1 || { t_fail setup "container"; exit 1; }
 
-agent_start first $ARGS "$(ct_root)" || { t_fail agent_starts "first agent"; exit 1; }
-t_wait_for 10 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8081
-expect enforced EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8081
+agent_start persist-a-$$ $ARGS "$(ct_root)" || { t_fail agent_starts "first agent"; exit 1; }
+t_wait_for 10 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
+expect enforced EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
 links_before=$(link_ids)
 progs_before=$(prog_ids)
 
 # kill -9: still enforced, links and programs stay.
-agent_kill first
-expect killed_still_denies EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8081
-expect killed_still_allows OK in_ct "$P" connect tcp "$(net_host4 1)" 8080
+agent_kill persist-a-$$
+expect killed_still_denies EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
+expect killed_still_allows OK in_ct "$P" connect tcp "$(net_host4 1)" "$TA"
 if [ "$(count_links)" -eq 9 ] && [ -e "$PIN/links/bh_net_egress" ]; then t_pass killed_links_pinned
 else t_fail killed_links_pinned "expected 9 bh_net links pinned under $PIN, got $(count_links)"; fi
 
 # Restart while connections run: never a gap, never a success on the denied port.
 a=$(mktemp); d=$(mktemp); t_defer "rm -f '$a' '$d'"
-in_ct "$P" loop tcp "$(net_host4 1)" 8080 4000 > "$a" & pa=$!
-in_ct "$P" loop tcp "$(net_host4 1)" 8081 4000 > "$d" & pd=$!
+in_ct "$P" loop tcp "$(net_host4 1)" "$TA" 4000 > "$a" & pa=$!
+in_ct "$P" loop tcp "$(net_host4 1)" "$TD" 4000 > "$d" & pd=$!
 sleep 0.5
-if agent_start second $ARGS "$(ct_root)"; then t_pass restart_starts; else t_fail restart_starts "second agent"; fi
+if agent_start persist-b-$$ $ARGS "$(ct_root)"; then t_pass restart_starts; else t_fail restart_starts "second agent"; fi
 wait "$pa" "$pd"
-if grep -q 're-adopted 9 pinned links' "$T_WORK/second.log"; then t_pass restart_readopts
-else t_fail restart_readopts "no re-adoption in the log: $(grep net: "$T_WORK/second.log")"; fi
+if grep -q 're-adopted 9 pinned links' "$T_WORK/persist-b-$$.log"; then t_pass restart_readopts
+else t_fail restart_readopts "no re-adoption in the log: $(grep net: "$T_WORK/persist-b-$$.log")"; fi
 if [ "$(link_ids)" = "$links_before" ] && [ "$(prog_ids)" != "$progs_before" ]; then
 	t_pass restart_same_links_updated_in_place
 else
@@ -100,20 +101,20 @@ if grep -q '^ok=0 EPERM=[1-9]' "$d"; then t_pass restart_denied_never_succeeds
 else t_fail restart_denied_never_succeeds "$(cat "$d")"; fi
 
 # SIGHUP: the new policy file goes in force; a broken one keeps the old.
-policy 8080
-kill -HUP "$(cat "$T_WORK/second.pid")"
-t_wait_for 5 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8080
-expect reload_new_policy_denies EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8080
-expect reload_new_policy_allows OK in_ct "$P" connect tcp "$(net_host4 1)" 8081
+policy "$TA"
+kill -HUP "$(cat "$T_WORK/persist-b-$$.pid")"
+t_wait_for 5 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TA"
+expect reload_new_policy_denies EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TA"
+expect reload_new_policy_allows OK in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
 echo "spec: [this is not a policy" > "$POL/p.yaml"
-kill -HUP "$(cat "$T_WORK/second.pid")"
-t_wait_for 5 grep -q 'not reloading' "$T_WORK/second.log"
-expect reload_bad_file_keeps_policy EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8080
-policy 8081
+kill -HUP "$(cat "$T_WORK/persist-b-$$.pid")"
+t_wait_for 5 grep -q 'not reloading' "$T_WORK/persist-b-$$.log"
+expect reload_bad_file_keeps_policy EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TA"
+policy "$TD"
 
 # SIGTERM: kept in force by default.
-if agent_stop second; then t_pass sigterm_exit_0; else t_fail sigterm_exit_0 "non-zero exit"; fi
-expect sigterm_keeps_enforcement EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8080
+if agent_stop persist-b-$$; then t_pass sigterm_exit_0; else t_fail sigterm_exit_0 "non-zero exit"; fi
+expect sigterm_keeps_enforcement EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TA"
 
 # bulkhead unload: nothing left.
 out=$("$T_BIN" unload --pin-dir "$PIN")
@@ -122,23 +123,23 @@ if [ ! -e "$PIN" ] && [ "$(count_links)" -eq 0 ]; then t_pass unload_leaves_noth
 else t_fail unload_leaves_nothing "pins: $(ls -R "$PIN" 2>&1 | head -3); links: $(our_links)"; fi
 t_wait_for 5 progs_gone "$progs_before"
 if progs_gone "$progs_before"; then t_pass unload_programs_freed; else t_fail unload_programs_freed "programs $progs_before left"; fi
-expect unloaded_not_enforced OK in_ct "$P" connect tcp "$(net_host4 1)" 8081
+expect unloaded_not_enforced OK in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
 out=$("$T_BIN" unload --pin-dir "$PIN")
 case "$out" in *"nothing pinned"*) t_pass unload_twice_is_fine ;; *) t_fail unload_twice_is_fine "$out" ;; esac
 
 # --detach-on-exit: SIGTERM removes everything.
-if agent_start third $ARGS "$(ct_root)" --detach-on-exit; then
-	t_wait_for 10 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8081
-	expect detach_on_exit_enforces EPERM in_ct "$P" connect tcp "$(net_host4 1)" 8081
+if agent_start persist-c-$$ $ARGS "$(ct_root)" --detach-on-exit; then
+	t_wait_for 10 first_word_is EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
+	expect detach_on_exit_enforces EPERM in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
 	progs_before=$(prog_ids)
-	agent_stop third
+	agent_stop persist-c-$$
 	t_wait_for 5 progs_gone "$progs_before"
 	if [ ! -e "$PIN" ] && [ "$(count_links)" -eq 0 ] && progs_gone "$progs_before"; then
 		t_pass detach_on_exit_leaves_nothing
 	else
 		t_fail detach_on_exit_leaves_nothing "pins $(ls "$PIN" 2>&1 | head -2), links $(our_links), programs $progs_before"
 	fi
-	expect detached_not_enforced OK in_ct "$P" connect tcp "$(net_host4 1)" 8081
+	expect detached_not_enforced OK in_ct "$P" connect tcp "$(net_host4 1)" "$TD"
 else
 	t_fail detach_on_exit_starts "third agent"
 fi

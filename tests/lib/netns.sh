@@ -1,15 +1,20 @@
 # Network plumbing for tests: veth pairs between the host and a container's (or a
 # test-made) network namespace, and running a host binary inside a container's
-# cgroup and network namespace. Only addresses in 10.231.0.0/16 and fd42:6268::/32,
-# only interfaces named bh*: nothing of the machine's own network is touched.
+# cgroup and network namespace. Only addresses in 10.200.0.0/13 and fd42::/16, only
+# interfaces named bh*: nothing of the machine's own network is touched. Each test run
+# takes its own slot NET_RUN (0..39: its own subnets, interface names and ports), so
+# runs may overlap.
 # Requires tests/lib/common.sh. Works in bash and busybox ash (with iproute2's ip).
 #
-#   net_link_ct NAME PID N       veth "bhhN" (host) <-> "eth0" in the netns of PID;
-#                                host 10.231.N.1 + fd42:6268:N::1, container 10.231.N.2 +
-#                                fd42:6268:N::2, default routes via the host side.
+#   net_link_ct NAME PID N       veth "bh<run>h<N>" (host) <-> "eth0" in the netns of PID;
+#                                host net_host4 N + net_host6 N, container net_ct4 N +
+#                                net_ct6 N, default routes via the host side.
 #                                Removed at exit (t_defer).
-#   net_host4 N / net_ct4 N      those IPv4 addresses; net_host6 N / net_ct6 N IPv6
-#   net_add_host_addr N ADDR4 ADDR6   another address on the host side of pair N
+#   net_host4 N / net_ct4 N      those IPv4 addresses (10.<200+run>.N.1 / .2);
+#   net_host6 N / net_ct6 N      IPv6 (fd42:<6200+run>:N::1 / ::2)
+#   net_other4 N / net_other6 N  a second host-side address (.3 / ::3), see net_add_host_addr
+#   net_add_host_addr N          add it to the host side of pair N
+#   net_port K                   a host port for this run (20000 + 100 * run + K)
 #   net_in_ct CGDIR PID CMD...   run a host CMD inside the cgroup CGDIR and the netns of PID
 #   net_bg_in_ct CGDIR PID CMD...  the same in the background, killed at exit; waits
 #                                for READY on its stdout (netprobe serve); sets NET_BG_PID
@@ -17,13 +22,25 @@
 #                                by the calling shell)
 #   net_bg_host CMD...           a host CMD in the background (READY-waited, killed at exit)
 
-net_host4() { echo "10.231.$1.1"; }
-net_ct4()   { echo "10.231.$1.2"; }
-net_host6() { printf 'fd42:6268:%x::1\n' "$1"; }
-net_ct6()   { printf 'fd42:6268:%x::2\n' "$1"; }
+# A slot no other run uses now (its first interface name is free).
+if [ -z "${NET_RUN:-}" ]; then
+	NET_RUN=$(($$ % 40))
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		ip link show "bh${NET_RUN}h1" >/dev/null 2>&1 || break
+		NET_RUN=$(((NET_RUN + 7) % 40))
+	done
+fi
+
+net_host4()  { echo "10.$((200 + NET_RUN)).$1.1"; }
+net_ct4()    { echo "10.$((200 + NET_RUN)).$1.2"; }
+net_other4() { echo "10.$((200 + NET_RUN)).$1.3"; }
+net_host6()  { printf 'fd42:%x:%x::1\n' $((0x6200 + NET_RUN)) "$1"; }
+net_ct6()    { printf 'fd42:%x:%x::2\n' $((0x6200 + NET_RUN)) "$1"; }
+net_other6() { printf 'fd42:%x:%x::3\n' $((0x6200 + NET_RUN)) "$1"; }
+net_port()   { echo $((20000 + 100 * NET_RUN + $1)); }
 
 net_link_ct() {
-	local name="$1" pid="$2" n="$3" hv="bhh$3" cv="bhc$3"
+	local name="$1" pid="$2" n="$3" hv="bh${NET_RUN}h$3" cv="bh${NET_RUN}c$3"
 	ip link add "$hv" type veth peer name "$cv" || return 1
 	t_defer "ip link del '$hv'"
 	ip link set "$cv" netns "$pid" || return 1
@@ -42,7 +59,8 @@ net_link_ct() {
 }
 
 net_add_host_addr() {
-	ip addr add "$2/24" dev "bhh$1" && ip -6 addr add "$3/64" dev "bhh$1" nodad
+	ip addr add "$(net_other4 "$1")/24" dev "bh${NET_RUN}h$1" &&
+	ip -6 addr add "$(net_other6 "$1")/64" dev "bh${NET_RUN}h$1" nodad
 }
 
 net_in_ct() {

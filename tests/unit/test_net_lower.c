@@ -8,6 +8,7 @@
  * leaves nothing of the old generation, and records decode with size checks.
  * Needs root and bpffs; pins under /sys/fs/bpf/bulkhead-test-unit-PID.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -516,6 +517,25 @@ int main(void)
 	if (geteuid()) {
 		printf("SKIP test_net_lower: needs root\n");
 		return 0;
+	}
+	/* A run that died (a sanitizer abort) leaves its pins: remove those of dead pids. */
+	{
+		DIR *d = opendir("/sys/fs/bpf");
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char proc[64];
+			int pid;
+
+			if (sscanf(de->d_name, "bulkhead-test-unit-%d", &pid) != 1)
+				continue;
+			snprintf(proc, sizeof(proc), "/proc/%d", pid);
+			snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/%s", de->d_name);
+			if (access(proc, F_OK))
+				enforce_unload(pin_dir, err, sizeof(err));
+		}
+		if (d)
+			closedir(d);
 	}
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/bulkhead-test-unit-%d", getpid());
 	eo.pin_dir = pin_dir;

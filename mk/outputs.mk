@@ -20,3 +20,23 @@ $(METRICS_NOMHD_OBJ): userspace/metrics_http.c userspace/metrics_http.h userspac
 
 $(BUILD)/bulkhead-static: LDFLAGS += $(METRICS_NOMHD_OBJ)
 $(BUILD)/bulkhead-static: | $(METRICS_NOMHD_OBJ)
+
+# The events benchmark: bulkhead next to libbpf-tools execsnoop/opensnoop and
+# bpftrace on one fork/exec workload (bench/events.sh; SPAWNS, REPS, WORKERS).
+$(BUILD)/bench/events_load: bench/events_load.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
+
+$(BUILD)/bench/bhbench_nop: bench/events_nop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
+
+bench-events: $(BUILD)/bulkhead $(BUILD)/bench/events_load $(BUILD)/bench/bhbench_nop
+	$(Q)sh scripts/deps.sh bench
+	$(Q)bash bench/events.sh $(BUILD)
+
+bench: bench-events
+
+.PHONY: bench-events

@@ -2,16 +2,19 @@
 # Install what bulkhead needs from Debian's archive, idempotently.
 #   scripts/deps.sh build   - compiler, BPF toolchain, static libraries
 #   scripts/deps.sh test    - build + what the test suite uses (qemu, runc, crun, rsyslog, ...)
+#   scripts/deps.sh bench   - test + the peers the benchmarks compare with (bpftrace, libbpf-tools)
 # Only packages that are missing are installed; `apt-get update` runs at most once.
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev \
 libjson-c-dev libmicrohttpd-dev pkg-config libclang-rt-14-dev"
 TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
-jq procps util-linux kmod"
+jq procps util-linux kmod curl"
+BENCH_PKGS="bpftrace libbpf-tools"
 
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$want $TEST_PKGS"
+[ "${1:-build}" = bench ] && want="$want $TEST_PKGS $BENCH_PKGS"
 
 missing=""
 for p in $want; do

@@ -446,6 +446,9 @@ int agent_run(const struct agent_config *cfg)
 		snprintf(err, sizeof(err), "agent: enforcement ring buffers: %s", strerror(errno));
 		goto out;
 	}
+	/* Every feature's ring buffers and loss counters, whoever loaded them. */
+	lost_discover(a.lost);
+	metrics_discover_rings(a.metrics);
 	if (setup_loop(&a, err, sizeof(err)))
 		goto out;
 	clock_sync();

@@ -789,6 +789,7 @@ struct attrib *attrib_new(const struct attrib_config *cfg, attrib_emit_fn emit,
 {
 	struct registry_config rc = { 0 };
 	struct attrib *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
@@ -809,7 +810,10 @@ struct attrib *attrib_new(const struct attrib_config *cfg, attrib_emit_fn emit,
 	a->host0.host = true;
 	a->host0.resolved = true;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv_req, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the resolver's retry times */
+	pthread_cond_init(&a->cv_req, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&a->cv_res, NULL);
 	for (a->nbuckets = 64; a->nbuckets < a->cfg.max_entries; a->nbuckets <<= 1)
 		;

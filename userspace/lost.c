@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lost-record accounting per container. See lost.h. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include <stdbool.h>
 
 #include "lost.h"
 
@@ -19,6 +24,8 @@ struct seen {
 struct ring {
 	char name[32];
 	int map_fd, total_fd;
+	uint32_t map_id, total_id;	/* to add each once */
+	bool owned;			/* the fds are our dups: close them */
 	uint64_t total, total_reported;
 	struct seen *seen;	/* open addressing, SEEN_MAX * 2 slots */
 	size_t nseen;
@@ -98,8 +105,14 @@ void lost_free(struct lost *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->nrings; i++)
+	for (size_t i = 0; i < l->nrings; i++) {
 		free(l->rings[i].seen);
+		if (l->rings[i].owned) {
+			if (l->rings[i].map_fd >= 0)
+				close(l->rings[i].map_fd);
+			close(l->rings[i].total_fd);
+		}
+	}
 	free(l->vals);
 	free(l);
 }
@@ -115,6 +128,17 @@ int lost_add(struct lost *l, const char *ring, int per_cgroup_fd, int total_fd)
 	snprintf(r->name, sizeof(r->name), "%s", ring);
 	r->map_fd = per_cgroup_fd;
 	r->total_fd = total_fd;
+	{
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(total_fd, &info, &len))
+			r->total_id = info.id;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (per_cgroup_fd >= 0 && !bpf_obj_get_info_by_fd(per_cgroup_fd, &info, &len))
+			r->map_id = info.id;
+	}
 	if (per_cgroup_fd >= 0) {
 		r->seen = calloc(NSLOTS, sizeof(*r->seen));
 		if (!r->seen)
@@ -203,4 +227,141 @@ void lost_forget(struct lost *l, uint64_t cgroup_id)
 		if (r->map_fd >= 0)
 			bpf_map_delete_elem(r->map_fd, &cgroup_id);
 	}
+}
+
+int bpf_own_maps(void (*fn)(void *ctx, int fd, const struct bpf_map_info *info), void *ctx)
+{
+	uint32_t seen[256];
+	size_t nseen = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+		char path[64], line[128];
+		bool is_map = false;
+		size_t i;
+		FILE *f;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "map_id:", 7))
+				is_map = true;
+		if (f)
+			fclose(f);
+		if (!is_map || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		for (i = 0; i < nseen && seen[i] != info.id; i++)
+			;
+		if (i < nseen)
+			continue;
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = info.id;
+		fn(ctx, fd, &info);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+const char *lost_ring_name(const char *x, char *buf, size_t len)
+{
+	if (!strcmp(x, "proc"))
+		return "process";
+	if (!strcmp(x, "cgev"))
+		return "cgroup";
+	if (!strcmp(x, "cg"))
+		return "policy_cgroup";	/* the enforcement core's own cgroup events */
+	snprintf(buf, len, "%s", x);
+	return buf;
+}
+
+struct found {
+	char x[16];
+	int map_fd, total_fd;
+	uint32_t map_id, total_id;
+};
+
+struct discover {
+	struct found f[LOST_MAX_RINGS * 2];
+	size_t n;
+};
+
+static struct found *found_of(struct discover *d, const char *x, size_t xl)
+{
+	size_t i;
+
+	if (xl == 0 || xl >= sizeof(d->f[0].x))
+		return NULL;
+	for (i = 0; i < d->n; i++)
+		if (strlen(d->f[i].x) == xl && !strncmp(d->f[i].x, x, xl))
+			return &d->f[i];
+	if (d->n == sizeof(d->f) / sizeof(d->f[0]))
+		return NULL;
+	memset(&d->f[d->n], 0, sizeof(d->f[0]));
+	memcpy(d->f[d->n].x, x, xl);
+	d->f[d->n].map_fd = d->f[d->n].total_fd = -1;
+	return &d->f[d->n++];
+}
+
+static void discover_one(void *ctx, int fd, const struct bpf_map_info *info)
+{
+	struct discover *d = ctx;
+	const char *name = info->name, *p;
+	struct found *f;
+
+	if (strncmp(name, "bh_", 3) || !(p = strstr(name + 3, "_lost")))
+		return;
+	f = found_of(d, name + 3, (size_t)(p - name - 3));
+	if (!f)
+		return;
+	if (!strcmp(p, "_lost") && info->type == BPF_MAP_TYPE_LRU_PERCPU_HASH && f->map_fd < 0) {
+		f->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		f->map_id = info->id;
+	} else if (!strncmp(p, "_lost_t", 7) && info->type == BPF_MAP_TYPE_PERCPU_ARRAY && f->total_fd < 0) {
+		f->total_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		f->total_id = info->id;
+	}
+}
+
+int lost_discover(struct lost *l)
+{
+	struct discover *d = calloc(1, sizeof(*d));
+	int added = 0;
+
+	if (!d)
+		return -ENOMEM;
+	bpf_own_maps(discover_one, d);
+	for (size_t i = 0; i < d->n; i++) {
+		struct found *f = &d->f[i];
+		bool known = false;
+		char buf[32];
+
+		for (size_t r = 0; r < l->nrings; r++)
+			if (l->rings[r].total_id == f->total_id)
+				known = true;
+		if (known || f->total_fd < 0 ||
+		    lost_add(l, lost_ring_name(f->x, buf, sizeof(buf)), f->map_fd, f->total_fd)) {
+			if (f->map_fd >= 0)
+				close(f->map_fd);
+			if (f->total_fd >= 0)
+				close(f->total_fd);
+			continue;
+		}
+		l->rings[l->nrings - 1].owned = true;
+		added++;
+	}
+	free(d);
+	return added;
 }

@@ -33,4 +33,22 @@ size_t lost_totals(const struct lost *l, const char **names, uint64_t *totals, s
 /* The cgroup is gone: forget what was reported for it. */
 void lost_forget(struct lost *l, uint64_t cgroup_id);
 
+/*
+ * Find every feature's counters among the BPF maps this process holds, by
+ * the naming convention of bpf/bulkhead.bpf.h: bh_<x>_lost (per cgroup) and
+ * bh_<x>_lost_total (the kernel keeps 15 characters of a name), and add
+ * those not added yet. Features loaded by other parts of the agent (network,
+ * file enforcement) are covered without their loaders knowing about this.
+ * Returns the number of rings added.
+ */
+int lost_discover(struct lost *l);
+
+/* The BPF maps this process holds (from /proc/self/fdinfo), each once: fn gets a
+ * fd that stays valid during the call. */
+struct bpf_map_info;
+int bpf_own_maps(void (*fn)(void *ctx, int fd, const struct bpf_map_info *info), void *ctx);
+
+/* "proc" -> "process", "cgev" -> "cgroup": the ring names reports use. */
+const char *lost_ring_name(const char *x, char *buf, size_t len);
+
 #endif

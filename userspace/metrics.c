@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "lost.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "output_rfc5424.h"
@@ -35,6 +36,7 @@ struct series {
 struct ring {
 	char name[32];
 	int fd;
+	uint32_t id;
 	uint64_t size;
 	const unsigned long *cons, *prod;	/* mmapped positions */
 	size_t page;
@@ -249,11 +251,34 @@ int metrics_add_ring(struct metrics *m, const char *name, int map_fd)
 	}
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->fd = map_fd;
+	r->id = info.id;
 	r->size = info.max_entries;
 	r->cons = c;
 	r->prod = p;
 	m->nrings++;
 	return 0;
+}
+
+static void discover_ring(void *ctx, int fd, const struct bpf_map_info *info)
+{
+	struct metrics *m = ctx;
+	char x[16], buf[32];
+	size_t n = strlen(info->name);
+
+	if (info->type != BPF_MAP_TYPE_RINGBUF || strncmp(info->name, "bh_", 3) || n < 7 ||
+	    strcmp(info->name + n - 3, "_rb") || n - 6 >= sizeof(x))
+		return;
+	for (size_t i = 0; i < m->nrings; i++)
+		if (m->rings[i].id == info->id)
+			return;
+	memcpy(x, info->name + 3, n - 6);
+	x[n - 6] = '\0';
+	metrics_add_ring(m, lost_ring_name(x, buf, sizeof(buf)), fd);
+}
+
+int metrics_discover_rings(struct metrics *m)
+{
+	return m ? bpf_own_maps(discover_ring, m) : 0;
 }
 
 /* ---- rendering ----------------------------------------------------------- */

@@ -58,6 +58,8 @@ void metrics_free(struct metrics *m);
 
 /* A ring buffer to report usage for (producer/consumer positions, mmapped read-only). */
 int metrics_add_ring(struct metrics *m, const char *name, int map_fd);
+/* Add every bh_<x>_rb ring buffer this process holds that is not added yet. */
+int metrics_discover_rings(struct metrics *m);
 
 /* Counting, on the loop thread. */
 void metrics_event(struct metrics *m, const struct event *ev);

@@ -98,10 +98,15 @@ test:
 	$(Q)$(MAKE) --no-print-directory -j2 SAN=1 all test-bins
 	$(Q)sh tests/run.sh
 
+# Benchmarks: each feature's mk fragment adds its target as a prerequisite.
+bench: bench-deps
+bench-deps:
+	$(Q)sh scripts/deps.sh bench
+
 clean:
 	rm -rf $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/bulkhead* $(BUILD)/*.a $(BUILD)/tests
 
-.PHONY: all deps run test test-bins bench fuzz vmlinux clean
+.PHONY: all deps run test test-bins bench bench-deps fuzz vmlinux clean
 
 # Feature fragments (unit tests, guest harness, fuzzing, benchmarks) add their own targets.
 include $(sort $(wildcard mk/*.mk))

@@ -2,6 +2,7 @@
 # Install what bulkhead needs from Debian's archive, idempotently.
 #   scripts/deps.sh build   - compiler, BPF toolchain, static libraries
 #   scripts/deps.sh test    - build + what the test suite uses (qemu, runc, crun, rsyslog, ...)
+#   scripts/deps.sh bench   - test + the peer tools the benchmarks measure against
 #   scripts/deps.sh bench   - test + the peers the benchmarks compare with (bpftrace, libbpf-tools)
 # Only packages that are missing are installed; `apt-get update` runs at most once.
 set -eu
@@ -12,8 +13,15 @@ TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog promet
 jq procps util-linux kmod curl"
 BENCH_PKGS="bpftrace libbpf-tools"
 
+BENCH_PKGS="iptables nftables bpftrace"
+
 want="$BUILD_PKGS"
-[ "${1:-build}" = test ] && want="$want $TEST_PKGS"
+case "${1:-build}" in
+build) ;;
+test) want="$want $TEST_PKGS" ;;
+bench) want="$want $TEST_PKGS $BENCH_PKGS" ;;
+*) echo "deps: usage: scripts/deps.sh [build|test|bench]" >&2; exit 2 ;;
+esac
 [ "${1:-build}" = bench ] && want="$want $TEST_PKGS $BENCH_PKGS"
 
 missing=""

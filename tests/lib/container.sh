@@ -164,7 +164,7 @@ ct_start() {
 	bundle="$CT_WORK/$name"
 	mkdir -p "$bundle" || return 1
 	(cd "$bundle" && rm -f config.json && "$CT_RUNTIME" spec) || return 1
-	args=$(jq -cn '$ARGS.positional' --args "$@") || return 1
+	args=$(jq -cn '$ARGS.positional' --args -- "$@") || return 1
 	extra=${CT_ANNOTATIONS:-"{}"}
 	jq --argjson args "$args" --argjson extra "$extra" --arg rootfs "$CT_ROOTFS" \
 	   --arg cg "$cgpath" --arg pod "$pod" --arg ns "$ns" --arg cname "$cname" \

@@ -8,7 +8,13 @@
  *
  * What it cannot do, and says so (userspace/probe.c, the agent's start-up
  * line, docs/ARCHITECTURE.md):
- *   - the process is killed, not refused: there is no EPERM to handle;
+ *   - the process is killed, not refused: there is no EPERM to handle. The
+ *     signal is delivered when the syscall returns, so the call itself still
+ *     runs: a denied read's data never reaches the process and a denied exec
+ *     never starts the program (exec aborts on the pending SIGKILL), but a
+ *     denied open(O_TRUNC) has truncated the file by then. (Blanking the
+ *     path with bpf_probe_write_user would stop the call; that helper is
+ *     refused for tracepoint programs on these kernels.);
  *   - the path is read from user memory at syscall entry: another thread can
  *     change it after the check (TOCTOU);
  *   - the path is matched as written: symlinks, "..", "." and bind mounts are

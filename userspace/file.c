@@ -312,9 +312,11 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
 			 f->nlinks);
 	else if (f->mode == FILE_MODE_FALLBACK)
+	{
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "
-			 "FALLBACK (no BPF LSM%s%s): %s", lsm_err[0] ? ": " : "",
-			 lsm_err[0] ? lsm_err + 6 : "", fallback_limits());
+			 "FALLBACK (no BPF LSM%s%s)", lsm_err[0] ? ": " : "", lsm_err[0] ? lsm_err + 6 : "");
+		log_warn("file: FALLBACK in force: %s", fallback_limits());
+	}
 	else
 		snprintf(f->describe, sizeof(f->describe), "file and exec maps loaded, nothing attached");
 	return f;

@@ -410,3 +410,19 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
 		return 0;
 	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, &h.s->key, n);
 }
+
+/*
+ * Empty programs on the two hot hooks, for `make bench` only (autoload off
+ * in file.c): the baseline of the per-program cost (kernel.bpf_stats_enabled).
+ */
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_open, struct file *file, int ret)
+{
+	return ret;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bh_empty_exec, struct linux_binprm *bprm, int ret)
+{
+	return ret;
+}

@@ -153,6 +153,15 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return -errno;
 	}
 	SET_RODATA(f->lsm, o);
+	/* The bench's empty baselines load only when asked for (FILE_MODE_BENCH_EMPTY). */
+	{
+		bool empty = o->mode == FILE_MODE_BENCH_EMPTY;
+		struct bpf_program *pr;
+
+		bpf_object__for_each_program(pr, f->lsm->obj)
+			bpf_program__set_autoload(pr, empty == !strncmp(bpf_program__name(pr),
+								       "bh_empty_", 9));
+	}
 	lsm_log_len = 0;
 	lsm_log[0] = 0;
 	/* BULKHEAD_BPF_STATS=1: the verifier's statistics per program (development). */
@@ -239,6 +248,8 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 
 		if (f->nlinks == FILE_MAX_PROGS)
 			break;
+		if (!bpf_program__autoload(prog))
+			continue;	/* the bench's empty baselines, unless asked for */
 		l = bpf_program__attach(prog);
 		if (!l) {
 			snprintf(err, errlen, "file: cannot attach %s: %s", bpf_program__name(prog),
@@ -293,6 +304,7 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 			f->mode = FILE_MODE_FALLBACK;
 		break;
 	case FILE_MODE_LSM:
+	case FILE_MODE_BENCH_EMPTY:
 		r = load_lsm(f, o, 0, err, errlen);
 		break;
 	default:
@@ -302,7 +314,11 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	if (r)
 		goto fail;
 	feat.ctx = f;
-	if (enforce_register(e, &feat)) {
+	if (f->mode == FILE_MODE_BENCH_EMPTY) {
+		feat.name = "file-bench";
+		feat.clear_gen = NULL;
+	}
+	if (feat.clear_gen && enforce_register(e, &feat)) {
 		snprintf(err, errlen, "file: cannot register with the enforcement core");
 		goto fail;
 	}

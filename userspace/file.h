@@ -30,6 +30,7 @@ enum file_mode {
 	FILE_MODE_LSM,		/* BPF LSM or fail */
 	FILE_MODE_FALLBACK,	/* syscall tracepoints + SIGKILL */
 	FILE_MODE_LOAD_ONLY,	/* maps only, nothing attached (tests of the lowering) */
+	FILE_MODE_BENCH_EMPTY,	/* only the empty baseline programs (make bench) */
 };
 
 struct file_opts {

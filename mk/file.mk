@@ -1,0 +1,15 @@
+# File and exec enforcement: the benchmark helper and `make bench` (file-bench).
+#   make file-bench       in one QEMU guest run: open and exec loops in a crun container with
+#                         0/10/100/1,000 path rules vs no programs, and per-program cost
+#                         (kernel.bpf_stats_enabled) vs empty LSM programs on the same hooks
+$(BUILD)/bench/file_bench: bench/file_bench.c $(BUILD)/libbulkhead.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -static $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
+
+file-bench: $(BUILD)/bench/file_bench $(BUILD)/bulkhead-static
+	$(Q)BUILD=$(BUILD) sh bench/file_bench.sh
+
+bench: file-bench
+
+.PHONY: file-bench

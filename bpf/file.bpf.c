@@ -52,6 +52,18 @@ static __always_inline int fh_begin(struct fh *h, __u32 flags)
 	return h->s != NULL;
 }
 
+/*
+ * Could the policy deny any of ops at all (file table; exec: spec.exec too)?
+ * If not, every decision is "allow": skip resolving the path. Exact, and
+ * what keeps an open cheap for a policy that only protects writes.
+ */
+static __always_inline int fh_restricts(struct fh *h, __u8 ops, int exec)
+{
+	__u8 exec_r, r = bh_restricted(h->gen, h->policy, &exec_r);
+
+	return (r & ops) || (exec && exec_r);
+}
+
 /* Report; 0 (audit: allowed) or -EPERM. */
 static __always_inline int verdict(struct fh *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
 				   __u32 ref, const struct bh_file_key *k, int len)
@@ -100,14 +112,22 @@ static __always_inline int check(struct fh *h, struct bh_file_key *key, int len,
 static __always_inline int check_dentry(struct fh *h, const struct path *dir, struct dentry *d,
 					__u8 ops, __u8 hook)
 {
-	int len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(dir, mnt), d);
+	int len;
+
+	if (!fh_restricts(h, ops, 0))
+		return 0;
+	len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(dir, mnt), d);
 
 	return check(h, &h->s->key, len, ops, hook);
 }
 
 static __always_inline int check_path(struct fh *h, const struct path *p, __u8 ops, __u8 hook)
 {
-	int len = bh_walk_struct_path(h->s, h->s->key.path, p);
+	int len;
+
+	if (!fh_restricts(h, ops, 0))
+		return 0;
+	len = bh_walk_struct_path(h->s, h->s->key.path, p);
 
 	return check(h, &h->s->key, len, ops, hook);
 }
@@ -129,7 +149,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 		ops |= 1 << BH_OP_READ;
 	if (mode & FMODE_WRITE)
 		ops |= 1 << BH_OP_WRITE;
-	if (!ops)
+	if (!ops || !fh_restricts(&h, ops, 0))
 		return 0;
 	len = bpf_d_path((struct path *)&file->f_path, h.s->key.path, BH_FILE_PATH_MAX);
 	return check(&h, &h.s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
@@ -145,7 +165,7 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE | BH_CGP_EXEC))
+	if (!fh_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
 		return 0;
 	key = &h.s->key;
 	len = bpf_d_path((struct path *)&bprm->file->f_path, key->path, BH_FILE_PATH_MAX);
@@ -357,7 +377,7 @@ int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!fh_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */
 	lo = bh_walk_path(h.s, h.s->key.path, m, old_dentry);
@@ -374,7 +394,7 @@ int BPF_PROG(bh_file_rename, const struct path *old_dir, struct dentry *old_dent
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!fh_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	lo = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(old_dir, mnt), old_dentry);
 	ln = bh_walk_path(h.s, h.s->key2.path, BPF_CORE_READ(new_dir, mnt), new_dentry);

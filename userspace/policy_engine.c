@@ -38,7 +38,9 @@ struct policy_engine {
 	char attach_rel[PATH_MAX];	/* relative to the cgroup2 mount ("" = the mount) */
 	struct enforce *e;
 	struct net_enf *net;
-	struct file_enf *file;		/* file and exec rules (file.c); NULL if unavailable */
+	struct file_enf *file;		/* file and exec rules (file.c); NULL until a policy has some */
+	struct ring_buffer *rb;		/* the agent's reader (file events of a later start) */
+	int file_failed;		/* file/exec rules wanted but the programs did not load */
 	uint64_t file_reported[BH_FS_COUNT];
 	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
 	const struct policy_set *cur;	/* the set being assigned from */
@@ -222,6 +224,43 @@ static void walk_all(struct policy_engine *pe)
 
 /* ---- policy sets -> generations ------------------------------------------- */
 
+static int file_event_cb(void *ctx, void *data, size_t size);
+
+/*
+ * Load the file/exec programs, once: when a policy set first has file or exec
+ * rules (at start or on a reload), or when a previous agent left them pinned.
+ * Until then no file hook costs anything. Never fatal: the agent says loudly
+ * what is not enforced.
+ */
+static void file_start(struct policy_engine *pe)
+{
+	struct file_opts fo = { .btf_path = pe->pp.btf_path, .wakeup_bytes = pe->pp.wakeup_bytes };
+	char ferr[512];
+
+	if (pe->file)
+		return;
+	pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
+	if (!pe->file) {
+		log_warn("policy: WARNING: file and exec rules are NOT enforced: %s", ferr);
+		pe->file_failed = 1;
+		return;
+	}
+	if (file_mode_of(pe->file) == FILE_MODE_FALLBACK)
+		log_warn("policy: WARNING: %s", file_mode_describe(pe->file));
+	else
+		log_info("policy: %s", file_mode_describe(pe->file));
+	if (pe->rb && ring_buffer__add(pe->rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
+		log_warn_errno("policy: file events: adding their ring buffer");
+}
+
+static int set_needs_file(const struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++)
+		if (file_policy_active(&set->policies[i]) || exec_policy_active(&set->policies[i]))
+			return 1;
+	return 0;
+}
+
 static int apply_set(struct policy_engine *pe, struct policy_set *set)
 {
 	struct net_lower_stats st = { 0 };
@@ -229,6 +268,8 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	int gen, err = 0;
 	uint32_t active = 0;
 
+	if (set_needs_file(set))
+		file_start(pe);
 	gen = enforce_begin(pe->e);
 	if (gen < 0) {
 		log_warn("policy: cannot start a policy transaction: %s", strerror(-gen));
@@ -419,6 +460,7 @@ int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb)
 
 	if (pe->net && ring_buffer__add(rb, net_ringbuf_fd(pe->net), net_event_cb, pe))
 		return -errno;
+	pe->rb = rb;
 	if (pe->file && ring_buffer__add(rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
 		return -errno;
 	fd = enforce_cg_ringbuf_fd(pe->e);
@@ -545,16 +587,12 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 	if (!pe->net)
 		goto fail;
 	{
-		struct file_opts fo = { .btf_path = pp->btf_path, .wakeup_bytes = pp->wakeup_bytes };
-		char ferr[512];
+		char fpin[PATH_MAX];
 
-		pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
-		if (!pe->file)
-			log_warn("policy: WARNING: file and exec rules are NOT enforced: %s", ferr);
-		else if (file_mode_of(pe->file) == FILE_MODE_FALLBACK)
-			log_warn("policy: WARNING: %s", file_mode_describe(pe->file));
-		else
-			log_info("policy: %s", file_mode_describe(pe->file));
+		/* File programs left pinned by a previous agent: re-adopt them now. */
+		snprintf(fpin, sizeof(fpin), "%s/bh_file_paths", enforce_pin_dir(pe->e));
+		if (!stat(fpin, &st))
+			file_start(pe);
 	}
 	if (!set) {
 		/* Pins of a previous agent and nothing to enforce now: an empty set in force. */
@@ -570,7 +608,8 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 	}
 	set = NULL;	/* owned by pe->sets[] */
 	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
-		 "(pins %s%s)", pe->attach, !pe->file ? "NOT enforced" :
+		 "(pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
+		 !pe->file ? "not loaded (no file/exec rules)" :
 		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
 		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
 	return pe;

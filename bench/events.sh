@@ -9,9 +9,12 @@
 #   bpftrace    bpftrace printing fork, exec and exit like bulkhead (3 events a spawn)
 #   baseline    nothing attached
 #
-# Workload: events_load, WORKERS processes (forked by it: those forks are not counted) that vfork+exec a tiny static
-# program (it opens /dev/null once) as fast as they can, SPAWNS in total; with
-# WORKERS = the number of CPUs it is the highest rate this machine produces.
+# Workload: events_load, WORKERS processes (forked by it: those forks are not
+# counted) that vfork+exec a tiny static program (it opens /dev/null once) as
+# fast as they can, SPAWNS in total; with WORKERS = the number of CPUs it is the
+# highest exec rate this machine produces. A second part, the fork storm, only
+# forks and exits (FORKS in total, 2 events each): the highest process-event
+# rate there is; there only bulkhead and bpftrace have events to print.
 # Runs are interleaved (REPS rounds of every tool in turn) and the summary
 # gives medians: events delivered, lost (expected - delivered; for bulkhead
 # also the kernel's own count), the workload's wall time relative to the
@@ -22,9 +25,11 @@
 set -u
 BUILD=${1:-build}
 SPAWNS=${SPAWNS:-20000}
+FORKS=${FORKS:-60000}
 REPS=${REPS:-5}
 WORKERS=${WORKERS:-$(nproc)}
 TOOLS=${TOOLS:-"baseline bulkhead execsnoop opensnoop bpftrace"}
+FORK_TOOLS=${FORK_TOOLS:-"baseline bulkhead bpftrace"}
 BIN=$BUILD/bulkhead
 LOAD=$BUILD/bench/events_load
 PROG_SRC=$BUILD/bench/bhbench_nop
@@ -73,10 +78,11 @@ BT='tracepoint:sched:sched_process_fork { printf("F %d %s %d\n", pid, comm, args
 tracepoint:sched:sched_process_exec { printf("E %d %s %s\n", pid, comm, str(args->filename)); }
 tracepoint:sched:sched_process_exit { printf("X %d %s\n", pid, comm); }'
 
-# run TOOL ROUND: start the tool, run the workload, stop, count. Appends a result line:
+# run TOOL ROUND [fork]: start the tool, run the workload, stop, count. Appends a result line:
 #   tool round expected delivered lost_kernel load_seconds cpu_seconds
 run() {
-	local tool="$1" round="$2" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0=0 c1=0 secs expected delivered kl=0 i
+	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0=0 c1=0 secs expected delivered kl=0 i
+	local res=$RES
 	case $tool in
 	baseline) ;;
 	bulkhead)
@@ -94,8 +100,21 @@ run() {
 		sleep 0.5 ;;
 	esac
 	PIDS="$PIDS $pid"
-	[ -n "$pid" ] && c0=$(cpu_ticks "$pid")
-	secs=$("$LOAD" -n "$SPAWNS" -j "$WORKERS" "$PROG" | awk '{ print $4 }')
+	# Start-up work (bulkhead's walk of the cgroup tree, bpftrace's compilation) is not
+	# what is measured: wait until the tool is idle.
+	if [ -n "$pid" ]; then
+		for i in $(seq 20); do
+			c0=$(cpu_ticks "$pid"); sleep 0.5
+			[ "$(cpu_ticks "$pid")" = "$c0" ] && break
+		done
+		c0=$(cpu_ticks "$pid")
+	fi
+	if [ "$mode" = fork ]; then
+		secs=$("$LOAD" -n "$FORKS" -j "$WORKERS" -f | awk '{ print $4 }')
+		res=$RES.fork
+	else
+		secs=$("$LOAD" -n "$SPAWNS" -j "$WORKERS" "$PROG" | awk '{ print $4 }')
+	fi
 	if [ -n "$pid" ]; then
 		sleep 0.3
 		[ "$tool" = bulkhead ] && wait_settled "$out"
@@ -104,23 +123,32 @@ run() {
 		if [ "$tool" = bulkhead ]; then kill -TERM "$pid"; else kill -INT "$pid"; fi
 		wait "$pid" 2>/dev/null
 	fi
-	case $tool in
-	baseline) expected=0; delivered=0 ;;
-	bulkhead)
+	case $mode.$tool in
+	*.baseline) expected=0; delivered=0 ;;
+	fork.bulkhead)
+		# forks by events_load (its workers' included) and exits of events_load (workers and main too)
+		expected=$((FORKS * 2))
+		delivered=$(( $(grep -F '"kind":"fork"' "$out" | grep -cF '"comm":"events_load"') +
+			      $(grep -F '"kind":"exit"' "$out" | grep -cF '"comm":"events_load"') - 2 * WORKERS - 1 ))
+		kl=$(sed -n 's/.*stopped: .* \([0-9]*\) lost,.*/\1/p' "$log" | tail -1) ;;
+	fork.bpftrace)
+		expected=$((FORKS * 2))
+		delivered=$(( $(grep -c '^F [0-9]* events_load ' "$out") + $(grep -c '^X [0-9]* events_load$' "$out") - 2 * WORKERS - 1 )) ;;
+	exec.bulkhead)
 		expected=$((SPAWNS * 3))
 		delivered=$(( $(grep -F '"kind":"exec"' "$out" | grep -cF "\"exe\":\"$PROG\"") +
 			      $(grep -F '"kind":"exit"' "$out" | grep -cF '"comm":"bhbench_nop"') +
 			      $(grep -F '"kind":"fork"' "$out" | grep -cF '"comm":"events_load"') - WORKERS ))
 		kl=$(sed -n 's/.*stopped: .* \([0-9]*\) lost,.*/\1/p' "$log" | tail -1) ;;
-	execsnoop) expected=$SPAWNS; delivered=$(grep -c '^bhbench_nop ' "$out") ;;
-	opensnoop) expected=$SPAWNS; delivered=$(grep -c ' bhbench_nop .*/dev/null' "$out") ;;
-	bpftrace)
+	exec.execsnoop) expected=$SPAWNS; delivered=$(grep -c '^bhbench_nop ' "$out") ;;
+	exec.opensnoop) expected=$SPAWNS; delivered=$(grep -c ' bhbench_nop .*/dev/null' "$out") ;;
+	exec.bpftrace)
 		expected=$((SPAWNS * 3))
 		delivered=$(( $(grep -c "^E [0-9]* bhbench_nop $PROG\$" "$out") + $(grep -c '^X [0-9]* bhbench_nop$' "$out") +
 			      $(grep -c '^F [0-9]* events_load ' "$out") - WORKERS )) ;;
 	esac
-	echo "$tool $round $expected $delivered ${kl:-0} $secs $(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')" >> "$RES"
-	printf '  round %d %-10s %7s events expected, %7s delivered, load %6ss\n' "$round" "$tool" "$expected" "$delivered" "$secs" >&2
+	echo "$tool $round $expected $delivered ${kl:-0} $secs $(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')" >> "$res"
+	printf '  %s round %d %-10s %7s events expected, %7s delivered, load %6ss\n' "$mode" "$round" "$tool" "$expected" "$delivered" "$secs" >&2
 	rm -f "$out"
 }
 
@@ -129,9 +157,16 @@ echo "bench: kernel $(uname -r), $(nproc) CPUs, bulkhead $("$BIN" version 2>/dev
 for r in $(seq "$REPS"); do
 	for t in $TOOLS; do run "$t" "$r"; done
 done
+echo "bench: fork storm: $FORKS forks x $WORKERS workers, $REPS interleaved rounds of: $FORK_TOOLS" >&2
+for r in $(seq "$REPS"); do
+	for t in $FORK_TOOLS; do
+		case " $TOOLS " in *" $t "*) run "$t" "$r" fork ;; esac
+	done
+done
 
 # Medians and ratios.
-awk -v spawns="$SPAWNS" '
+summary() {
+awk '
 function median(arr, n,    i, j, t) {
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
 	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
@@ -156,8 +191,17 @@ END {
 		printf "%-10s %9d %10d %9d %9d %12.0f %9.2f %9.2f %13.3f\n", t, exp_[t], d, l, maxl, d / s, s, s / base, d ? c / d * 1e6 : 0
 	}
 	printf "\n(medians of %d rounds; lost = expected - delivered, max lost over all rounds;\n events/s = delivered / load seconds; vs base = load time / baseline load time;\n CPU = the tool process from the start of the workload until its output settled)\n", n["baseline"] ? n["baseline"] : m
-}' "$RES"
-if grep -q '^bulkhead ' "$RES"; then
-	kmax=$(awk '$1 == "bulkhead" { if ($5 > m) m = $5 } END { print m + 0 }' "$RES")
+}' "$1"
+if grep -q '^bulkhead ' "$1"; then
+	kmax=$(awk '$1 == "bulkhead" { if ($5 > m) m = $5 } END { print m + 0 }' "$1")
 	echo "bulkhead: kernel-side lost records over all rounds: at most $kmax per run"
+fi
+}
+echo
+echo "== exec workload: $SPAWNS spawns (fork + exec + exit; one open) x $WORKERS workers"
+summary "$RES"
+if [ -s "$RES.fork" ]; then
+	echo
+	echo "== fork storm: $FORKS forks (fork + exit) x $WORKERS workers"
+	summary "$RES.fork"
 fi

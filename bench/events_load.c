@@ -7,6 +7,8 @@
  *   spawns N seconds S rate R
  *
  *   events_load -n SPAWNS [-j WORKERS] [-r RATE] PROGRAM
+ *   events_load -n SPAWNS [-j WORKERS] -f       fork and exit only (no exec): the
+ *                                               highest process-event rate there is
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int fork_only;
+
 static int worker(const char *prog, long n, double rate)
 {
 	char *argv[] = { (char *)prog, NULL };
@@ -41,10 +45,16 @@ static int worker(const char *prog, long n, double rate)
 			if (due > t)
 				usleep((useconds_t)((due - t) * 1e6));
 		}
-		pid = vfork();
-		if (pid == 0) {
-			execve(prog, argv, environ);
-			_exit(127);
+		if (fork_only) {
+			pid = fork();
+			if (pid == 0)
+				_exit(0);
+		} else {
+			pid = vfork();
+			if (pid == 0) {
+				execve(prog, argv, environ);
+				_exit(127);
+			}
 		}
 		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "events_load: spawn %ld failed\n", i);
@@ -60,22 +70,23 @@ int main(int argc, char **argv)
 	double rate = 0, t0, t;
 	int c, fail = 0;
 
-	while ((c = getopt(argc, argv, "n:j:r:")) != -1) {
+	while ((c = getopt(argc, argv, "n:j:r:f")) != -1) {
 		switch (c) {
+		case 'f': fork_only = 1; break;
 		case 'n': n = atol(optarg); break;
 		case 'j': workers = atol(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		default: goto usage;
 		}
 	}
-	if (optind != argc - 1 || n <= 0 || workers <= 0 || workers > 64)
+	if (optind != argc - !fork_only || n <= 0 || workers <= 0 || workers > 64)
 		goto usage;
 	t0 = now();
 	for (long w = 0; w < workers; w++) {
 		long share = n / workers + (w < n % workers);
 
 		if (fork() == 0)
-			_exit(worker(argv[optind], share, rate / (double)workers));
+			_exit(worker(fork_only ? NULL : argv[optind], share, rate / (double)workers));
 	}
 	for (long w = 0; w < workers; w++) {
 		int st;
@@ -87,6 +98,6 @@ int main(int argc, char **argv)
 	printf("spawns %ld seconds %.3f rate %.0f\n", n, t, (double)n / t);
 	return fail;
 usage:
-	fprintf(stderr, "usage: events_load -n SPAWNS [-j WORKERS] [-r RATE] PROGRAM\n");
+	fprintf(stderr, "usage: events_load -n SPAWNS [-j WORKERS] [-r RATE] (PROGRAM | -f)\n");
 	return 2;
 }

@@ -99,9 +99,13 @@ static int rs_open(void *p)
 	int err, one = 1;
 
 	hints.ai_socktype = s->addr.tcp ? SOCK_STREAM : SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;	/* numeric addresses need no NSS (static binary) */
 	err = getaddrinfo(s->addr.host, s->addr.port, &hints, &res);
-	if (err)
+	if (err) {
+		if (err != EAI_SYSTEM)
+			log_debug("output syslog: %s: %s", s->addr.host, gai_strerror(err));
 		return err == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	}
 	err = -EHOSTUNREACH;
 	for (ai = res; ai; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);

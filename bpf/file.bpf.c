@@ -14,8 +14,8 @@
  *   lsm/path_rename          rename: both names, the same rule, and a
  *                            directory with rules below it stays put
  *   lsm/path_truncate        write           lsm/path_chmod, path_chown setattr
- *   lsm/sb_mount, move_mount a bind mount (a new name for any file) by a
- *                            container whose policy restricts files
+ *   lsm/sb_mount             a bind mount whose source a rule denies
+ *   lsm/mmap_file            PROT_EXEC mappings: the file table's exec op
  *
  * The path hooks resolve paths by a bounded dentry walk (bpf_d_path is not
  * allowed there). Containers without an entry, without a policy, or whose
@@ -429,6 +429,30 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
 	    (v.ref & 0xffffffu) == 0xffffffu)
 		return 0;
 	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, &h.s->key, n);
+}
+
+/*
+ * A file mapped executable (PROT_EXEC): the file table's exec op, as for
+ * execve. Without it a denied binary or library could still run through the
+ * dynamic loader ("ld.so /tmp/x") or an mmap. spec.exec names programs to
+ * start, so it is not applied to mappings (libraries).
+ */
+#define PROT_EXEC	0x4
+SEC("lsm/mmap_file")
+int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct fh h;
+	int len;
+
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC) || !fh_begin(&h, BH_CGP_FILE) ||
+	    !fh_restricts(&h, 1 << BH_OP_EXEC, 0))
+		return 0;
+	len = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(file, f_path.mnt),
+			   BPF_CORE_READ(file, f_path.dentry));
+	return check(&h, &h.s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
 }
 
 /*

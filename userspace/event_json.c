@@ -121,7 +121,8 @@ static const char *const file_ops[] = { "read", "write", "create", "delete", "re
 					"setattr", "exec", "mount" };
 static const char *const file_hooks[] = { "file_open", "bprm_check_security", "path_mknod",
 	"path_mkdir", "path_rmdir", "path_unlink", "path_symlink", "path_link", "path_rename",
-	"path_truncate", "path_chmod", "path_chown", "sb_mount", "sys_enter_open", "sys_enter_execve" };
+	"path_truncate", "path_chmod", "path_chown", "sb_mount", "sys_enter_open", "sys_enter_execve",
+	"mmap_file" };
 
 /* A file or exec decision (bpf/file.bpf.c, bpf/fallback.bpf.c): which path, op, rule. */
 static void file_json(struct json_writer *w, const struct event_file *f, int exec)

@@ -1,0 +1,49 @@
+#!/bin/sh
+# spec.exec enforced by BPF LSM (bprm_check_security) in real crun containers: a deny
+# list (exact, glob, and a symlink name: /bin/wget is busybox under another name), an
+# allow-list with a deny default, a container without a policy untouched, and the exec
+# event naming the rule.
+. "$T_ROOT/tests/guest/cases/file_lib.inc"
+
+fl_setup || { t_fail file_setup "policy directory / cgroup"; exit 1; }
+fl_policy web <<'EOF2'
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: web}
+spec:
+  selector: {containers: [web]}
+  exec:
+    deny: [/tmp/evil/true, "/tmp/bad*/true", /bin/wget]
+EOF2
+fl_policy db <<'EOF2'
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: db}
+spec:
+  selector: {containers: [db]}
+  defaults: {exec: deny}
+  exec:
+    allow: [/bin/]
+EOF2
+for c in web db free; do
+	ct_start "$c" "" "pod-$c" shop "$c" || { t_fail file_setup "container $c: $(ct_log "$c")"; exit 1; }
+	r=$(fl_root "$c")
+	# busybox copies named after an applet (busybox runs the applet its name says)
+	for d in evil bad1 ok; do mkdir -p "$r/tmp/$d" && cp "$r/bin/busybox" "$r/tmp/$d/true"; done
+done
+if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+fl_wait web EPERM '/tmp/evil/true' || t_log "web's policy not in force after 10 s"
+fl_wait db EPERM '/tmp/ok/true' || t_log "db's policy not in force after 10 s"
+
+fl_expect exec_denied_binary EPERM web '/tmp/evil/true'
+fl_expect exec_glob_denied EPERM web '/tmp/bad1/true'
+fl_expect exec_other_allowed OK web '/tmp/ok/true'
+fl_expect exec_denied_by_symlink_name EPERM web '/bin/wget --help'
+fl_expect exec_allowlist_outside_denied EPERM db '/tmp/ok/true'
+fl_expect exec_allowlist_inside_allowed OK db '/bin/true'
+fl_expect exec_no_policy_untouched OK free '/tmp/evil/true && /tmp/bad1/true'
+
+sel='.kind == "exec" and .action == "deny" and .file.path == "/tmp/evil/true" and .file.operation == "exec" and .file.policy == "web" and .container.name == "web"'
+if fl_wait_events file "$sel" 1; then t_pass exec_event
+else t_fail exec_event "no exec deny event for /tmp/evil/true: $(fl_events file '.action == "deny"' | head -n 2)"; fi
+t_finish

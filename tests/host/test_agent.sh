@@ -35,7 +35,11 @@ case "$table" in
 *"enforcement mode: tracepoint-fallback"*"KILLED"*) t_pass probe_table_says_mode ;;
 *) t_fail probe_table_says_mode "table does not state the fallback mode and its limits: $table" ;;
 esac
-if [ "$(bh_prog_count)" -eq 0 ]; then t_pass probe_leaves_nothing; else t_fail probe_leaves_nothing "bh_ programs left after probe"; fi
+# Only probe loads bh_pr_* programs; the kernel frees them after an RCU grace period.
+probe_progs() { bpftool prog show 2>/dev/null | grep -c ' name bh_pr_'; }
+no_probe_progs() { [ "$(probe_progs)" -eq 0 ]; }
+if t_wait_for 5 no_probe_progs; then t_pass probe_leaves_nothing
+else t_fail probe_leaves_nothing "bh_pr_ programs left after probe: $(probe_progs)"; fi
 
 # Bad conditions: one line, non-zero exit.
 expect_error not_root "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$T_BIN" run --lock-file /tmp/bh-nonroot.lock

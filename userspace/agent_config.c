@@ -168,12 +168,14 @@ int agent_config_parse(const char *name, const char *text, size_t len, const str
 		return -1;
 	free(out->argv[0]);
 	out->argv[0] = strdup(name);
-	if (!out->argv[0])
-		return fail(&p, 0, "out of memory");
-	if (len > AGENT_CONFIG_MAX_BYTES)
-		return fail(&p, 1, "larger than %u bytes", AGENT_CONFIG_MAX_BYTES);
-	if (!yaml_parser_initialize(&parser))
-		return fail(&p, 1, "out of memory");
+	if (!out->argv[0] || len > AGENT_CONFIG_MAX_BYTES || !yaml_parser_initialize(&parser)) {
+		if (len > AGENT_CONFIG_MAX_BYTES)
+			fail(&p, 1, "larger than %u bytes", AGENT_CONFIG_MAX_BYTES);
+		else
+			fail(&p, 1, "out of memory");
+		agent_config_args_free(out);
+		return -1;
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (st != S_DONE) {
 		yaml_event_t ev;

@@ -35,31 +35,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define O_PATH		010000000
 #define SIGKILL		9
 
-struct fb {
-	const struct bh_cg_policy *pol;
-	struct bh_scratch *s;
-	__u64 cgid;
-	__u32 gen;
-	__u32 policy;
-};
-
-static __always_inline int fb_begin(struct fb *h, __u32 flags)
-{
-	h->cgid = bpf_get_current_cgroup_id();
-	h->pol = bh_policy_for(h->cgid, &h->gen);
-	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
-		return 0;
-	h->policy = h->pol->policy_id;
-	h->s = bh_scratch();
-	return h->s != NULL;
-}
-
 /*
  * The path as the process wrote it, made absolute with the working
  * directory: bytes with the NUL, 0 = not resolvable here (dfd-relative,
  * unreadable), -1 = over-long.
  */
-static __always_inline int fb_path(struct fb *h, int dfd, const char *upath)
+static __always_inline int fb_path(struct bh_hook *h, int dfd, const char *upath)
 {
 	struct bh_file_key *k = &h->s->key;
 	struct task_struct *t;
@@ -89,7 +70,7 @@ static __always_inline int fb_path(struct fb *h, int dfd, const char *upath)
 	return l + n;
 }
 
-static __always_inline int fb_verdict(struct fb *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
+static __always_inline int fb_verdict(struct bh_hook *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
 				      __u32 ref, const struct bh_file_key *k, int len)
 {
 	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
@@ -106,13 +87,13 @@ static __always_inline int fb_verdict(struct fb *h, __u32 sec, __u8 op, __u8 hoo
 static __always_inline int fb_open(int dfd, const char *upath, __u64 flags)
 {
 	struct bh_verdict v = {};
-	struct fb h;
+	struct bh_hook h;
 	__u8 ops;
 	int len;
 
 	if (flags & O_PATH)
 		return 0;
-	if (!fb_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	switch (flags & O_ACCMODE) {
 	case O_WRONLY: ops = 1 << BH_OP_WRITE; break;
@@ -139,10 +120,10 @@ static __always_inline int fb_open(int dfd, const char *upath, __u64 flags)
 static __always_inline int fb_exec(int dfd, const char *upath)
 {
 	struct bh_verdict v = {};
-	struct fb h;
+	struct bh_hook h;
 	int len;
 
-	if (!fb_begin(&h, BH_CGP_FILE | BH_CGP_EXEC))
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC))
 		return 0;
 	len = fb_path(&h, dfd, upath);
 	if (!len)

@@ -33,31 +33,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT		00170000
 #define S_IFDIR		0040000
 
-struct fh {
-	const struct bh_cg_policy *pol;
-	struct bh_scratch *s;
-	__u64 cgid;
-	__u32 gen;
-	__u32 policy;
-};
-
-static __always_inline int fh_begin(struct fh *h, __u32 flags)
-{
-	h->cgid = bpf_get_current_cgroup_id();
-	h->pol = bh_policy_for(h->cgid, &h->gen);
-	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
-		return 0;
-	h->policy = h->pol->policy_id;
-	h->s = bh_scratch();
-	return h->s != NULL;
-}
-
 /*
  * Could the policy deny any of ops at all (file table; exec: spec.exec too)?
  * If not, every decision is "allow": skip resolving the path. Exact, and
  * what keeps an open cheap for a policy that only protects writes.
  */
-static __always_inline int fh_restricts(struct fh *h, __u8 ops, int exec)
+static __always_inline int fh_restricts(struct bh_hook *h, __u8 ops, int exec)
 {
 	__u8 exec_r, r = bh_restricted(h->gen, h->policy, &exec_r);
 
@@ -65,7 +46,7 @@ static __always_inline int fh_restricts(struct fh *h, __u8 ops, int exec)
 }
 
 /* Report; 0 (audit: allowed) or -EPERM. */
-static __always_inline int verdict(struct fh *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
+static __always_inline int verdict(struct bh_hook *h, __u32 sec, __u8 op, __u8 hook, __u16 flags,
 				   __u32 ref, const struct bh_file_key *k, int len)
 {
 	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
@@ -84,7 +65,7 @@ static __always_inline __u8 lowest(__u8 m)
 }
 
 /* The safe default for a path that could not be resolved within bounds. */
-static __always_inline int overlong(struct fh *h, __u8 ops, __u8 hook)
+static __always_inline int overlong(struct bh_hook *h, __u8 ops, __u8 hook)
 {
 	__u8 exec_r, r = bh_restricted(h->gen, h->policy, &exec_r);
 
@@ -96,7 +77,7 @@ static __always_inline int overlong(struct fh *h, __u8 ops, __u8 hook)
 }
 
 /* Decide ops on the path in key (len bytes with the NUL, or < 0: over-long). */
-static __always_inline int check(struct fh *h, struct bh_file_key *key, int len, __u8 ops, __u8 hook)
+static __always_inline int check(struct bh_hook *h, struct bh_file_key *key, int len, __u8 ops, __u8 hook)
 {
 	struct bh_verdict v = {};
 
@@ -109,7 +90,7 @@ static __always_inline int check(struct fh *h, struct bh_file_key *key, int len,
 	return verdict(h, BH_SEC_FILE, v.first, hook, 0, v.ref, key, len);
 }
 
-static __always_inline int check_dentry(struct fh *h, const struct path *dir, struct dentry *d,
+static __always_inline int check_dentry(struct bh_hook *h, const struct path *dir, struct dentry *d,
 					__u8 ops, __u8 hook)
 {
 	int len;
@@ -121,7 +102,7 @@ static __always_inline int check_dentry(struct fh *h, const struct path *dir, st
 	return check(h, &h->s->key, len, ops, hook);
 }
 
-static __always_inline int check_path(struct fh *h, const struct path *p, __u8 ops, __u8 hook)
+static __always_inline int check_path(struct bh_hook *h, const struct path *p, __u8 ops, __u8 hook)
 {
 	int len;
 
@@ -135,14 +116,14 @@ static __always_inline int check_path(struct fh *h, const struct path *p, __u8 o
 SEC("lsm/file_open")
 int BPF_PROG(bh_file_open, struct file *file, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 	__u8 ops = 0;
 	__u32 mode;
 	long len;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	mode = BPF_CORE_READ(file, f_mode);
 	if (mode & FMODE_READ)
@@ -160,12 +141,12 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 {
 	struct bh_verdict v = {};
 	struct bh_file_key *key;
-	struct fh h;
+	struct bh_hook h;
 	long len, n;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
 		return 0;
 	key = &h.s->key;
 	len = bpf_d_path((struct path *)&bprm->file->f_path, key->path, BH_FILE_PATH_MAX);
@@ -214,11 +195,11 @@ SEC("lsm/path_mknod")
 int BPF_PROG(bh_file_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_MKNOD);
 }
@@ -226,11 +207,11 @@ int BPF_PROG(bh_file_mknod, const struct path *dir, struct dentry *dentry, umode
 SEC("lsm/path_mkdir")
 int BPF_PROG(bh_file_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_MKDIR);
 }
@@ -239,11 +220,11 @@ SEC("lsm/path_symlink")
 int BPF_PROG(bh_file_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
 	     int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_dentry(&h, dir, dentry, 1 << BH_OP_CREATE, BH_FH_SYMLINK);
 }
@@ -251,11 +232,11 @@ int BPF_PROG(bh_file_symlink, const struct path *dir, struct dentry *dentry, con
 SEC("lsm/path_rmdir")
 int BPF_PROG(bh_file_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_dentry(&h, dir, dentry, 1 << BH_OP_DELETE, BH_FH_RMDIR);
 }
@@ -263,11 +244,11 @@ int BPF_PROG(bh_file_rmdir, const struct path *dir, struct dentry *dentry, int r
 SEC("lsm/path_unlink")
 int BPF_PROG(bh_file_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_dentry(&h, dir, dentry, 1 << BH_OP_DELETE, BH_FH_UNLINK);
 }
@@ -275,11 +256,11 @@ int BPF_PROG(bh_file_unlink, const struct path *dir, struct dentry *dentry, int 
 SEC("lsm/path_truncate")
 int BPF_PROG(bh_file_truncate, const struct path *path, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_path(&h, path, 1 << BH_OP_WRITE, BH_FH_TRUNCATE);
 }
@@ -287,11 +268,11 @@ int BPF_PROG(bh_file_truncate, const struct path *path, int ret)
 SEC("lsm/path_chmod")
 int BPF_PROG(bh_file_chmod, const struct path *path, umode_t mode, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_path(&h, path, 1 << BH_OP_SETATTR, BH_FH_CHMOD);
 }
@@ -299,11 +280,11 @@ int BPF_PROG(bh_file_chmod, const struct path *path, umode_t mode, int ret)
 SEC("lsm/path_chown")
 int BPF_PROG(bh_file_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	return check_path(&h, path, 1 << BH_OP_SETATTR, BH_FH_CHOWN);
 }
@@ -314,7 +295,7 @@ int BPF_PROG(bh_file_chown, const struct path *path, __u32 uid, __u32 gid, int r
  * any op, in the file table or spec.exec (else a hard link or a move would
  * be a way around a rule). key holds the old path (lold), key2 the new.
  */
-static __always_inline int two_names(struct fh *h, int lold, int lnew, __u8 op, __u8 hook,
+static __always_inline int two_names(struct bh_hook *h, int lold, int lnew, __u8 op, __u8 hook,
 				     int is_dir, int exchange)
 {
 	struct bh_file_key *ko = &h->s->key, *kn = &h->s->key2;
@@ -372,12 +353,12 @@ int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir
 	     struct dentry *new_dentry, int ret)
 {
 	struct vfsmount *m;
-	struct fh h;
+	struct bh_hook h;
 	int lo, ln;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
+	if (!bh_hook_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */
 	lo = bh_walk_path(h.s, h.s->key.path, m, old_dentry);
@@ -389,12 +370,12 @@ SEC("lsm/path_rename")
 int BPF_PROG(bh_file_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 	int lo, ln, is_dir;
 
 	if (ret)
 		return ret;
-	if (!fh_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
+	if (!bh_hook_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	lo = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(old_dir, mnt), old_dentry);
 	ln = bh_walk_path(h.s, h.s->key2.path, BPF_CORE_READ(new_dir, mnt), new_dentry);
@@ -415,12 +396,12 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
 	     unsigned long flags, void *data, int ret)
 {
 	struct bh_verdict v = {};
-	struct fh h;
+	struct bh_hook h;
 	long n;
 
 	if (ret)
 		return ret;
-	if (!(flags & MS_BIND) || !fh_begin(&h, BH_CGP_FILE))
+	if (!(flags & MS_BIND) || !bh_hook_begin(&h, BH_CGP_FILE))
 		return 0;
 	n = bpf_probe_read_kernel_str(h.s->key.path, BH_FILE_PATH_MAX, dev_name);
 	if (n <= 1 || h.s->key.path[0] != '/')
@@ -442,12 +423,12 @@ SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct fh h;
+	struct bh_hook h;
 	int len;
 
 	if (ret)
 		return ret;
-	if (!file || !(prot & PROT_EXEC) || !fh_begin(&h, BH_CGP_FILE) ||
+	if (!file || !(prot & PROT_EXEC) || !bh_hook_begin(&h, BH_CGP_FILE) ||
 	    !fh_restricts(&h, 1 << BH_OP_EXEC, 0))
 		return 0;
 	len = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(file, f_path.mnt),

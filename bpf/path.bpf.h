@@ -114,6 +114,30 @@ static __always_inline struct bh_scratch *bh_scratch(void)
 	return bpf_map_lookup_elem(&bh_file_scratch, &zero);
 }
 
+/* What every file/exec hook (LSM or fallback) starts from: the container's policy. */
+struct bh_hook {
+	const struct bh_cg_policy *pol;
+	struct bh_scratch *s;
+	__u64 cgid;
+	__u32 gen;
+	__u32 policy;
+};
+
+/*
+ * Fill h for the current task. 0: not ours to judge (host, no policy, or no
+ * rule of these BH_CGP_* flags); the hook allows without looking further.
+ */
+static __always_inline int bh_hook_begin(struct bh_hook *h, __u32 flags)
+{
+	h->cgid = bpf_get_current_cgroup_id();
+	h->pol = bh_policy_for(h->cgid, &h->gen);
+	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
+		return 0;
+	h->policy = h->pol->policy_id;
+	h->s = bh_scratch();
+	return h->s != NULL;
+}
+
 /* ---- path resolution ------------------------------------------------------ */
 
 /*

@@ -15,6 +15,7 @@
 #include "enforce.h"
 #include "enforce.skel.h"
 #include "log.h"
+#include "map_util.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -132,36 +133,15 @@ static void slot_free(struct enforce *e, uint64_t cgid)
 
 /* ---- generations ----------------------------------------------------------- */
 
+static int cg_key_gen(const void *k, uint32_t gen)
+{
+	return ((const struct bh_cg_key *)k)->gen == gen;
+}
+
 /* Delete every entry of generation gen from bh_cgroup_policy. */
 static int clear_core(struct enforce *e, uint32_t gen)
 {
-	struct bh_cg_key key, next, *keys = NULL;
-	size_t n = 0, cap = 0;
-	int err = 0, first = 1;
-
-	while (!bpf_map_get_next_key(e->pol_fd, first ? NULL : &key, &next)) {
-		first = 0;
-		key = next;
-		if (next.gen != gen)
-			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			struct bh_cg_key *k = realloc(keys, c * sizeof(*k));
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			cap = c;
-		}
-		keys[n++] = next;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(e->pol_fd, &keys[i]) && errno != ENOENT)
-			err = -errno;
-	free(keys);
-	return err;
+	return map_delete_matching(e->pol_fd, sizeof(struct bh_cg_key), cg_key_gen, gen, NULL, false);
 }
 
 static int clear_gen(struct enforce *e, uint32_t gen)
@@ -302,15 +282,9 @@ void enforce_forget(struct enforce *e, uint64_t cgid)
 
 uint32_t enforce_count(const struct enforce *e, uint32_t gen)
 {
-	struct bh_cg_key key, next;
 	uint32_t n = 0;
-	int first = 1;
 
-	while (!bpf_map_get_next_key(e->pol_fd, first ? NULL : &key, &next)) {
-		first = 0;
-		key = next;
-		n += next.gen == gen;
-	}
+	map_delete_matching(e->pol_fd, sizeof(struct bh_cg_key), cg_key_gen, gen, &n, true);
 	return n;
 }
 

@@ -26,6 +26,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "map_util.h"
 
 #define T_STAR	256
 #define T_DSTAR	257
@@ -392,56 +393,23 @@ int file_table_decide(const struct file_table *t, const char *path, int op, uint
 
 /* ---- maps ------------------------------------------------------------------ */
 
+static int path_key_gen(const void *k, uint32_t gen)
+{
+	return BH_FILE_SCOPE_GEN(((const struct bh_file_key *)k)->scope) == gen;
+}
+
+static int scope_gen(const void *k, uint32_t gen)
+{
+	return BH_FILE_SCOPE_GEN(*(const uint32_t *)k) == gen;
+}
+
 int file_clear_gen(struct file_maps *m, uint32_t gen)
 {
-	struct bh_file_key key, next;
-	struct bh_file_key *keys = NULL;
-	size_t n = 0, cap = 0;
-	uint32_t sk, sn;
-	int first = 1, err = 0;
+	int err = map_delete_matching(m->paths, sizeof(struct bh_file_key), path_key_gen, gen, NULL, false);
+	int err2 = map_delete_matching(m->pol, sizeof(uint32_t), scope_gen, gen, NULL, false);
 
-	while (!bpf_map_get_next_key(m->paths, first ? NULL : &key, &next)) {
-		first = 0;
-		key = next;
-		if (BH_FILE_SCOPE_GEN(next.scope) != gen)
-			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 256;
-			struct bh_file_key *k = realloc(keys, c * sizeof(*k));
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			cap = c;
-		}
-		keys[n++] = next;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(m->paths, &keys[i]) && errno != ENOENT)
-			err = -errno;
-	free(keys);
-	first = 1;
-	/* policy entries: few; delete while walking, restarting after each delete */
-	for (int guard = 0; guard < 4096; guard++) {
-		int found = 0;
-
-		first = 1;
-		while (!bpf_map_get_next_key(m->pol, first ? NULL : &sk, &sn)) {
-			first = 0;
-			sk = sn;
-			if (BH_FILE_SCOPE_GEN(sn) == gen) {
-				bpf_map_delete_elem(m->pol, &sn);
-				found = 1;
-				break;
-			}
-		}
-		if (!found)
-			break;
-	}
 	m->glob_next[gen & 1] = 0;
-	return err;
+	return err ? err : err2;
 }
 
 static int write_table(struct file_maps *m, uint32_t gen, int tab, uint32_t policy_id,

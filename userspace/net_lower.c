@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "map_util.h"
 #include "net.h"
 
 struct nl_node {
@@ -580,44 +581,6 @@ int net_map_decide(const struct net_enf *n, uint32_t gen, uint32_t policy_id, in
 	return 0;
 }
 
-/* Collect, then delete, the keys of one generation from one map. */
-static int clear_map(int fd, size_t ksz, uint32_t gen, int (*is_gen)(const void *, uint32_t),
-		     uint32_t *count, int dry)
-{
-	uint8_t key[32], next[32], *keys = NULL;
-	size_t n = 0, cap = 0;
-	int first = 1, err = 0;
-
-	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
-		first = 0;
-		memcpy(key, next, ksz);
-		if (!is_gen(next, gen))
-			continue;
-		if (count)
-			(*count)++;
-		if (dry)
-			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 256;
-			uint8_t *k = realloc(keys, c * ksz);
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			cap = c;
-		}
-		memcpy(keys + n * ksz, next, ksz);
-		n++;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT && !err)
-			err = -errno;
-	free(keys);
-	return err;
-}
-
 static int k4_gen(const void *k, uint32_t gen)
 {
 	return BH_NET_SCOPE_GEN(((const struct bh_net_key4 *)k)->scope) == gen;
@@ -635,9 +598,9 @@ static int kp_gen(const void *k, uint32_t gen)
 
 int net_clear_gen(struct net_maps *m, uint32_t gen)
 {
-	int e1 = clear_map(m->cidr4, sizeof(struct bh_net_key4), gen, k4_gen, NULL, 0);
-	int e2 = clear_map(m->cidr6, sizeof(struct bh_net_key6), gen, k6_gen, NULL, 0);
-	int e3 = clear_map(m->ports, sizeof(struct bh_net_port_key), gen, kp_gen, NULL, 0);
+	int e1 = map_delete_matching(m->cidr4, sizeof(struct bh_net_key4), k4_gen, gen, NULL, false);
+	int e2 = map_delete_matching(m->cidr6, sizeof(struct bh_net_key6), k6_gen, gen, NULL, false);
+	int e3 = map_delete_matching(m->ports, sizeof(struct bh_net_port_key), kp_gen, gen, NULL, false);
 
 	m->next_id[gen & 1] = 0;
 	return e1 ? e1 : e2 ? e2 : e3;
@@ -648,8 +611,8 @@ uint32_t net_count_gen(const struct net_enf *n, uint32_t gen)
 	const struct net_maps *m = net_maps_of((struct net_enf *)n);
 	uint32_t count = 0;
 
-	clear_map(m->cidr4, sizeof(struct bh_net_key4), gen, k4_gen, &count, 1);
-	clear_map(m->cidr6, sizeof(struct bh_net_key6), gen, k6_gen, &count, 1);
-	clear_map(m->ports, sizeof(struct bh_net_port_key), gen, kp_gen, &count, 1);
+	map_delete_matching(m->cidr4, sizeof(struct bh_net_key4), k4_gen, gen, &count, true);
+	map_delete_matching(m->cidr6, sizeof(struct bh_net_key6), k6_gen, gen, &count, true);
+	map_delete_matching(m->ports, sizeof(struct bh_net_port_key), kp_gen, gen, &count, true);
 	return count;
 }

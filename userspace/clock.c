@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
@@ -39,11 +40,29 @@ uint64_t clock_real_now_ns(void)
 
 void clock_format_rfc3339(uint64_t real_ns, char *buf, size_t len)
 {
+	/* Once per second and thread the calendar part; then only the fraction. */
+	static __thread time_t cached_secs = -1;
+	static __thread char cached[80];
 	time_t secs = real_ns / 1000000000ull;
-	struct tm tm;
+	uint32_t frac = (uint32_t)(real_ns % 1000000000ull);
 
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (unsigned)(real_ns % 1000000000ull));
+	if (len < 31) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	if (secs != cached_secs) {
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_secs = secs;
+	}
+	memcpy(buf, cached, 19);
+	buf[19] = '.';
+	for (int i = 28; i >= 20; i--, frac /= 10)
+		buf[i] = (char)('0' + frac % 10);
+	buf[29] = 'Z';
+	buf[30] = '\0';
 }

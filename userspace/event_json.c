@@ -5,7 +5,7 @@
 #include "clock.h"
 #include "event_json.h"
 
-static void container_json(struct json_writer *w, const struct container_info *c)
+void event_json_container(struct json_writer *w, const struct container_info *c)
 {
 	json_key(w, "container");
 	json_begin_object(w);
@@ -161,7 +161,7 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 	json_kv_str(w, "kind", event_kind_name(ev->kind));
 	json_kv_str(w, "action", event_action_name(ev->action));
 	if (ev->container)
-		container_json(w, ev->container);
+		event_json_container(w, ev->container);
 	if (ev->kind != EVENT_NET || ev->proc.pid)	/* packets in softirq have no task */
 		process_json(w, &ev->proc);
 	switch (ev->kind) {

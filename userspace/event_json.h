@@ -8,5 +8,7 @@
 
 /* Append the event's object to w (no newline). */
 void event_to_json(struct json_writer *w, const struct event *ev);
+/* The "container" member alone (also used by the loss reports). */
+void event_json_container(struct json_writer *w, const struct container_info *c);
 
 #endif

@@ -28,13 +28,11 @@ void json_free(struct json_writer *w)
 	w->len = w->cap = 0;
 }
 
-static bool reserve(struct json_writer *w, size_t n)
+static __attribute__((noinline)) bool grow(struct json_writer *w, size_t n)
 {
 	size_t cap;
 	char *nb;
 
-	if (w->len + n + 1 <= w->cap)
-		return true;
 	cap = w->cap ? w->cap : 1024;
 	while (cap < w->len + n + 1)
 		cap *= 2;
@@ -48,7 +46,12 @@ static bool reserve(struct json_writer *w, size_t n)
 	return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+static inline bool reserve(struct json_writer *w, size_t n)
+{
+	return w->len + n + 1 <= w->cap || grow(w, n);
+}
+
+static inline __attribute__((always_inline)) void put(struct json_writer *w, const char *s, size_t n)
 {
 	if (!reserve(w, n))
 		return;
@@ -121,16 +124,32 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that can be copied as they are: printable ASCII but '"' and '\\'. */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void escaped(struct json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[8];
 
-	putc_(w, '"');
+	if (!reserve(w, n + 2))
+		return;
+	w->buf[w->len++] = '"';
 	for (size_t i = 0; i < n;) {
 		unsigned char c = p[i];
-		size_t l;
+		size_t l, run;
 
+		/* The common case: a run of plain bytes, copied at once. */
+		for (run = 0; i + run < n && plain(p[i + run]); run++)
+			;
+		if (run) {
+			put(w, s + i, run);
+			i += run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\'; esc[1] = c;
 			put(w, esc, 2);
@@ -179,12 +198,25 @@ void json_str(struct json_writer *w, const char *s)
 	json_strn(w, s, strlen(s));
 }
 
+static size_t u64_digits(char *b, uint64_t v)
+{
+	char t[24];
+	size_t n = 0, i;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (i = 0; i < n; i++)
+		b[i] = t[n - 1 - i];
+	return n;
+}
+
 void json_u64(struct json_writer *w, uint64_t v)
 {
 	char b[24];
 
 	sep(w);
-	put(w, b, snprintf(b, sizeof(b), "%" PRIu64, v));
+	put(w, b, u64_digits(b, v));
 }
 
 void json_i64(struct json_writer *w, int64_t v)
@@ -192,7 +224,12 @@ void json_i64(struct json_writer *w, int64_t v)
 	char b[24];
 
 	sep(w);
-	put(w, b, snprintf(b, sizeof(b), "%" PRId64, v));
+	if (v < 0) {
+		b[0] = '-';
+		put(w, b, 1 + u64_digits(b + 1, (uint64_t)0 - (uint64_t)v));
+	} else {
+		put(w, b, u64_digits(b, (uint64_t)v));
+	}
 }
 
 void json_bool(struct json_writer *w, bool v)

@@ -171,27 +171,6 @@ void output_emit(struct output *o, const struct event *ev)
 	o->stats.emitted++;
 }
 
-/* Same fields as the container object of event_json.c. */
-static void container_json(struct json_writer *w, const struct container_info *c)
-{
-	json_key(w, "container");
-	json_begin_object(w);
-	json_kv_u64(w, "cgroup_id", c->cgroup_id);
-	json_kv_bool(w, "host", c->host);
-	if (!c->host) {
-		json_kv_str(w, "id", c->id);
-		json_kv_str(w, "name", c->name);
-		json_kv_str(w, "pod", c->pod);
-		json_kv_str(w, "namespace", c->ns);
-		json_kv_str(w, "runtime", c->runtime);
-		if (c->image[0])
-			json_kv_str(w, "image", c->image);
-	}
-	if (c->cgroup_path[0])
-		json_kv_str(w, "cgroup", c->cgroup_path);
-	json_end_object(w);
-}
-
 void output_lost_json(struct json_writer *w, const struct output_lost *l)
 {
 	char ts[40];
@@ -201,7 +180,7 @@ void output_lost_json(struct json_writer *w, const struct output_lost *l)
 	json_kv_str(w, "time", ts);
 	json_kv_str(w, "kind", "lost");
 	json_kv_str(w, "action", "alert");
-	container_json(w, l->container);
+	event_json_container(w, l->container);
 	json_key(w, "lost");
 	json_begin_object(w);
 	json_kv_u64(w, "records", l->count);

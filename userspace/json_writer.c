@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "utf8.h"
 
 void json_init(struct json_writer *w, FILE *out)
 {
@@ -98,32 +99,6 @@ void json_end_object(struct json_writer *w) { close_(w, '}'); }
 void json_begin_array(struct json_writer *w) { open_(w, '['); }
 void json_end_array(struct json_writer *w) { close_(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { len = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { len = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { len = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Bytes that can be copied as they are: printable ASCII but '"' and '\\'. */
 static inline bool plain(unsigned char c)
 {
@@ -164,7 +139,7 @@ static void escaped(struct json_writer *w, const char *s, size_t n)
 				put(w, esc, 6);
 			}
 			i++;
-		} else if ((l = utf8_seq(p + i, n - i))) {
+		} else if ((l = utf8_seq_len(p + i, n - i))) {
 			put(w, s + i, l);
 			i += l;
 		} else {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "output_rfc5424.h"
+#include "utf8.h"
 
 enum rfc5424_sev rfc5424_severity(enum event_action a)
 {
@@ -84,31 +85,6 @@ void sbuf_free(struct sbuf *b)
 
 /* ---- escaping ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { len = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { len = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { len = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void rfc5424_escape_value(struct sbuf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -133,7 +109,7 @@ void rfc5424_escape_value(struct sbuf *b, const char *s, size_t n)
 		} else if (c < 0x20 || c == 0x7f) {
 			sbuf_add(b, "?", 1);
 			i++;
-		} else if ((l = utf8_len(p + i, n - i))) {
+		} else if ((l = utf8_seq_len(p + i, n - i))) {
 			sbuf_add(b, s + i, l);
 			i += l;
 		} else {

@@ -90,7 +90,7 @@ vmlinux:
 	$(Q)rm -f $(BUILD)/vmlinux.h.tmp
 
 run: deps all
-	./$(BUILD)/bulkhead run --policy policies/
+	./$(BUILD)/bulkhead run --policy policies/ --detach-on-exit
 
 test:
 	$(Q)sh scripts/deps.sh test

@@ -31,12 +31,17 @@ pod=$(alert_pod)
 cgid=$(ct_cgroup_id guard)
 
 # The flood: four loops of fork + exec + exit in the container, and a denial in the middle.
+# The agent is stopped (SIGSTOP) for the flood: a consumer that cannot keep up, made
+# deterministic, so the 4 KiB telemetry ring overflows on any machine, however fast.
+agent_pid=$(cat "$T_WORK/ov.pid")
+kill -STOP "$agent_pid"
 ct_exec guard sh -c 'for j in 1 2 3 4; do (i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done) & done; wait' &
 flood=$!
 sleep 0.3
 alert_raise
 wait $flood
-sleep 1.5	# loss reports go out once a second
+kill -CONT "$agent_pid"
+sleep 2.5	# loss reports go out once a second
 
 lost_json=$(jq -s "[.[] | select(.kind == \"lost\" and .container.cgroup_id == $cgid) | .lost.records] | add // 0" "$T_WORK/ov.json")
 if [ "$lost_json" -gt 0 ] 2>/dev/null; then

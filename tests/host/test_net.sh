@@ -28,13 +28,6 @@ mkdir -p "$POL"
 t_defer "rm -rf '$POL'"
 t_defer "'$T_BIN' unload --pin-dir '$PIN'"
 
-# expect NAME WANT CMD...: the first word CMD prints must be WANT.
-expect() {
-	local name="$1" want="$2" got
-	shift 2
-	got=$("$@" 2>&1 | head -n 1)
-	if [ "${got%% *}" = "$want" ]; then t_pass "$name"; else t_fail "$name" "expected $want, got '$got'"; fi
-}
 
 # in CT CMD...: a host binary inside the container's cgroup and network namespace.
 in_ct() { local c="$1"; shift; net_in_ct "$(ct_cgroup_dir "$c")" "$(ct_pid "$c")" "$@"; }
@@ -121,7 +114,6 @@ for c in web api auditor free; do
 done
 # The agent classifies each new container as soon as its runtime state is there; until
 # then it is held (denied). Wait for the effect of each policy.
-first_word_is() { local w="$1"; shift; [ "$("$@" 2>&1 | cut -d' ' -f1)" = "$w" ]; }
 t_wait_for 10 first_word_is EPERM in_ct web "$P" connect tcp "$(h4 1)" "$TD"
 t_wait_for 10 first_word_is OK in_ct web "$P" connect tcp "$(h4 1)" "$TA"
 t_wait_for 10 first_word_is OK in_ct api "$P" connect tcp "$(h4 2)" "$TD"

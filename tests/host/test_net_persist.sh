@@ -19,13 +19,6 @@ mkdir -p "$POL"
 t_defer "rm -rf '$POL'"
 t_defer "'$T_BIN' unload --pin-dir '$PIN'"
 
-expect() {
-	local name="$1" want="$2" got
-	shift 2
-	got=$("$@" 2>&1 | head -n 1)
-	if [ "${got%% *}" = "$want" ]; then t_pass "$name"; else t_fail "$name" "expected $want, got '$got'"; fi
-}
-first_word_is() { local w="$1"; shift; [ "$("$@" 2>&1 | cut -d' ' -f1)" = "$w" ]; }
 in_ct() { net_in_ct "$(ct_cgroup_dir ct)" "$(ct_pid ct)" "$@"; }
 # Our links: bh_net_* programs attached to this test's cgroup (other tests may run too).
 TOPID=$(t_cgroup_id "$TOP")

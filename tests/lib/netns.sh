@@ -98,3 +98,15 @@ net_bg_host() {
 	t_defer "kill $NET_BG_PID; rm -f '$out'"
 	_net_bg_wait "$out" "$NET_BG_PID" || { t_log "background $*: $(cat "$out")"; return 1; }
 }
+
+# expect NAME WANT CMD...: the first word CMD prints (netprobe prints an errno name or
+# "OK") must be WANT.
+expect() {
+	local name="$1" want="$2" got
+	shift 2
+	got=$("$@" 2>&1 | head -n 1)
+	if [ "${got%% *}" = "$want" ]; then t_pass "$name"; else t_fail "$name" "expected $want, got '$got'"; fi
+}
+
+# first_word_is WORD CMD...: does CMD print WORD first? (for t_wait_for)
+first_word_is() { local w="$1"; shift; [ "$("$@" 2>&1 | cut -d' ' -f1)" = "$w" ]; }

@@ -1,22 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Cgroup v2 directories made and removed (BTF tracepoints: no tracefs), so
- * that the agent attributes a container's first event without a disk read
- * on the event path and forgets containers that are gone.
- * Consumer: userspace/cgroup_events.c. Records: bpf/cgroup.h.
+ * The one tracer of cgroup v2 directories made and removed (BTF tracepoints:
+ * no tracefs). Its records feed container attribution and enforcement alike
+ * (bpf/cgroup.h); the agent wakes at once for each: it must act before the
+ * container's first process runs.
+ *
+ * A new cgroup below one of the hold prefixes (bulkhead run
+ * --hold-new-cgroups) also enters bh_cg_hold, the enforcement core's map:
+ * enforcing hooks deny for it, fail-closed, until the agent has classified
+ * it or hold_ns have passed (bpf/enforce.h).
+ * Consumer: userspace/cgroup_events.c.
  */
 #include "bulkhead.bpf.h"
 #include "cgroup.h"
+#include "enforce.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+const volatile char hold_prefix[BH_HOLD_PREFIXES][BH_HOLD_PREFIX_LEN];
+const volatile __u64 hold_ns = BH_HOLD_NS_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BH_CGROUP_RINGBUF);
 } bh_cgev_rb SEC(".maps");
 
+/*
+ * The enforcement core's bh_cg_hold (bpf/enforce.bpf.h), handed over by fd
+ * when enforcement runs; otherwise a one-entry stand-in nobody reads (no hold
+ * prefix is set then). Never pinned from here: attribution alone pins nothing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_MAX_CONTAINERS);
+	__type(key, __u64);
+	__type(value, __u64);
+} bh_cg_hold SEC(".maps");
+
 struct bh_lost_map bh_cgev_lost SEC(".maps");
 struct bh_lost_total_map bh_cgev_lost_total SEC(".maps");
+
+/* Is path a strict descendant of hold prefix i ("/a" holds "/a/b", not "/a")? */
+static __always_inline int under(const char *path, __u32 i)
+{
+	int k;
+
+	if (!hold_prefix[i][0])
+		return 0;
+	for (k = 0; k < BH_HOLD_PREFIX_LEN - 1; k++) {
+		char c = hold_prefix[i][k];
+
+		if (!c)
+			break;
+		if (path[k & (BH_CGROUP_PATH_MAX - 1)] != c)
+			return 0;
+	}
+	return path[k & (BH_CGROUP_PATH_MAX - 1)] == '/';
+}
+
+static __always_inline void hold(struct bh_cgroup_event *e)
+{
+	for (__u32 i = 0; i < BH_HOLD_PREFIXES; i++) {
+		if (under(e->path, i)) {
+			__u64 deadline = bpf_ktime_get_ns() + hold_ns;
+
+			bpf_map_update_elem(&bh_cg_hold, &e->cgroup_id, &deadline, BPF_ANY);
+			e->flags |= BH_CGF_HELD;
+			return;
+		}
+	}
+}
 
 static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, __u32 op)
 {
@@ -30,6 +83,7 @@ static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, _
 	id = BPF_CORE_READ(cgrp, kn, id);
 	e = bpf_ringbuf_reserve(&bh_cgev_rb, sizeof(*e), 0);
 	if (!e) {
+		/* Not held either: the agent rescans the tree when it sees losses. */
 		bh_count_lost(&bh_cgev_lost, &bh_cgev_lost_total, id);
 		return 0;
 	}
@@ -46,8 +100,9 @@ static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, _
 	if (n == sizeof(e->path))
 		e->flags |= BH_CGF_PATH_TRUNC;
 	e->path_len = n - 1;
-	/* Rare: the default wake-up (when the agent has caught up) is cheap here. */
-	bpf_ringbuf_submit(e, 0);
+	if (op == BH_CGROUP_MKDIR)
+		hold(e);	/* a prefix is shorter than any cut path */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

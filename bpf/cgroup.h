@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Cgroup lifecycle records, shared by bpf/cgroup.bpf.c and
- * userspace/cgroup_events.c: fixed-width types only, sizes pinned. They feed
- * container attribution (userspace/attrib.c): a new cgroup v2 directory is
- * resolved before its first process runs, a removed one is forgotten.
+ * userspace/cgroup_events.c: fixed-width types only, sizes pinned. One
+ * record feeds both consumers of a cgroup v2 directory made or removed:
+ *   - container attribution (userspace/attrib.c): a new directory is resolved
+ *     before its first process runs, a removed one is forgotten;
+ *   - enforcement (userspace/policy_engine.c): a new directory is classified
+ *     (its policy assigned, or none) and released from its hold, a removed
+ *     one loses its policy entry and counter slot.
  */
 #ifndef BULKHEAD_CGROUP_H
 #define BULKHEAD_CGROUP_H
@@ -20,7 +24,8 @@ enum bh_cgroup_op {
 	BH_CGROUP_RMDIR = 2,
 };
 
-#define BH_CGF_PATH_TRUNC	(1u << 0)
+#define BH_CGF_PATH_TRUNC	(1u << 0)	/* path cut short: resolve by id */
+#define BH_CGF_HELD		(1u << 1)	/* entered bh_cg_hold (bpf/enforce.h) */
 
 struct bh_cgroup_event {
 	__u32 op;		/* enum bh_cgroup_op */

@@ -30,7 +30,8 @@ struct {
 } bh_cgroup_policy SEC(".maps");
 
 /* New cgroups held until the agent classifies them: cgroup id -> deadline
- * (bpf_ktime_get_ns()). Written by enforce.bpf.c, deleted by the agent. */
+ * (bpf_ktime_get_ns()). Written by bpf/cgroup.bpf.c (handed this map by fd),
+ * deleted by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BH_MAX_CONTAINERS);

@@ -66,7 +66,7 @@ _Static_assert(sizeof(struct bh_cg_policy) == 16, "bh_cg_policy layout");
 
 /*
  * New cgroups: the agent learns of every cgroup v2 directory made or removed
- * (tp_btf/cgroup_mkdir, cgroup_rmdir) at once. A new cgroup under one of the
+ * (tp_btf/cgroup_mkdir, cgroup_rmdir: bpf/cgroup.bpf.c) at once. A new cgroup under one of the
  * hold prefixes (bulkhead run --hold-new-cgroups) is held: enforcing hooks
  * deny for it, fail-closed, until the agent has classified it (assigned its
  * policy, or none) or BH_HOLD_NS have passed. This is how a container that
@@ -75,19 +75,5 @@ _Static_assert(sizeof(struct bh_cg_policy) == 16, "bh_cg_policy layout");
 #define BH_HOLD_PREFIXES	4
 #define BH_HOLD_PREFIX_LEN	128
 #define BH_HOLD_NS_DEFAULT	(5ull * 1000000000ull)
-#define BH_CG_PATH_MAX		256
-
-enum bh_cg_event_kind { BH_CG_MKDIR = 1, BH_CG_RMDIR = 2 };
-
-struct bh_cg_event {
-	__u32 kind;		/* enum bh_cg_event_kind */
-	__u32 held;		/* 1: entered bh_cg_hold */
-	__u64 cgroup_id;
-	__u64 ts_boot_ns;
-	__u32 level;		/* depth below the cgroup2 root */
-	__u32 path_len;		/* bytes in path, without the NUL */
-	char  path[BH_CG_PATH_MAX];	/* relative to the cgroup2 mount, "/..." */
-};
-_Static_assert(sizeof(struct bh_cg_event) == 32 + BH_CG_PATH_MAX, "bh_cg_event layout");
 
 #endif

@@ -73,12 +73,16 @@ void agent_emit(struct agent *a, const struct event *ev)
 
 void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path)
 {
+	if (a->pe)
+		policy_engine_cgroup_mkdir(a->pe, cgroup_id, path);
 	if (a->attr)
 		attrib_cgroup_new(a->attr, cgroup_id, path);
 }
 
 void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id)
 {
+	if (a->pe)
+		policy_engine_cgroup_rmdir(a->pe, cgroup_id);
 	if (a->attr)
 		attrib_cgroup_gone(a->attr, cgroup_id);
 }
@@ -359,7 +363,10 @@ int agent_run(const struct agent_config *cfg)
 	};
 	struct output_config ocfg = cfg->output;
 	struct attrib_config acfg = { .state_roots = cfg->state_roots, .defer_ms = cfg->defer_ms };
-	struct cgroup_events_opts copts = { .btf_path = cfg->btf_path };
+	struct cgroup_events_opts copts = {
+		.btf_path = cfg->btf_path, .hold_fd = -1, .hold_prefixes = cfg->enforce.hold,
+		.hold_ns = (uint64_t)cfg->enforce.hold_ms * 1000000ull,
+	};
 	struct registry_config rcfg = { 0 };
 	int lost_fd, lost_total_fd;
 	struct policy_engine_params pe_params = {
@@ -421,9 +428,20 @@ int agent_run(const struct agent_config *cfg)
 	metrics_add_ring(a.metrics, "process", process_tel_ringbuf_fd(a.proc));
 	process_tel_lost_fds(a.proc, &lost_fd, &lost_total_fd);
 	lost_add(a.lost, "process", lost_fd, lost_total_fd);
-	/* Attribution keeps up with containers coming and going; without it, misses still resolve. */
+	/* Enforcement is loaded first: the cgroup tracer holds new cgroups in its map. */
+	pe_params.agent = &a;
+	pe_params.reg = a.reg;
+	pe_params.cgroup2 = a.cgroup2;
+	a.pe = policy_engine_open(&pe_params, err, sizeof(err));
+	if (!a.pe && err[0])
+		goto out;
+	if (a.pe)
+		copts.hold_fd = policy_engine_hold_fd(a.pe);
+	/* Attribution and enforcement keep up with containers coming and going. */
 	a.cgev = cgroup_events_open(&copts, err, sizeof(err));
-	if (!a.cgev) {
+	if (!a.cgev && a.pe) {
+		goto out;	/* new containers would go unclassified: refuse to run */
+	} else if (!a.cgev) {
 		log_warn("%s: containers are resolved on their first event only", err);
 		err[0] = '\0';
 	} else {
@@ -436,11 +454,8 @@ int agent_run(const struct agent_config *cfg)
 		cgroup_events_lost_fds(a.cgev, &lost_fd, &lost_total_fd);
 		lost_add(a.lost, "cgroup", lost_fd, lost_total_fd);
 	}
-	pe_params.agent = &a;
-	pe_params.reg = a.reg;
-	pe_params.cgroup2 = a.cgroup2;
-	a.pe = policy_engine_open(&pe_params, err, sizeof(err));
-	if (!a.pe && err[0])
+	/* The tracer runs: classify what exists now; anything newer arrives as a record. */
+	if (a.pe && policy_engine_start(a.pe, err, sizeof(err)))
 		goto out;
 	if (a.pe && policy_engine_add_ringbufs(a.pe, a.alert_rb ? a.alert_rb : a.rb)) {
 		snprintf(err, sizeof(err), "agent: enforcement ring buffers: %s", strerror(errno));

@@ -207,6 +207,9 @@ static void resolve_one(struct attrib *a, uint64_t id, const char *path, bool fr
 	struct retry *r;
 	uint64_t now = now_ms();
 
+	/* A retry without a path (too long to keep): drop the cached miss, look up by id again. */
+	if (from_retry && !(path && path[0]))
+		registry_forget(a->reg, id);
 	ci = path && path[0] ? registry_add_path(a->reg, id, path) : registry_lookup(a->reg, id);
 	if (ci->resolved) {
 		retry_remove(a, id);

@@ -3,20 +3,29 @@
  * Cgroup lifecycle, the userspace half of bpf/cgroup.bpf.c: loads and
  * attaches tp_btf/cgroup_mkdir and cgroup_rmdir and decodes their records
  * (bpf/cgroup.h) into agent_cgroup_mkdir() / agent_cgroup_rmdir(), which
- * keep the container attribution cache current (userspace/attrib.c).
+ * keep container attribution (userspace/attrib.c) and enforcement
+ * (userspace/policy_engine.c) current. With enforcement, new cgroups below
+ * the hold prefixes are held in the kernel until classified.
  */
 #ifndef BULKHEAD_CGROUP_EVENTS_H
 #define BULKHEAD_CGROUP_EVENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cgroup_events_opts {
 	const char *btf_path;		/* NULL: the running kernel's */
+	int hold_fd;			/* bh_cg_hold of the enforcement core; -1: no holds */
+	/* cgroup paths (relative to the cgroup2 mount, "/kubepods") whose new
+	 * descendants are held until classified; NULL-terminated, at most
+	 * BH_HOLD_PREFIXES. NULL: none. Only with a hold_fd. */
+	const char *const *hold_prefixes;
+	uint64_t hold_ns;		/* 0: BH_HOLD_NS_DEFAULT */
 };
 
 struct cgroup_events;
 
-/* Open, load, attach. NULL with a one-line reason in err. */
+/* Open, configure, load, attach. NULL with a one-line reason in err. */
 struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, char *err, size_t errlen);
 int cgroup_events_ringbuf_fd(const struct cgroup_events *c);
 /* The lost-record maps (per cgroup, total): bpf/bulkhead.bpf.h. */

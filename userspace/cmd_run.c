@@ -203,6 +203,11 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 				opt_err("at most %d --hold-new-cgroups", BH_HOLD_PREFIXES);
 				return 2;
 			}
+			if (optarg[0] != '/' || strlen(optarg) < 2 || strlen(optarg) >= BH_HOLD_PREFIX_LEN) {
+				opt_err("--hold-new-cgroups '%s': expected a cgroup path below the root, "
+					"\"/kubepods\", shorter than %d bytes", optarg, BH_HOLD_PREFIX_LEN);
+				return 2;
+			}
 			cfg->enforce.hold[st->nhold++] = optarg;
 			break;
 		case O_HOLD_MS:

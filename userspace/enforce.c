@@ -33,7 +33,6 @@ struct slot_ent {
 struct enforce {
 	char pin_dir[PATH_MAX];
 	struct enforce_bpf *skel;
-	struct bpf_link *cg_links[2];
 	int gen_fd, pol_fd, barrier_fd, inner_fd, hold_fd;
 	uint32_t active;
 	int txn_gen;				/* -1: no transaction */
@@ -313,9 +312,9 @@ int enforce_link_path(const struct enforce *e, const char *name, char *buf, size
 	return 0;
 }
 
-int enforce_cg_ringbuf_fd(const struct enforce *e)
+int enforce_hold_fd(const struct enforce *e)
 {
-	return e->cg_links[0] ? bpf_map__fd(e->skel->maps.bh_cg_rb) : -1;
+	return e->hold_fd;
 }
 
 /* ---- open / close ------------------------------------------------------------ */
@@ -399,26 +398,6 @@ struct enforce *enforce_open(const struct enforce_opts *o, char *err, size_t err
 		snprintf(err, errlen, "enforce: cannot open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	for (int i = 0; o->hold_prefixes && o->hold_prefixes[i]; i++) {
-		const char *p = o->hold_prefixes[i];
-		size_t len = strlen(p);
-
-		while (len > 1 && p[len - 1] == '/')
-			len--;
-		if (i >= BH_HOLD_PREFIXES || p[0] != '/' || len < 2 || len >= BH_HOLD_PREFIX_LEN) {
-			snprintf(err, errlen, "enforce: hold prefix '%s': expected at most %d cgroup "
-				 "paths below the root (\"/kubepods\"), each shorter than %d bytes",
-				 p, BH_HOLD_PREFIXES, BH_HOLD_PREFIX_LEN);
-			goto fail;
-		}
-		memcpy((char *)e->skel->rodata->hold_prefix[i], p, len);
-	}
-	if (o->hold_ns)
-		e->skel->rodata->hold_ns = o->hold_ns;
-	if (!o->cgroup_events) {
-		bpf_program__set_autoload(e->skel->progs.bh_cg_mkdir, false);
-		bpf_program__set_autoload(e->skel->progs.bh_cg_rmdir, false);
-	}
 	r = enforce_bpf__load(e->skel);
 	if (r) {
 		snprintf(err, errlen, "enforce: cannot load the shared maps under %s: %s (pins left "
@@ -441,15 +420,6 @@ struct enforce *enforce_open(const struct enforce_opts *o, char *err, size_t err
 	}
 	e->active = gen & 1;
 	rebuild_slots(e);
-	if (o->cgroup_events) {
-		e->cg_links[0] = bpf_program__attach(e->skel->progs.bh_cg_mkdir);
-		e->cg_links[1] = e->cg_links[0] ? bpf_program__attach(e->skel->progs.bh_cg_rmdir) : NULL;
-		if (!e->cg_links[1]) {
-			snprintf(err, errlen, "enforce: cannot attach tp_btf/cgroup_mkdir, cgroup_rmdir: %s",
-				 strerror(errno));
-			goto fail;
-		}
-	}
 	log_debug("enforce: maps under %s, active generation %u, %u containers", e->pin_dir,
 		  e->active, enforce_count(e, e->active));
 	return e;
@@ -462,8 +432,6 @@ void enforce_close(struct enforce *e)
 {
 	if (!e)
 		return;
-	bpf_link__destroy(e->cg_links[0]);
-	bpf_link__destroy(e->cg_links[1]);
 	enforce_bpf__destroy(e->skel);
 	if (e->inner_fd >= 0)
 		close(e->inner_fd);

@@ -43,12 +43,6 @@ struct enforce;
 struct enforce_opts {
 	const char *pin_dir;		/* NULL: BH_PIN_DIR_DEFAULT */
 	const char *btf_path;		/* NULL: the running kernel's */
-	/* cgroup paths (relative to the cgroup2 mount, "/kubepods") whose new
-	 * descendants are held until classified; NULL-terminated, at most
-	 * BH_HOLD_PREFIXES. NULL: none. */
-	const char *const *hold_prefixes;
-	uint64_t hold_ns;		/* 0: BH_HOLD_NS_DEFAULT */
-	bool cgroup_events;		/* attach the cgroup mkdir/rmdir programs */
 };
 
 /* A feature's per-generation and per-slot state, cleared through the core. */
@@ -108,8 +102,8 @@ int enforce_barrier(struct enforce *e);
 /* Entries of a generation, for tests and metrics. */
 uint32_t enforce_count(const struct enforce *e, uint32_t gen);
 
-/* New/removed cgroups (tp_btf/cgroup_mkdir, _rmdir) for the agent's loop. */
-int enforce_cg_ringbuf_fd(const struct enforce *e);
+/* bh_cg_hold, for the cgroup tracer (userspace/cgroup_events.c) to write. */
+int enforce_hold_fd(const struct enforce *e);
 
 /*
  * Remove everything under a pin directory: detach every pinned link

@@ -28,7 +28,7 @@
 struct pending {
 	uint64_t id;
 	uint64_t deadline;		/* CLOCK_MONOTONIC ns */
-	char path[BH_CG_PATH_MAX];
+	char *path;			/* relative to the cgroup2 mount, owned */
 };
 
 struct policy_engine {
@@ -43,6 +43,7 @@ struct policy_engine {
 	int file_failed;		/* file/exec rules wanted but the programs did not load */
 	uint64_t file_reported[BH_FS_COUNT];
 	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
+	struct policy_set *first;	/* opened, not yet put in force (policy_engine_start) */
 	const struct policy_set *cur;	/* the set being assigned from */
 	int in_txn;
 	uint64_t *release;		/* held cgroups assigned in a transaction */
@@ -50,7 +51,7 @@ struct policy_engine {
 	struct pending pending[PENDING_MAX];
 	uint32_t npending;
 	uint64_t last_sweep, last_report;
-	uint64_t net_lost_reported, cg_lost_reported;
+	uint64_t net_lost_reported;
 	uint32_t ties_warned;
 	char describe[PATH_MAX + 128];
 };
@@ -130,29 +131,38 @@ static void assign(struct policy_engine *pe, uint64_t id, const struct container
 	}
 }
 
-static void pending_add(struct policy_engine *pe, uint64_t id, const char *rel)
+/* 0: waits in pending; -1: no room, the caller classifies by what is known now. */
+static int pending_add(struct policy_engine *pe, uint64_t id, const char *rel)
 {
 	struct pending *q;
+	char *path;
 
 	for (uint32_t i = 0; i < pe->npending; i++)
 		if (pe->pending[i].id == id)
-			return;
-	if (pe->npending == PENDING_MAX) {
+			return 0;
+	if (pe->npending == PENDING_MAX || !(path = strdup(rel))) {
 		log_warn("policy: more than %d new cgroups waiting for their runtime state; "
 			 "cgroup %s is classified by its path only", PENDING_MAX, rel);
-		return;
+		return -1;
 	}
 	q = &pe->pending[pe->npending++];
 	q->id = id;
 	q->deadline = now_ns() + SETTLE_NS;
-	snprintf(q->path, sizeof(q->path), "%s", rel);
+	q->path = path;
+	return 0;
+}
+
+static void pending_remove(struct policy_engine *pe, uint32_t i)
+{
+	free(pe->pending[i].path);
+	pe->pending[i] = pe->pending[--pe->npending];
 }
 
 static void pending_drop(struct policy_engine *pe, uint64_t id)
 {
 	for (uint32_t i = 0; i < pe->npending; i++)
 		if (pe->pending[i].id == id) {
-			pe->pending[i] = pe->pending[--pe->npending];
+			pending_remove(pe, i);
 			return;
 		}
 }
@@ -175,10 +185,8 @@ static void classify(struct policy_engine *pe, uint64_t id, const char *rel, int
 	ci = registry_add_path(pe->pp.reg, id, rel);
 	if (!ci)
 		return;
-	if (!ci->resolved && !final) {
-		pending_add(pe, id, rel);
+	if (!ci->resolved && !final && !pending_add(pe, id, rel))
 		return;
-	}
 	assign(pe, id, ci);
 }
 
@@ -425,46 +433,34 @@ static void sweep_cb(void *ctx, struct event *ev, uint64_t cgid, uint32_t gen)
 	emit_net(ctx, ev, cgid, gen);
 }
 
-static int cg_event_cb(void *ctx, void *data, size_t size)
+void policy_engine_cgroup_mkdir(struct policy_engine *pe, uint64_t id, const char *rel)
 {
-	struct policy_engine *pe = ctx;
-	struct bh_cg_event e;
+	char path[PATH_MAX];
 
-	if (size != sizeof(e)) {
-		agent_count_malformed(pe->pp.agent);
-		return 0;
+	/* A path the record had to cut short is looked up by id: never classify a prefix. */
+	if (!rel && !registry_cgroup_path(pe->pp.reg, id, path, sizeof(path)))
+		rel = path;
+	if (rel && rel[0] == '/') {
+		classify(pe, id, rel, 0);
+		return;
 	}
-	memcpy(&e, data, sizeof(e));
-	e.path[sizeof(e.path) - 1] = 0;
-	if (e.path_len < sizeof(e.path))
-		e.path[e.path_len] = 0;
-	switch (e.kind) {
-	case BH_CG_MKDIR:
-		if (e.path[0] == '/')
-			classify(pe, e.cgroup_id, e.path, 0);
-		break;
-	case BH_CG_RMDIR:
-		pending_drop(pe, e.cgroup_id);
-		enforce_forget(pe->e, e.cgroup_id);
-		registry_forget(pe->pp.reg, e.cgroup_id);
-		break;
-	default:
-		agent_count_malformed(pe->pp.agent);
-	}
-	return 0;
+	log_warn("policy: new cgroup %llu: its path is unknown (gone already?): not classified",
+		 (unsigned long long)id);
+}
+
+void policy_engine_cgroup_rmdir(struct policy_engine *pe, uint64_t id)
+{
+	pending_drop(pe, id);
+	enforce_forget(pe->e, id);
+	registry_forget(pe->pp.reg, id);
 }
 
 int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb)
 {
-	int fd;
-
 	if (pe->net && ring_buffer__add(rb, net_ringbuf_fd(pe->net), net_event_cb, pe))
 		return -errno;
 	pe->rb = rb;
 	if (pe->file && ring_buffer__add(rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
-		return -errno;
-	fd = enforce_cg_ringbuf_fd(pe->e);
-	if (fd >= 0 && ring_buffer__add(rb, fd, cg_event_cb, pe))
 		return -errno;
 	return 0;
 }
@@ -486,7 +482,7 @@ void policy_engine_tick(struct policy_engine *pe)
 		}
 		if (ci)
 			assign(pe, q.id, ci);	/* resolved, or by what is known at the deadline */
-		pe->pending[i] = pe->pending[--pe->npending];
+		pending_remove(pe, i);
 	}
 	if (pe->net && now - pe->last_sweep >= SWEEP_EVERY_NS) {
 		pe->last_sweep = now;
@@ -527,10 +523,7 @@ const char *policy_engine_describe(const struct policy_engine *pe)
 struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, char *err, size_t errlen)
 {
 	const struct enforce_config *ec = pp->ec;
-	struct enforce_opts eo = {
-		.pin_dir = ec->pin_dir, .btf_path = pp->btf_path, .hold_prefixes = ec->hold,
-		.hold_ns = (uint64_t)ec->hold_ms * 1000000ull, .cgroup_events = true,
-	};
+	struct enforce_opts eo = { .pin_dir = ec->pin_dir, .btf_path = pp->btf_path };
 	struct net_opts no = { .btf_path = pp->btf_path, .wakeup_bytes = pp->wakeup_bytes };
 	const char *pin_dir = ec->pin_dir ? ec->pin_dir : BH_PIN_DIR_DEFAULT;
 	struct policy_set *set = NULL;
@@ -602,21 +595,36 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 			goto fail;
 		}
 	}
-	if (apply_set(pe, set)) {
-		snprintf(err, errlen, "policy: cannot put the policy set in force");
-		goto fail;
-	}
-	set = NULL;	/* owned by pe->sets[] */
-	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
-		 "(pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
-		 !pe->file ? "not loaded (no file/exec rules)" :
-		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
-		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
+	pe->first = set;
 	return pe;
 fail:
 	policy_set_free(set);
 	policy_engine_close(pe);
 	return NULL;
+}
+
+int policy_engine_hold_fd(const struct policy_engine *pe)
+{
+	return enforce_hold_fd(pe->e);
+}
+
+int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen)
+{
+	const struct enforce_config *ec = pe->pp.ec;
+
+	if (!pe->first)
+		return 0;
+	if (apply_set(pe, pe->first)) {
+		snprintf(err, errlen, "policy: cannot put the policy set in force");
+		return -1;
+	}
+	pe->first = NULL;	/* owned by pe->sets[] */
+	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
+		 "(pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
+		 !pe->file ? "not loaded (no file/exec rules)" :
+		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
+		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
+	return 0;
 }
 
 void policy_engine_close(struct policy_engine *pe)
@@ -640,8 +648,11 @@ void policy_engine_close(struct policy_engine *pe)
 			 "'bulkhead unload' removes it", pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir :
 			 BH_PIN_DIR_DEFAULT);
 	}
+	policy_set_free(pe->first);
 	policy_set_free(pe->sets[0]);
 	policy_set_free(pe->sets[1]);
+	while (pe->npending)
+		pending_remove(pe, 0);
 	free(pe->release);
 	free(pe);
 }

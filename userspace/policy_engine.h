@@ -3,8 +3,8 @@
  * The agent's enforcement side: loads the policy set, lowers it into a new
  * generation of the enforcement maps (userspace/enforce.c), assigns each
  * container its policy (policy_select() on what the registry knows), and
- * keeps that true as containers come and go (cgroup mkdir/rmdir events from
- * the kernel) and as the policy set is reloaded.
+ * keeps that true as containers come and go (cgroup mkdir/rmdir records of
+ * bpf/cgroup.bpf.c, passed on by the agent) and as the policy set is reloaded.
  *
  * Enforcement is loaded only when some policy restricts something the
  * kernel enforces here (the network), or when a previous agent left pinned
@@ -45,13 +45,26 @@ struct policy_engine_params {
 };
 
 /*
- * Load, lower, commit, attach. Returns NULL with err empty when there is
- * nothing to enforce (no policy path, no network rules, no pins), NULL with
- * a reason in err on failure (a bad policy file: every error is logged).
+ * Parse the policy set, load and attach the enforcing programs (re-adopting
+ * pinned ones). Returns NULL with err empty when there is nothing to enforce
+ * (no policy path, no kernel rules, no pins), NULL with a reason in err on
+ * failure (a bad policy file: every error is logged). Nothing new is in force
+ * until policy_engine_start().
  */
 struct policy_engine *policy_engine_open(const struct policy_engine_params *pp,
 					 char *err, size_t errlen);
-/* Add the engine's ring buffers (net events, cgroup events) to the agent's reader. */
+/* bh_cg_hold, for the cgroup tracer to hold new cgroups in (cgroup_events.c). */
+int policy_engine_hold_fd(const struct policy_engine *pe);
+/*
+ * Put the set in force: lower, commit, and classify every cgroup under the
+ * attach cgroup. Call it once the cgroup tracer runs, so that no cgroup made
+ * meanwhile is missed. 0, or -1 with a reason in err.
+ */
+int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen);
+/* A cgroup v2 directory made (rel: relative to the cgroup2 mount; NULL: look it up by id). */
+void policy_engine_cgroup_mkdir(struct policy_engine *pe, uint64_t id, const char *rel);
+void policy_engine_cgroup_rmdir(struct policy_engine *pe, uint64_t id);
+/* Add the engine's ring buffers (network and file events) to the agent's reader. */
 int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb);
 /* Periodic work (every drain tick): classify new containers, sweep aggregates. */
 void policy_engine_tick(struct policy_engine *pe);

@@ -5,10 +5,13 @@
  * (bpf/cgroup.h); the agent wakes at once for each: it must act before the
  * container's first process runs.
  *
- * A new cgroup below one of the hold prefixes (bulkhead run
- * --hold-new-cgroups) also enters bh_cg_hold, the enforcement core's map:
- * enforcing hooks deny for it, fail-closed, until the agent has classified
- * it or hold_ns have passed (bpf/enforce.h).
+ * Once enforcement runs, a new cgroup below one of the hold prefixes
+ * (bulkhead run --hold-new-cgroups) also enters bh_cg_hold, the enforcement
+ * core's map: enforcing hooks deny for it, fail-closed, until the agent has
+ * classified it or hold_ns have passed (bpf/enforce.h). The tracer reaches
+ * that map through a one-slot map of maps, which the agent fills when
+ * enforcement starts (at start-up, or on the SIGHUP that brings the first
+ * policy with kernel rules): the tracer itself never pins anything.
  * Consumer: userspace/cgroup_events.c.
  */
 #include "bulkhead.bpf.h"
@@ -17,25 +20,29 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile char hold_prefix[BH_HOLD_PREFIXES][BH_HOLD_PREFIX_LEN];
-const volatile __u64 hold_ns = BH_HOLD_NS_DEFAULT;
+/* Written by the agent before it fills bh_cg_hold_slot; empty: nothing is held. */
+volatile char hold_prefix[BH_HOLD_PREFIXES][BH_HOLD_PREFIX_LEN];
+volatile __u64 hold_ns = BH_HOLD_NS_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BH_CGROUP_RINGBUF);
 } bh_cgev_rb SEC(".maps");
 
-/*
- * The enforcement core's bh_cg_hold (bpf/enforce.bpf.h), handed over by fd
- * when enforcement runs; otherwise a one-entry stand-in nobody reads (no hold
- * prefix is set then). Never pinned from here: attribution alone pins nothing.
- */
-struct {
+/* Slot 0: the enforcement core's bh_cg_hold (bpf/enforce.bpf.h), or empty. */
+struct bh_cg_hold_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BH_MAX_CONTAINERS);
 	__type(key, __u64);
 	__type(value, __u64);
-} bh_cg_hold SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bh_cg_hold_inner);
+} bh_cg_hold_slot SEC(".maps");
 
 struct bh_lost_map bh_cgev_lost SEC(".maps");
 struct bh_lost_total_map bh_cgev_lost_total SEC(".maps");
@@ -60,12 +67,17 @@ static __always_inline int under(const char *path, __u32 i)
 
 static __always_inline void hold(struct bh_cgroup_event *e)
 {
+	__u32 zero = 0;
+	void *held = bpf_map_lookup_elem(&bh_cg_hold_slot, &zero);
+
+	if (!held)
+		return;		/* nothing is enforced */
 	for (__u32 i = 0; i < BH_HOLD_PREFIXES; i++) {
 		if (under(e->path, i)) {
 			__u64 deadline = bpf_ktime_get_ns() + hold_ns;
 
-			bpf_map_update_elem(&bh_cg_hold, &e->cgroup_id, &deadline, BPF_ANY);
-			e->flags |= BH_CGF_HELD;
+			if (!bpf_map_update_elem(held, &e->cgroup_id, &deadline, BPF_ANY))
+				e->flags |= BH_CGF_HELD;
 			return;
 		}
 	}

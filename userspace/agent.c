@@ -37,6 +37,7 @@ struct agent {
 	struct output *out;
 	struct process_tel *proc;
 	struct policy_engine *pe;		/* NULL: nothing enforced */
+	struct policy_engine_params pe_params;
 	struct ring_buffer *rb;			/* telemetry (process) */
 	struct ring_buffer *alert_rb;		/* alerts and cgroup events: drained first */
 	struct attrib *attr;			/* container attribution, never blocking */
@@ -259,6 +260,44 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Enforcement: load it (nothing new in force yet), let the cgroup tracer hold
+ * new cgroups in its map, then classify every cgroup there is and read the
+ * enforcement rings. The tracer already runs, so no cgroup made meanwhile is
+ * missed. At start-up, and on the SIGHUP that brings the first policy with
+ * kernel rules. 0 also when there is nothing to enforce; -1 with a reason.
+ */
+static int enforcement_start(struct agent *a, char *err, size_t errlen)
+{
+	const struct enforce_config *ec = &a->cfg->enforce;
+
+	err[0] = '\0';
+	a->pe = policy_engine_open(&a->pe_params, err, errlen);
+	if (!a->pe)
+		return err[0] ? -1 : 0;
+	if (!a->cgev) {
+		snprintf(err, errlen, "agent: the cgroup tracer is not running: new containers would "
+			 "go unclassified");
+		goto fail;
+	}
+	if (cgroup_events_hold(a->cgev, policy_engine_hold_fd(a->pe), ec->hold,
+			       (uint64_t)ec->hold_ms * 1000000ull, err, errlen) ||
+	    policy_engine_start(a->pe, err, errlen))
+		goto fail;
+	if (policy_engine_add_ringbufs(a->pe, a->alert_rb ? a->alert_rb : a->rb)) {
+		snprintf(err, errlen, "agent: enforcement ring buffers: %s", strerror(errno));
+		goto fail;
+	}
+	/* Every feature's ring buffers and loss counters, whoever loaded them. */
+	lost_discover(a->lost);
+	metrics_discover_rings(a->metrics);
+	return 0;
+fail:
+	policy_engine_close(a->pe);
+	a->pe = NULL;
+	return -1;
+}
+
 /* Returns 1 to keep running, 0 to stop. */
 static int handle_signal(struct agent *a)
 {
@@ -267,10 +306,21 @@ static int handle_signal(struct agent *a)
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("agent: SIGHUP: reopening outputs%s", a->pe ? ", reloading policies" : "");
+			log_info("agent: SIGHUP: reopening outputs%s", a->cfg->policy_path ?
+				 ", reloading policies" : "");
 			output_reopen(a->out);
-			if (a->pe)
+			if (a->pe) {
 				policy_engine_reload(a->pe);
+			} else if (a->cfg->policy_path) {
+				char err[512];
+
+				/* The first policy the kernel must enforce may have just arrived. */
+				if (enforcement_start(a, err, sizeof(err)))
+					log_warn("%s: policies are NOT enforced; fix it and send SIGHUP again",
+						 err);
+				else if (a->pe)
+					log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
+			}
 			break;
 		default:
 			log_info("agent: %s: detaching and exiting", strsignal(si.ssi_signo));
@@ -363,18 +413,9 @@ int agent_run(const struct agent_config *cfg)
 	};
 	struct output_config ocfg = cfg->output;
 	struct attrib_config acfg = { .state_roots = cfg->state_roots, .defer_ms = cfg->defer_ms };
-	struct cgroup_events_opts copts = {
-		.btf_path = cfg->btf_path, .hold_fd = -1, .hold_prefixes = cfg->enforce.hold,
-		.hold_ns = (uint64_t)cfg->enforce.hold_ms * 1000000ull,
-	};
+	struct cgroup_events_opts copts = { .btf_path = cfg->btf_path };
 	struct registry_config rcfg = { 0 };
 	int lost_fd, lost_total_fd;
-	struct policy_engine_params pe_params = {
-		.ec = &cfg->enforce,
-		.policy_path = cfg->policy_path,
-		.btf_path = cfg->btf_path,
-		.wakeup_bytes = cfg->wakeup_bytes,
-	};
 	struct probe_result pr;
 	char err[512] = "";
 	enum bh_mode mode;
@@ -428,20 +469,9 @@ int agent_run(const struct agent_config *cfg)
 	metrics_add_ring(a.metrics, "process", process_tel_ringbuf_fd(a.proc));
 	process_tel_lost_fds(a.proc, &lost_fd, &lost_total_fd);
 	lost_add(a.lost, "process", lost_fd, lost_total_fd);
-	/* Enforcement is loaded first: the cgroup tracer holds new cgroups in its map. */
-	pe_params.agent = &a;
-	pe_params.reg = a.reg;
-	pe_params.cgroup2 = a.cgroup2;
-	a.pe = policy_engine_open(&pe_params, err, sizeof(err));
-	if (!a.pe && err[0])
-		goto out;
-	if (a.pe)
-		copts.hold_fd = policy_engine_hold_fd(a.pe);
 	/* Attribution and enforcement keep up with containers coming and going. */
 	a.cgev = cgroup_events_open(&copts, err, sizeof(err));
-	if (!a.cgev && a.pe) {
-		goto out;	/* new containers would go unclassified: refuse to run */
-	} else if (!a.cgev) {
+	if (!a.cgev) {
 		log_warn("%s: containers are resolved on their first event only", err);
 		err[0] = '\0';
 	} else {
@@ -454,13 +484,12 @@ int agent_run(const struct agent_config *cfg)
 		cgroup_events_lost_fds(a.cgev, &lost_fd, &lost_total_fd);
 		lost_add(a.lost, "cgroup", lost_fd, lost_total_fd);
 	}
-	/* The tracer runs: classify what exists now; anything newer arrives as a record. */
-	if (a.pe && policy_engine_start(a.pe, err, sizeof(err)))
+	a.pe_params = (struct policy_engine_params){
+		.ec = &cfg->enforce, .policy_path = cfg->policy_path, .btf_path = cfg->btf_path,
+		.wakeup_bytes = cfg->wakeup_bytes, .agent = &a, .reg = a.reg, .cgroup2 = a.cgroup2,
+	};
+	if (enforcement_start(&a, err, sizeof(err)))
 		goto out;
-	if (a.pe && policy_engine_add_ringbufs(a.pe, a.alert_rb ? a.alert_rb : a.rb)) {
-		snprintf(err, sizeof(err), "agent: enforcement ring buffers: %s", strerror(errno));
-		goto out;
-	}
 	/* Every feature's ring buffers and loss counters, whoever loaded them. */
 	lost_discover(a.lost);
 	metrics_discover_rings(a.metrics);

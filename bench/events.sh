@@ -18,10 +18,22 @@
 # Runs are interleaved (REPS rounds of every tool in turn) and the summary
 # gives medians: events delivered, lost (expected - delivered; for bulkhead
 # also the kernel's own count), the workload's wall time relative to the
-# baseline, and each tool's CPU time (utime + stime from /proc/PID/stat,
-# from just before the workload until its output settled) per million events.
+# baseline, and each tool's CPU time per million events.
+#
+# CPU time: every tool runs alone in a cgroup of its own that the bench makes
+# (bulkhead-test-bench-TOOL-PID, removed at the end, also on failure), and its
+# cpu.stat usage_usec (all threads, microseconds) is read when the tool has
+# gone idle before the workload and again when its output has settled (less
+# than 4 KiB in the last second; events_watch polls without starting processes,
+# which would be events themselves). CPU per million events divides it by the
+# lines the tool wrote in that window: the workload's events and any other
+# process's on the machine, which every tool here traces too. (The kernel-side
+# cost of the BPF programs runs in the workload's processes: see "vs base".)
 #
 #   SPAWNS=20000 REPS=5 WORKERS=2 bash bench/events.sh [build dir]
+#
+# A/B comparisons: a tool named bulkhead_X runs the binary in $BIN_X, e.g.
+#   BIN_old=/tmp/bulkhead.old TOOLS="bulkhead_old bulkhead" bash bench/events.sh
 set -u
 BUILD=${1:-build}
 SPAWNS=${SPAWNS:-20000}
@@ -29,31 +41,46 @@ FORKS=${FORKS:-60000}
 REPS=${REPS:-5}
 WORKERS=${WORKERS:-$(nproc)}
 TOOLS=${TOOLS:-"baseline bulkhead execsnoop opensnoop bpftrace"}
-FORK_TOOLS=${FORK_TOOLS:-"baseline bulkhead bpftrace"}
+FORK_TOOLS=${FORK_TOOLS:-}	# default: TOOLS but execsnoop and opensnoop (no events to print)
 BIN=$BUILD/bulkhead
 LOAD=$BUILD/bench/events_load
+WATCH=$BUILD/bench/events_watch
 PROG_SRC=$BUILD/bench/bhbench_nop
 W=$(mktemp -d /dev/shm/bh-bench-XXXXXX) || exit 1
 PROG=$W/bhbench_nop		# on tmpfs: exec never waits for a disk
 RES=$W/results
 PIDS=""
-HZ=$(getconf CLK_TCK)
+if grep -q ' /sys/fs/cgroup/unified cgroup2 ' /proc/mounts; then CG2=/sys/fs/cgroup/unified; else CG2=/sys/fs/cgroup; fi
+
+# cg_remove DIR: kill what is left inside, then remove the cgroup.
+cg_remove() {
+	local i p
+	[ -d "$1" ] || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for p in $(cat "$1/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: cannot remove $1" >&2
+}
 
 cleanup() {
-	local p
+	local p d
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for d in "$CG2"/bulkhead-test-bench-*-$$; do cg_remove "$d"; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for f in "$BIN" "$LOAD" "$PROG_SRC"; do
+for f in "$BIN" "$LOAD" "$WATCH" "$PROG_SRC"; do
 	[ -x "$f" ] || { echo "bench: $f is not built (make bench builds it)" >&2; exit 1; }
 done
 cp "$PROG_SRC" "$PROG"
 have() { command -v "$1" >/dev/null 2>&1; }
 for t in $TOOLS; do
 	case $t in
+	bulkhead_*) v=BIN_${t#bulkhead_}; [ -x "${!v:-}" ] || { echo "bench: $t: \$$v is not an executable" >&2; exit 1; } ;;
 	execsnoop|opensnoop) have /usr/sbin/$t || { echo "bench: /usr/sbin/$t missing (apt-get install libbpf-tools): skipped" >&2; TOOLS=${TOOLS//$t/}; } ;;
 	bpftrace) have bpftrace || { echo "bench: bpftrace missing (apt-get install bpftrace): skipped" >&2; TOOLS=${TOOLS//$t/}; } ;;
 	esac
@@ -61,40 +88,31 @@ done
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts || mount -t tracefs tracefs /sys/kernel/tracing
 
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-
-# wait_settled FILE: until FILE stops growing for 0.5 s (the tool has caught up).
-wait_settled() {
-	local last=-1 now i
-	for i in $(seq 100); do
-		now=$(stat -c %s "$1" 2>/dev/null || echo 0)
-		[ "$now" = "$last" ] && return 0
-		last=$now
-		sleep 0.5
-	done
-}
-
 BT='tracepoint:sched:sched_process_fork { printf("F %d %s %d\n", pid, comm, args->child_pid); }
 tracepoint:sched:sched_process_exec { printf("E %d %s %s\n", pid, comm, str(args->filename)); }
 tracepoint:sched:sched_process_exit { printf("X %d %s\n", pid, comm); }'
 
 # run TOOL ROUND [fork]: start the tool, run the workload, stop, count. Appends a result line:
-#   tool round expected delivered lost_kernel load_seconds cpu_seconds
+#   tool round expected delivered lost_kernel load_seconds cpu_seconds lines_in_window
 run() {
-	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0=0 c1=0 secs expected delivered kl=0 i
-	local res=$RES
+	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0="0 0" c1="0 0" cpu secs expected delivered kl=0 i
+	local res=$RES cg="$CG2/bulkhead-test-bench-$1-$$" bin=$BIN v
+	# in_cg CMD...: run CMD in the tool's cgroup (from its first instruction).
+	in_cg() { exec sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"; }
+	[ "$tool" != baseline ] && { mkdir "$cg" || exit 1; }
 	case $tool in
 	baseline) ;;
-	bulkhead)
-		"$BIN" run --json-file "$out" --lock-file "$W/bh.lock" --policy "$W/none" 2> "$log" &
+	bulkhead*)
+		[ "$tool" != bulkhead ] && { v=BIN_${tool#bulkhead_}; bin=${!v}; }
+		in_cg "$bin" run --json-file "$out" --lock-file "$W/bh.lock" --policy "$W/none" 2> "$log" &
 		pid=$!
 		for i in $(seq 100); do grep -q 'agent: ready' "$log" && break; sleep 0.1; done ;;
 	execsnoop|opensnoop)
-		/usr/sbin/$tool > "$out" 2> "$log" &
+		in_cg /usr/sbin/$tool > "$out" 2> "$log" &
 		pid=$!
 		sleep 2 ;;
 	bpftrace)
-		bpftrace -o "$out" -e "$BT" 2> "$log" &
+		in_cg bpftrace -o "$out" -e "$BT" 2> "$log" &
 		pid=$!
 		for i in $(seq 200); do grep -q 'Attaching' "$out" 2>/dev/null && break; sleep 0.1; done
 		sleep 0.5 ;;
@@ -103,11 +121,8 @@ run() {
 	# Start-up work (bulkhead's walk of the cgroup tree, bpftrace's compilation) is not
 	# what is measured: wait until the tool is idle.
 	if [ -n "$pid" ]; then
-		for i in $(seq 20); do
-			c0=$(cpu_ticks "$pid"); sleep 0.5
-			[ "$(cpu_ticks "$pid")" = "$c0" ] && break
-		done
-		c0=$(cpu_ticks "$pid")
+		"$WATCH" idle "$cg"
+		c0=$("$WATCH" snap "$cg" "$out")
 	fi
 	if [ "$mode" = fork ]; then
 		secs=$("$LOAD" -n "$FORKS" -j "$WORKERS" -f | awk '{ print $4 }')
@@ -116,14 +131,12 @@ run() {
 		secs=$("$LOAD" -n "$SPAWNS" -j "$WORKERS" "$PROG" | awk '{ print $4 }')
 	fi
 	if [ -n "$pid" ]; then
-		sleep 0.3
-		[ "$tool" = bulkhead ] && wait_settled "$out"
-		[ "$tool" != bulkhead ] && sleep 1
-		c1=$(cpu_ticks "$pid")
-		if [ "$tool" = bulkhead ]; then kill -TERM "$pid"; else kill -INT "$pid"; fi
+		c1=$("$WATCH" settle "$cg" "$out")
+		case $tool in bulkhead*) kill -TERM "$pid" ;; *) kill -INT "$pid" ;; esac
 		wait "$pid" 2>/dev/null
+		cg_remove "$cg"
 	fi
-	case $mode.$tool in
+	case $mode.${tool%%_*} in
 	*.baseline) expected=0; delivered=0 ;;
 	fork.bulkhead)
 		# forks by events_load (its workers' included) and exits of events_load (workers and main too)
@@ -147,8 +160,11 @@ run() {
 		delivered=$(( $(grep -c "^E [0-9]* bhbench_nop $PROG\$" "$out") + $(grep -c '^X [0-9]* bhbench_nop$' "$out") +
 			      $(grep -c '^F [0-9]* events_load ' "$out") - WORKERS )) ;;
 	esac
-	echo "$tool $round $expected $delivered ${kl:-0} $secs $(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')" >> "$res"
-	printf '  %s round %d %-10s %7s events expected, %7s delivered, load %6ss\n' "$mode" "$round" "$tool" "$expected" "$delivered" "$secs" >&2
+	set -- $c0 $c1
+	cpu=$(awk -v a="$1" -v b="$3" 'BEGIN { printf "%.6f", (b - a) / 1e6 }')
+	echo "$tool $round $expected $delivered ${kl:-0} $secs $cpu $(($4 - $2))" >> "$res"
+	printf '  %s round %d %-12s %7s events expected, %7s delivered, load %6ss, CPU %ss for %s lines\n' \
+		"$mode" "$round" "$tool" "$expected" "$delivered" "$secs" "$cpu" "$(($4 - $2))" >&2
 	rm -f "$out"
 }
 
@@ -157,6 +173,9 @@ echo "bench: kernel $(uname -r), $(nproc) CPUs, bulkhead $("$BIN" version 2>/dev
 for r in $(seq "$REPS"); do
 	for t in $TOOLS; do run "$t" "$r"; done
 done
+if [ -z "$FORK_TOOLS" ]; then
+	for t in $TOOLS; do case $t in execsnoop|opensnoop) ;; *) FORK_TOOLS="$FORK_TOOLS $t" ;; esac; done
+fi
 echo "bench: fork storm: $FORKS forks x $WORKERS workers, $REPS interleaved rounds of: $FORK_TOOLS" >&2
 for r in $(seq "$REPS"); do
 	for t in $FORK_TOOLS; do
@@ -173,7 +192,7 @@ function median(arr, n,    i, j, t) {
 }
 {
 	t = $1; n[t]++; k = n[t]
-	exp_[t] = $3; del[t, k] = $4; lost[t, k] = $3 - $4; kl[t, k] = $5; secs[t, k] = $6; cpu[t, k] = $7
+	exp_[t] = $3; del[t, k] = $4; lost[t, k] = $3 - $4; kl[t, k] = $5; secs[t, k] = $6; cpu[t, k] = $8 ? $7 / $8 * 1e6 : 0
 	if (!(t in seen)) { seen[t] = 1; order[++nt] = t }
 }
 END {
@@ -188,12 +207,12 @@ END {
 			printf "%-10s %9s %10s %9s %9s %12s %9.2f %9s %13s\n", t, "-", "-", "-", "-", "-", s, "1.00", "-"
 			continue
 		}
-		printf "%-10s %9d %10d %9d %9d %12.0f %9.2f %9.2f %13.3f\n", t, exp_[t], d, l, maxl, d / s, s, s / base, d ? c / d * 1e6 : 0
+		printf "%-10s %9d %10d %9d %9d %12.0f %9.2f %9.2f %13.3f\n", t, exp_[t], d, l, maxl, d / s, s, s / base, c
 	}
-	printf "\n(medians of %d rounds; lost = expected - delivered, max lost over all rounds;\n events/s = delivered / load seconds; vs base = load time / baseline load time;\n CPU = the tool process from the start of the workload until its output settled)\n", n["baseline"] ? n["baseline"] : m
+	printf "\n(medians of %d rounds; lost = expected - delivered, max lost over all rounds;\n events/s = delivered / load seconds; vs base = load time / baseline load time;\n CPU s/1M ev = the tool'"'"'s cgroup CPU time (cpu.stat usage_usec) from the start of the workload\n until its output settled, per million lines it wrote meanwhile)\n", n["baseline"] ? n["baseline"] : m
 }' "$1"
-if grep -q '^bulkhead ' "$1"; then
-	kmax=$(awk '$1 == "bulkhead" { if ($5 > m) m = $5 } END { print m + 0 }' "$1")
+if grep -q '^bulkhead' "$1"; then
+	kmax=$(awk '$1 ~ /^bulkhead/ { if ($5 > m) m = $5 } END { print m + 0 }' "$1")
 	echo "bulkhead: kernel-side lost records over all rounds: at most $kmax per run"
 fi
 }

@@ -33,7 +33,12 @@ $(BUILD)/bench/bhbench_nop: bench/events_nop.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
 
-bench-events: $(BUILD)/bulkhead $(BUILD)/bench/events_load $(BUILD)/bench/bhbench_nop
+$(BUILD)/bench/events_watch: bench/events_watch.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
+
+bench-events: $(BUILD)/bulkhead $(BUILD)/bench/events_load $(BUILD)/bench/events_watch $(BUILD)/bench/bhbench_nop
 	$(Q)sh scripts/deps.sh bench
 	$(Q)bash bench/events.sh $(BUILD)
 

@@ -20,6 +20,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_active_gen SEC(".maps");
 
+/*
+ * The policy epoch: the agent adds one whenever what the policy maps say may
+ * change (userspace/net.c, net_bump_epoch()). A BPF program that memoizes a
+ * decision (bpf/net.h, bh_net_memo) stamps it with this and the generation,
+ * and trusts it only while both are the same. A one-entry array: read with
+ * an inlined lookup, or directly as a global (bpf/net.bpf.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_policy_epoch SEC(".maps");
+
 /* {generation, cgroup id} -> the container's policy, modes and counter slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

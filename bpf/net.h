@@ -30,13 +30,14 @@
 #endif
 
 #include "events.h"
+#include "enforce.h"
 
 /* Map sizes (entries; LPM tries are allocated on demand). */
 #define BH_NET_CIDR_MAX		131072	/* nodes per family, all generations */
 #define BH_NET_PORT_MAX		262144	/* port-prefix entries, all generations */
 #define BH_NET_AGG_MAX		16384	/* aggregated denials tracked (LRU) */
 #define BH_NET_RINGBUF		(1u << 20)
-#define BH_NET_SK_PEERS		8	/* allowed peers remembered per socket (UDP, ICMP) */
+#define BH_NET_SK_PEERS		8	/* flows remembered per socket (a power of two) */
 #define BH_NET_EVENTS_PER_SEC	100	/* net events per container per CPU per second */
 #define BH_NET_AGG_NS		1000000000ull	/* one event per destination per second */
 
@@ -106,28 +107,82 @@ struct bh_net_node {
 };
 _Static_assert(sizeof(struct bh_net_node) == 12, "bh_net_node layout");
 
-/* Per-socket flow state (socket local storage, bh_net_sk_flow / bh_net_sk_peers). */
-#define BH_SK_FLOW	(1u << 0)	/* TCP: connect() or the handshake was allowed:
-					 * the whole connection flows both ways */
-struct bh_net_sk_flow {
-	__u32 flags;		/* BH_SK_* */
-	__u32 slot;		/* the container's counter slot: the fast path counts here */
+/*
+ * Decisions memoized (bh_net_memo): a packet of a flow already decided under
+ * the policy in force costs a compare instead of the policy lookups. One
+ * array of entries, each for one flow of one socket, at a hash of {socket
+ * cookie, remote address, ports, protocol}; a cache: a flow whose entry was
+ * taken by another is decided again. The socket cookie is unique for the
+ * system's uptime and a socket's cgroup never changes, so the entry is the
+ * decision for that container's flow.
+ *
+ * Every memoized verdict carries the stamp it was decided under:
+ *	stamp = (bh_policy_epoch << 1 | active generation) & BH_NET_STAMP_MASK
+ * The agent bumps bh_policy_epoch whenever what the policy maps say may
+ * change (each policy transaction, a counter slot handed to a new container),
+ * and a generation flip changes the stamp by itself: one policy swap
+ * invalidates every memoized verdict at once, and each flow is decided
+ * afresh under the new policy on its next packet.
+ *
+ * Writers exclude each other with the entry's seq (odd while one writes,
+ * taken with cmpxchg, never waited for: the loser skips memoizing); readers
+ * read seq before and after the entry and trust it only if it was even and
+ * unchanged.
+ */
+#define BH_NET_MEMO_ENTRIES	32768	/* a power of two; 64 bytes each */
+#define BH_NET_MEMO_BITS	15
+_Static_assert(BH_NET_MEMO_ENTRIES == 1u << BH_NET_MEMO_BITS, "bh_net_memo size");
+#define BH_NET_STAMP_MASK	((1ull << 40) - 1)
+/* bh_net_memo.verdict: stamp, the container's counter slot, BH_NET_PASS bits */
+#define BH_NET_VERDICT(stamp, slot, bits) \
+	(((__u64)(stamp) << 24) | ((__u64)((slot) & 0xffff) << 8) | ((bits) & 0xff))
+#define BH_NET_V_STAMP(v)	((v) >> 24)
+#define BH_NET_V_SLOT(v)	((__u32)((v) >> 8) & 0xffff)
+/* this direction passes, on loopback (lo 1) or not (lo 0) */
+#define BH_NET_PASS(dir, lo)	(1u << (((dir) & 1) * 2 + ((lo) & 1)))
+_Static_assert(BH_MAX_SLOTS <= 0x10000, "a counter slot fits bh_net_memo.verdict");
+
+/* A flow's kind: family and protocol class; 0 = a free entry */
+#define BH_NET_KIND(family, pclass)	((__u8)(((family) << 4) | ((pclass) & 0xf)))
+/*
+ * A flow's key word: the ports in network order as an outgoing packet
+ * carries them (the local port first), then the kind.
+ */
+#define BH_NET_KEY(lport_be, rport_be, kind) \
+	((__u64)(lport_be) | (__u64)(rport_be) << 16 | (__u64)(kind) << 32)
+
+struct bh_net_memo {
+	__u64 seq;		/* odd while a writer changes the entry */
+	__u64 cookie;		/* socket cookie (never 0) */
+	__u64 key;		/* BH_NET_KEY() */
+	__u64 addr[2];		/* remote address; IPv4 in the low 4 bytes of addr[0] */
+	__u64 verdict;		/* BH_NET_VERDICT(stamp, slot, BH_NET_PASS bits) */
+	__u64 pad[2];
 };
-_Static_assert(sizeof(struct bh_net_sk_flow) == 8, "bh_net_sk_flow layout");
+_Static_assert(sizeof(struct bh_net_memo) == 64, "bh_net_memo layout");
+
+/*
+ * Flow memory, per socket (socket local storage bh_net_sk_state): that a
+ * packet of a flow passed in a direction, so that a packet the other way is
+ * a reply. A reply passes only while the policy in force allows the flow
+ * the way it was opened (replies of a connection the new policy denies
+ * stop). The last BH_NET_SK_PEERS flows of the socket; seq as above.
+ */
 struct bh_net_peer {
-	__u8  addr[16];		/* IPv4 in addr[0..3] */
-	__u16 port;		/* remote port, host order (0 for ICMP) */
-	__u8  family;		/* 4 or 6 */
-	__u8  pclass;		/* enum bh_net_pclass */
+	__u64 addr[2];		/* as bh_net_memo.addr */
+	__u64 key;		/* BH_NET_KEY() */
+	__u32 opened;		/* 1 << enum bh_net_dir: a packet passed that way */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct bh_net_peer) == 20, "bh_net_peer layout");
+_Static_assert(sizeof(struct bh_net_peer) == 32, "bh_net_peer layout");
 
 struct bh_net_sk {
-	__u32 flags;		/* BH_SK_* */
-	__u32 next;		/* next peers[] slot to overwrite */
-	struct bh_net_peer peers[BH_NET_SK_PEERS];	/* UDP/ICMP peers allowed either way */
+	__u64 seq;		/* odd while a writer changes peers[] */
+	__u32 next;		/* next peers[] entry to take over */
+	__u32 pad;
+	struct bh_net_peer peers[BH_NET_SK_PEERS];
 };
-_Static_assert(sizeof(struct bh_net_sk) == 8 + 20 * BH_NET_SK_PEERS, "bh_net_sk layout");
+_Static_assert(sizeof(struct bh_net_sk) == 16 + 32 * BH_NET_SK_PEERS, "bh_net_sk layout");
 
 /* Per-container counters (per-CPU array indexed by bh_cg_policy.slot). */
 enum bh_net_dir { BH_DIR_EGRESS = 0, BH_DIR_INGRESS = 1 };

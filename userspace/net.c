@@ -15,11 +15,13 @@
 #include "log.h"
 #include "net.h"
 #include "net.skel.h"
+#include "net_fast.skel.h"
 
 #define NET_MAX_PROGS 16
 
 struct net_enf {
 	struct net_bpf *skel;
+	struct net_fast_bpf *fast;	/* the helper-free cgroup_skb programs, if they load */
 	struct enforce *e;
 	struct bpf_link *links[NET_MAX_PROGS];
 	int nlinks;
@@ -32,9 +34,40 @@ struct net_maps *net_maps_of(struct net_enf *n)
 	return &n->maps;
 }
 
+/*
+ * Every verdict memoized on a socket (bpf/net.h, bh_net_sk) is valid only
+ * under the epoch it was decided in: a new epoch sends each socket's next
+ * packet down the full path, under the policy in force then.
+ */
+int net_bump_epoch(struct net_enf *n)
+{
+	uint32_t zero = 0;
+	uint64_t epoch = 0;
+	int fd = bpf_map__fd(n->skel->maps.bh_policy_epoch);
+
+	if (bpf_map_lookup_elem(fd, &zero, &epoch))
+		return -errno;
+	epoch++;
+	if (bpf_map_update_elem(fd, &zero, &epoch, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The core clears a generation when a transaction opens (the policy is about
+ * to change), after a commit and on an abort: new epoch each time. Together
+ * with the generation flip itself (part of the stamp) no memoized verdict of
+ * the old policy survives a swap.
+ */
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
-	return net_clear_gen(&((struct net_enf *)ctx)->maps, gen);
+	struct net_enf *n = ctx;
+	int err = net_bump_epoch(n), r;
+
+	if (err)
+		log_warn("net: new policy epoch: %s", strerror(-err));
+	r = net_clear_gen(&n->maps, gen);
+	return r ? r : err;
 }
 
 static int reset_slot_cb(void *ctx, uint32_t slot)
@@ -49,6 +82,10 @@ static int reset_slot_cb(void *ctx, uint32_t slot)
 	if (bpf_map_update_elem(bpf_map__fd(n->skel->maps.bh_net_stats), &slot, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
+	/* Sockets that outlived the slot's previous container must stop counting
+	 * in it: they decide again (their cgroup has no entry any more). */
+	if (!err)
+		err = net_bump_epoch(n);
 	return err;
 }
 
@@ -99,6 +136,77 @@ static int attach_one(struct net_enf *n, struct bpf_program *prog, int cgfd, uin
 	return 0;
 }
 
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+/* Make a global-variable section of the fast object the pinned map <dir>/<name>. */
+static int alias_map(struct bpf_map *m, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (!m)
+		return -ENOENT;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
+/*
+ * The cgroup_skb programs whose fast path needs no helper call
+ * (bpf/net_fast.bpf.c), if this kernel loads them: it needs kfuncs that older
+ * kernels lack, and the answer is this load. Quiet: a kernel that refuses is
+ * no error, its packets take the helper path of net.bpf.c.
+ */
+static struct net_fast_bpf *open_fast(struct net_enf *n, const struct bpf_object_open_opts *oo)
+{
+	struct net_fast_bpf *f = net_fast_bpf__open_opts(oo);
+	libbpf_print_fn_t prev;
+	int r;
+
+	if (!f) {
+		log_info("net: packets take the helper path (cannot open the fast path's object: %s)",
+			 strerror(errno));
+		return NULL;
+	}
+	f->rodata->wakeup_bytes = n->skel->rodata->wakeup_bytes;
+	f->rodata->events_per_sec = n->skel->rodata->events_per_sec;
+	f->rodata->agg_ns = n->skel->rodata->agg_ns;
+	/* Its .data.bh_active_gen and .data.bh_policy_epoch are the core's maps
+	 * (bpf/net.bpf.h): reuse them, or the object must not load. */
+	r = alias_map(f->maps.data_bh_active_gen, oo->pin_root_path, "bh_active_gen");
+	if (!r)
+		r = alias_map(f->maps.data_bh_policy_epoch, oo->pin_root_path, "bh_policy_epoch");
+	if (r) {
+		log_warn("net: packets take the helper path (the fast path's maps: %s)", strerror(-r));
+		net_fast_bpf__destroy(f);
+		return NULL;
+	}
+	prev = libbpf_set_print(quiet_print);
+	r = net_fast_bpf__load(f);
+	libbpf_set_print(prev);
+	if (r) {
+		log_info("net: packets take the helper path (this kernel does not load the helper-free "
+			 "fast path: %s)", strerror(-r));
+		net_fast_bpf__destroy(f);
+		return NULL;
+	}
+	log_debug("net: cgroup_skb programs with the helper-free fast path");
+	return f;
+}
+
+bool net_fast_path(const struct net_enf *n)
+{
+	return n->fast != NULL;
+}
+
 struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -130,6 +238,13 @@ struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err,
 		n->skel->rodata->wakeup_bytes = BH_NET_RINGBUF / 4;
 	if (o->events_per_sec)
 		n->skel->rodata->events_per_sec = o->events_per_sec;
+	if (!o->helper_path)
+		n->fast = open_fast(n, &oo);
+	if (n->fast) {
+		/* the cgroup_skb programs come from the fast object */
+		bpf_program__set_autoload(n->skel->progs.bh_net_egress, false);
+		bpf_program__set_autoload(n->skel->progs.bh_net_ingress, false);
+	}
 	r = net_bpf__load(n->skel);
 	if (r) {
 		snprintf(err, errlen, "net: cannot load the network programs: %s (pinned maps under %s "
@@ -153,17 +268,23 @@ struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err,
 		snprintf(err, errlen, "net: attach cgroup %s: %s", o->attach_cgroup, strerror(errno));
 		goto fail;
 	}
-	bpf_object__for_each_program(prog, n->skel->obj) {
-		if (n->nlinks == NET_MAX_PROGS)
-			break;
-		r = attach_one(n, prog, cgfd, st.st_ino, &n->links[n->nlinks]);
-		if (r < 0) {
-			snprintf(err, errlen, "net: cannot attach %s under %s: %s",
-				 bpf_program__name(prog), o->attach_cgroup, strerror(-r));
-			goto fail;
+	for (int k = 0; k < 2; k++) {
+		struct bpf_object *obj = k ? (n->fast ? n->fast->obj : NULL) : n->skel->obj;
+
+		if (!obj)
+			continue;
+		bpf_object__for_each_program(prog, obj) {
+			if (n->nlinks == NET_MAX_PROGS || !bpf_program__autoload(prog))
+				continue;
+			r = attach_one(n, prog, cgfd, st.st_ino, &n->links[n->nlinks]);
+			if (r < 0) {
+				snprintf(err, errlen, "net: cannot attach %s under %s: %s",
+					 bpf_program__name(prog), o->attach_cgroup, strerror(-r));
+				goto fail;
+			}
+			adopted += r;
+			n->nlinks++;
 		}
-		adopted += r;
-		n->nlinks++;
 	}
 	close(cgfd);
 	if (adopted)
@@ -188,6 +309,7 @@ void net_close(struct net_enf *n, bool detach)
 		}
 		bpf_link__destroy(n->links[i]);
 	}
+	net_fast_bpf__destroy(n->fast);
 	net_bpf__destroy(n->skel);
 	free(n);
 }
@@ -204,9 +326,13 @@ int net_links(const struct net_enf *n)
 
 int net_prog_fd(const struct net_enf *n, const char *name)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(n->skel->obj, name);
+	struct bpf_program *p = NULL;
 
-	return p ? bpf_program__fd(p) : -ENOENT;
+	if (n->fast)
+		p = bpf_object__find_program_by_name(n->fast->obj, name);
+	if (!p)
+		p = bpf_object__find_program_by_name(n->skel->obj, name);
+	return p && bpf_program__autoload(p) ? bpf_program__fd(p) : -ENOENT;
 }
 
 int net_counters(const struct net_enf *n, uint32_t slot, struct bh_net_counters *sum)

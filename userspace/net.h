@@ -27,6 +27,8 @@ struct net_opts {
 	const char *btf_path;		/* NULL: the running kernel's */
 	uint32_t wakeup_bytes;		/* 0: BH_WAKEUP_BYTES_DEFAULT */
 	uint32_t events_per_sec;	/* per container per CPU; 0: BH_NET_EVENTS_PER_SEC */
+	bool helper_path;		/* tests, benchmarks: the cgroup_skb programs of
+					 * net.bpf.c even where net_fast.bpf.c loads */
 };
 
 struct net_enf;
@@ -45,8 +47,17 @@ void net_close(struct net_enf *n, bool detach);
 int net_ringbuf_fd(const struct net_enf *n);
 /* Program fd by name ("bh_net_egress", ...), for tests and benchmarks. */
 int net_prog_fd(const struct net_enf *n, const char *name);
+/* Are the cgroup_skb programs the helper-free ones (bpf/net_fast.bpf.c)? */
+bool net_fast_path(const struct net_enf *n);
 /* Links attached (0 when loaded only). */
 int net_links(const struct net_enf *n);
+/*
+ * Start a new policy epoch: every verdict memoized on a socket is decided
+ * again on the socket's next packet. The core's transactions do this by
+ * themselves (through the feature's clear_gen); call it after any other
+ * change of a container's entry in the generation in force.
+ */
+int net_bump_epoch(struct net_enf *n);
 
 /* ---- lowering (net_lower.c) ---------------------------------------------- */
 

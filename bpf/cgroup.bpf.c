@@ -20,9 +20,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Written by the agent before it fills bh_cg_hold_slot; empty: nothing is held. */
-volatile char hold_prefix[BH_HOLD_PREFIXES][BH_HOLD_PREFIX_LEN];
-volatile __u64 hold_ns = BH_HOLD_NS_DEFAULT;
+/* Set at load (bulkhead run --hold-new-cgroups, --hold-ms); empty: nothing is held. */
+const volatile char hold_prefix[BH_HOLD_PREFIXES][BH_HOLD_PREFIX_LEN];
+const volatile __u64 hold_ns = BH_HOLD_NS_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -74,9 +74,10 @@ static __always_inline void hold(struct bh_cgroup_event *e)
 		return;		/* nothing is enforced */
 	for (__u32 i = 0; i < BH_HOLD_PREFIXES; i++) {
 		if (under(e->path, i)) {
-			__u64 deadline = bpf_ktime_get_ns() + hold_ns;
+			__u64 deadline = bpf_ktime_get_ns() + hold_ns, id = e->cgroup_id;
 
-			if (!bpf_map_update_elem(held, &e->cgroup_id, &deadline, BPF_ANY))
+			/* The key on the stack: 6.1 takes no ring buffer memory as a key. */
+			if (!bpf_map_update_elem(held, &id, &deadline, BPF_ANY))
 				e->flags |= BH_CGF_HELD;
 			return;
 		}

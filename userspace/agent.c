@@ -269,8 +269,6 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
  */
 static int enforcement_start(struct agent *a, char *err, size_t errlen)
 {
-	const struct enforce_config *ec = &a->cfg->enforce;
-
 	err[0] = '\0';
 	a->pe = policy_engine_open(&a->pe_params, err, errlen);
 	if (!a->pe)
@@ -280,8 +278,7 @@ static int enforcement_start(struct agent *a, char *err, size_t errlen)
 			 "go unclassified");
 		goto fail;
 	}
-	if (cgroup_events_hold(a->cgev, policy_engine_hold_fd(a->pe), ec->hold,
-			       (uint64_t)ec->hold_ms * 1000000ull, err, errlen) ||
+	if (cgroup_events_hold(a->cgev, policy_engine_hold_fd(a->pe), err, errlen) ||
 	    policy_engine_start(a->pe, err, errlen))
 		goto fail;
 	if (policy_engine_add_ringbufs(a->pe, a->alert_rb ? a->alert_rb : a->rb)) {
@@ -413,7 +410,10 @@ int agent_run(const struct agent_config *cfg)
 	};
 	struct output_config ocfg = cfg->output;
 	struct attrib_config acfg = { .state_roots = cfg->state_roots, .defer_ms = cfg->defer_ms };
-	struct cgroup_events_opts copts = { .btf_path = cfg->btf_path };
+	struct cgroup_events_opts copts = {
+		.btf_path = cfg->btf_path, .hold_prefixes = cfg->enforce.hold,
+		.hold_ns = (uint64_t)cfg->enforce.hold_ms * 1000000ull,
+	};
 	struct registry_config rcfg = { 0 };
 	int lost_fd, lost_total_fd;
 	struct probe_result pr;

@@ -17,6 +17,29 @@ struct cgroup_events {
 	struct cgroup_bpf *skel;
 };
 
+/* The prefixes new cgroups are held below, once enforcement runs. */
+static int configure_hold(struct cgroup_bpf *skel, const struct cgroup_events_opts *o,
+			  char *err, size_t errlen)
+{
+	for (int i = 0; o->hold_prefixes && o->hold_prefixes[i]; i++) {
+		const char *p = o->hold_prefixes[i];
+		size_t len = strlen(p);
+
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		if (i >= BH_HOLD_PREFIXES || p[0] != '/' || len < 2 || len >= BH_HOLD_PREFIX_LEN) {
+			snprintf(err, errlen, "cgroup: hold prefix '%s': expected at most %d cgroup "
+				 "paths below the root (\"/kubepods\"), each shorter than %d bytes",
+				 p, BH_HOLD_PREFIXES, BH_HOLD_PREFIX_LEN);
+			return -1;
+		}
+		memcpy((char *)skel->rodata->hold_prefix[i], p, len);
+	}
+	if (o->hold_ns)
+		skel->rodata->hold_ns = o->hold_ns;
+	return 0;
+}
+
 struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
@@ -32,6 +55,8 @@ struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, cha
 		snprintf(err, errlen, "cgroup: cannot open BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	if (configure_hold(c->skel, o, err, errlen))
+		goto fail;
 	e = cgroup_bpf__load(c->skel);
 	if (e) {
 		snprintf(err, errlen, "cgroup: cannot load the cgroup mkdir/rmdir programs: %s", strerror(-e));
@@ -49,29 +74,10 @@ fail:
 	return NULL;
 }
 
-int cgroup_events_hold(struct cgroup_events *c, int hold_fd, const char *const *hold_prefixes,
-		       uint64_t hold_ns, char *err, size_t errlen)
+int cgroup_events_hold(struct cgroup_events *c, int hold_fd, char *err, size_t errlen)
 {
 	uint32_t zero = 0;
 
-	for (int i = 0; hold_prefixes && hold_prefixes[i]; i++) {
-		const char *p = hold_prefixes[i];
-		size_t len = strlen(p);
-
-		while (len > 1 && p[len - 1] == '/')
-			len--;
-		if (i >= BH_HOLD_PREFIXES || p[0] != '/' || len < 2 || len >= BH_HOLD_PREFIX_LEN) {
-			snprintf(err, errlen, "cgroup: hold prefix '%s': expected at most %d cgroup "
-				 "paths below the root (\"/kubepods\"), each shorter than %d bytes",
-				 p, BH_HOLD_PREFIXES, BH_HOLD_PREFIX_LEN);
-			return -1;
-		}
-		memcpy((char *)c->skel->bss->hold_prefix[i], p, len);
-	}
-	if (hold_ns)
-		c->skel->data->hold_ns = hold_ns;
-	/* The prefixes are in place before the map is: a record sees both or neither. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.bh_cg_hold_slot), &zero, &hold_fd, BPF_ANY)) {
 		snprintf(err, errlen, "cgroup: cannot hand the tracer the hold map: %s", strerror(errno));
 		return -1;

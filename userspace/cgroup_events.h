@@ -15,6 +15,12 @@
 
 struct cgroup_events_opts {
 	const char *btf_path;		/* NULL: the running kernel's */
+	/* cgroup paths (relative to the cgroup2 mount, "/kubepods") whose new
+	 * descendants are held until classified once enforcement runs
+	 * (cgroup_events_hold()); NULL-terminated, at most BH_HOLD_PREFIXES.
+	 * NULL: none. */
+	const char *const *hold_prefixes;
+	uint64_t hold_ns;		/* 0: BH_HOLD_NS_DEFAULT */
 };
 
 struct cgroup_events;
@@ -22,13 +28,10 @@ struct cgroup_events;
 /* Open, configure, load, attach. NULL with a one-line reason in err. */
 struct cgroup_events *cgroup_events_open(const struct cgroup_events_opts *o, char *err, size_t errlen);
 /*
- * Enforcement runs: hold new cgroups below hold_prefixes (relative to the
- * cgroup2 mount, "/kubepods"; NULL-terminated, at most BH_HOLD_PREFIXES;
- * NULL: none) in hold_fd, the enforcement core's bh_cg_hold, for at most
- * hold_ns (0: BH_HOLD_NS_DEFAULT). Once. 0, or -1 with a reason in err.
+ * Enforcement runs: from now on, hold new cgroups below the hold prefixes in
+ * hold_fd, the enforcement core's bh_cg_hold. 0, or -1 with a reason in err.
  */
-int cgroup_events_hold(struct cgroup_events *c, int hold_fd, const char *const *hold_prefixes,
-		       uint64_t hold_ns, char *err, size_t errlen);
+int cgroup_events_hold(struct cgroup_events *c, int hold_fd, char *err, size_t errlen);
 int cgroup_events_ringbuf_fd(const struct cgroup_events *c);
 /* The lost-record maps (per cgroup, total): bpf/bulkhead.bpf.h. */
 int cgroup_events_lost_fds(const struct cgroup_events *c, int *per_cgroup, int *total);

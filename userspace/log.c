@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <bpf/libbpf.h>
@@ -58,21 +59,49 @@ LOG_FN(log_warn_errno, LOG_WARNING, 1, 1)
 LOG_FN(log_info, LOG_INFO, 1, 0)
 LOG_FN(log_debug, LOG_DEBUG, verbose, 0)
 
+/* A verifier log can be megabytes: its head says where, its tail says why. */
+#define LIBBPF_HEAD	2048
+#define LIBBPF_TAIL	4096
+
+static void libbpf_emit(enum libbpf_print_level level, const char *s, int len)
+{
+	if (use_syslog)
+		syslog(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, "libbpf: %.*s", len, s);
+	else
+		fprintf(stderr, "bulkhead: libbpf: %.*s\n", len, s);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	size_t n;
+	char *buf = NULL;
+	int n;
 
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
+	n = vasprintf(&buf, fmt, ap);
+	if (n < 0)
+		return 0;
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	if (use_syslog)
-		syslog(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, "libbpf: %s", buf);
-	else
-		fprintf(stderr, "bulkhead: libbpf: %s\n", buf);
+	if (n <= LIBBPF_HEAD + LIBBPF_TAIL) {
+		libbpf_emit(level, buf, n);
+	} else {
+		const char *tail = buf + n - LIBBPF_TAIL;
+		char mid[64];
+
+		/* Cut at line ends, so that every line printed is whole. */
+		const char *h = memrchr(buf, '\n', LIBBPF_HEAD);
+		const char *t = memchr(tail, '\n', LIBBPF_TAIL);
+		int hl = h ? (int)(h - buf) : LIBBPF_HEAD;
+
+		tail = t ? t + 1 : tail;
+		libbpf_emit(level, buf, hl);
+		snprintf(mid, sizeof(mid), "... (%d bytes of the log left out) ...",
+			 (int)(tail - buf) - hl);
+		libbpf_emit(level, mid, (int)strlen(mid));
+		libbpf_emit(level, tail, (int)(buf + n - tail));
+	}
+	free(buf);
 	return 0;
 }
 

@@ -98,7 +98,7 @@ static __always_inline int sock_egress(struct bpf_sock_addr *ctx, int v6, __u8 h
 	if (f.pclass != BH_PC_ICMP && ctx->sk)
 		f.lport = ctx->sk->src_port;
 	st = ctx->sk ? bpf_sk_storage_get(&bh_net_sk_state, ctx->sk, 0, 0) : NULL;
-	if (sk_opened(st, &f, BH_DIR_INGRESS) &&
+	if (sk_origin_is(st, &f, BH_DIR_INGRESS) &&
 	    (h.pol->mode[BH_SEC_NET] == BH_AUDIT || allows(&h, &f, BH_DIR_INGRESS, is_loopback_addr(&f), &vi)))
 		return 1;
 	return deny(&h, &f, hook, v.ref, 0, 1);
@@ -214,6 +214,6 @@ int bh_net_sockops(struct bpf_sock_ops *skops)
 	f.rport = bpf_ntohs(sk->dst_port);
 	f.lport = sk->src_port;
 	st = bpf_sk_storage_get(&bh_net_sk_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	sk_note_open(st, &f, BH_DIR_INGRESS);
+	sk_note_origin(st, &f, BH_DIR_INGRESS);
 	return 1;
 }

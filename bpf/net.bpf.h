@@ -356,10 +356,10 @@ static __always_inline struct bh_net_peer *peer_find(struct bh_net_sk *st, __u64
 }
 
 /*
- * Did a packet of this flow pass the other way (the flow memory), read
- * consistently? 1 yes, 0 no or unknown.
+ * Was this flow opened direction dir (the flow memory), read consistently?
+ * 1 yes, 0 no or unknown.
  */
-static __always_inline int sk_opened(struct bh_net_sk *st, const struct flow *f, __u32 dir)
+static __always_inline int sk_origin_is(struct bh_net_sk *st, const struct flow *f, __u32 dir)
 {
 	struct bh_net_peer *p;
 	__u64 a0, a1, s;
@@ -373,23 +373,33 @@ static __always_inline int sk_opened(struct bh_net_sk *st, const struct flow *f,
 	barrier();
 	flow_addr(f, &a0, &a1);
 	p = peer_find(st, a0, a1, flow_key(f));
-	ok = p && (p->opened & (1u << (dir & 1)));
+	ok = p && p->origin == BH_NET_ORIGIN(dir);
 	barrier();
 	return ok && *(volatile __u64 *)&st->seq == s;
 }
 
-/* A packet of this flow passed direction dir: remember it (the oldest flow makes room). */
-static __always_inline void sk_note_open(struct bh_net_sk *st, const struct flow *f, __u32 dir)
+/*
+ * A packet of this flow passed direction dir by that direction's rules: if
+ * the flow memory has no origin for it yet, this is it (the oldest flow
+ * makes room). The first direction stays the origin.
+ */
+static __always_inline void sk_note_origin(struct bh_net_sk *st, const struct flow *f, __u32 dir)
 {
 	struct bh_net_peer *p;
-	__u64 a0, a1, key;
+	__u64 a0, a1, key, s;
+	int known;
 
 	if (!st)
 		return;
 	flow_addr(f, &a0, &a1);
 	key = flow_key(f);
 	/* already known (the common case): read without the lock */
-	if (sk_opened(st, f, dir))
+	s = *(volatile __u64 *)&st->seq;
+	barrier();
+	p = peer_find(st, a0, a1, key);
+	known = p && p->origin;
+	barrier();
+	if (known && !(s & 1) && *(volatile __u64 *)&st->seq == s)
 		return;
 	if (!seq_write_begin(&st->seq))
 		return;
@@ -399,9 +409,10 @@ static __always_inline void sk_note_open(struct bh_net_sk *st, const struct flow
 		p->addr[0] = a0;
 		p->addr[1] = a1;
 		p->key = key;
-		p->opened = 0;
+		p->origin = 0;
 	}
-	p->opened |= 1u << (dir & 1);
+	if (!p->origin)
+		p->origin = BH_NET_ORIGIN(dir);
 	seq_write_end(&st->seq);
 }
 
@@ -763,7 +774,7 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	struct hookctx h;
 	struct bpf_sock *sk = skb->sk, *fsk;
 	struct bh_net_sk *st = NULL;
-	__u32 dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS, pass, gen;
+	__u32 dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS, pass, own, gen;
 	__u64 stamp, cookie = 0;
 	int lo = skb->ifindex == LOOPBACK_IFINDEX, tcp_listener, audit;
 
@@ -804,29 +815,32 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	if (fsk && !tcp_listener)
 		st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	audit = h.pol->mode[BH_SEC_NET] == BH_AUDIT;
-	pass = allows(&h, &f, dir, lo, &v);
+	own = pass = allows(&h, &f, dir, lo, &v);
 	/*
-	 * A reply: a packet of this flow passed the other way, and the policy in
-	 * force still allows the flow that way (audit mode: the flow memory alone,
-	 * as it let the first packet through).
+	 * A reply: the flow was opened the other way, and the policy in force
+	 * still allows it that way (audit mode: the flow memory alone, as it let
+	 * the first packet through).
 	 */
-	if (!pass && sk_opened(st, &f, dir ^ 1)) {
+	if (!pass && sk_origin_is(st, &f, dir ^ 1)) {
 		if (audit)
 			pass = BH_NET_PASS(dir, lo);
 		else if (allows(&h, &f, dir ^ 1, lo, &vo))
 			pass = vo.action ? BH_NET_PASS(dir, lo) :
 					   BH_NET_PASS(dir, 0) | BH_NET_PASS(dir, 1);
 	}
-	if (!pass && !deny(&h, &f, egress ? BH_HOOK_EGRESS : BH_HOOK_INGRESS, v.ref, skb->len, 0)) {
-		count_pkt(&h, dir, 1, skb->len);
-		return SK_DROP;
+	if (!pass) {
+		if (!deny(&h, &f, egress ? BH_HOOK_EGRESS : BH_HOOK_INGRESS, v.ref, skb->len, 0)) {
+			count_pkt(&h, dir, 1, skb->len);
+			return SK_DROP;
+		}
+		own = 1;	/* audit: let through as if allowed, so its replies flow too */
 	}
 	/*
 	 * Passed (an audited denial too: not memoized, each is counted and
 	 * reported). Flow memory only on a socket of the packet's protocol.
 	 */
-	if (fsk && fsk->protocol == f.proto)
-		sk_note_open(st, &f, dir);
+	if (own && fsk && fsk->protocol == f.proto)
+		sk_note_origin(st, &f, dir);
 	if (!tcp_listener)
 		memo_note(cookie, &f, stamp, h.pol->slot, pass);
 	count_pkt(&h, dir, 0, skb->len);

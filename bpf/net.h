@@ -162,16 +162,19 @@ struct bh_net_memo {
 _Static_assert(sizeof(struct bh_net_memo) == 64, "bh_net_memo layout");
 
 /*
- * Flow memory, per socket (socket local storage bh_net_sk_state): that a
- * packet of a flow passed in a direction, so that a packet the other way is
- * a reply. A reply passes only while the policy in force allows the flow
- * the way it was opened (replies of a connection the new policy denies
- * stop). The last BH_NET_SK_PEERS flows of the socket; seq as above.
+ * Flow memory, per socket (socket local storage bh_net_sk_state): which way
+ * each flow was opened, i.e. the direction of its first packet that passed
+ * by the rules of its own direction (connection tracking's original
+ * direction). A packet the other way is a reply, and passes while the
+ * policy in force allows the flow the way it was opened: replies of a
+ * connection the new policy denies stop. The last BH_NET_SK_PEERS flows of
+ * the socket; seq as above.
  */
+#define BH_NET_ORIGIN(dir)	((__u32)(dir) + 1)	/* bh_net_peer.origin; 0: none */
 struct bh_net_peer {
 	__u64 addr[2];		/* as bh_net_memo.addr */
 	__u64 key;		/* BH_NET_KEY() */
-	__u32 opened;		/* 1 << enum bh_net_dir: a packet passed that way */
+	__u32 origin;		/* BH_NET_ORIGIN(enum bh_net_dir) */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bh_net_peer) == 32, "bh_net_peer layout");

@@ -12,6 +12,10 @@
  *                                                     prints "ok=N EPERM=N ..." counts
  *   netprobe rr ADDR PORT COUNT                       COUNT request/response round trips on one
  *                                                     TCP connection; prints ns per round trip
+ *   netprobe session tcp|udp ADDR PORT [TIMEOUT_MS]   one connected socket kept open: prints
+ *                                                     READY, then for each line on stdin sends
+ *                                                     "ping N;" and prints OK when its echo
+ *                                                     comes back (or the errno name)
  *
  * NETPROBE_SRC=ADDR binds client sockets to that source address first.
  *
@@ -379,9 +383,71 @@ static int do_rr(const char *addr, int port, long count)
 	return 0;
 }
 
+/*
+ * One socket for the whole run: the per-socket state (flow memory, memoized
+ * decisions) lives across policy swaps, as a long-lived connection's does.
+ * Each echo is matched by its number: a late echo of an earlier round (a TCP
+ * retransmission, a delayed datagram) is not taken for this one.
+ */
+static int do_session(int type, const char *addr, int port, int ms)
+{
+	struct sockaddr_storage ss;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	socklen_t sl;
+	int fam = parse_addr(addr, port, &ss, &sl), fd, one = 1;
+	char line[64], acc[8192];
+	size_t have = 0;
+	unsigned n = 0;
+
+	fd = socket(fam, type, 0);
+	if (fd < 0)
+		return fail(errno);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, sl))
+		return fail(errno == EINPROGRESS || errno == EAGAIN ? ETIMEDOUT : errno);
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	printf("READY\n");
+	while (fgets(line, sizeof(line), stdin)) {
+		char msg[32];
+		struct timespec t0;
+		int len = snprintf(msg, sizeof(msg), "ping %u;", ++n), got = 0, err = ETIMEDOUT;
+
+		if (send(fd, msg, (size_t)len, MSG_NOSIGNAL) < 0) {
+			printf("%s\n", errname(errno));
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (!got) {
+			long left = ms - elapsed_ms(&t0);
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			ssize_t r;
+
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+				break;
+			if (have >= sizeof(acc) - 1)
+				have = 0;
+			r = recv(fd, acc + have, sizeof(acc) - 1 - have, 0);
+			if (r <= 0) {
+				err = r ? errno : ECONNRESET;
+				break;
+			}
+			have += (size_t)r;
+			acc[have] = 0;
+			if (type == SOCK_DGRAM || strstr(acc, msg)) {
+				got = strstr(acc, msg) != NULL;
+				have = 0;
+			}
+		}
+		printf("%s\n", got ? "OK" : errname(err));
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: netprobe connect|sendto|ping|bind|serve|loop|rr ... (see the source)\n");
+	fprintf(stderr, "usage: netprobe connect|sendto|ping|bind|serve|loop|rr|session ... (see the source)\n");
 	exit(2);
 }
 
@@ -403,6 +469,9 @@ int main(int argc, char **argv)
 		return do_serve(proto_type(argv[2]), argv[3], atoi(argv[4]));
 	if (!strcmp(argv[1], "loop") && argc >= 6)
 		return do_loop(argv[3], atoi(argv[4]), atoi(argv[5]));
+	if (!strcmp(argv[1], "session") && argc >= 5)
+		return do_session(proto_type(argv[2]), argv[3], atoi(argv[4]),
+				  argc > 5 ? atoi(argv[5]) : 1000);
 	if (!strcmp(argv[1], "rr") && argc >= 5)
 		return do_rr(argv[2], atoi(argv[3]), atol(argv[4]));
 	usage();

@@ -12,6 +12,20 @@
  * Everything else differs: policy ids, rule order and count, node layout,
  * defaults. Prints READY after the first commit, "swaps=N" at the end, then
  * detaches and removes its pins.
+ *
+ *   netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT
+ *
+ * One swap per line on stdin, for the tests of memoized decisions across
+ * swaps (all on loopback, rules naming 127.0.0.0/8 so that it is policed):
+ *   allow   egress udp 127.0.0.1:UDP_PORT and tcp 127.0.0.1:TCP_PORT allowed,
+ *           ingress udp to SERVE_PORT allowed, the rest of 127/8 denied both
+ *           ways (so replies pass only as replies)
+ *   allow2  the same decisions from another policy: other ids, wider CIDRs,
+ *           another rule order
+ *   deny    those three flows denied, the rest of 127/8 denied in
+ *   none    the container known, without network rules
+ * Prints "DONE N CMD" after each commit; at end of input detaches and
+ * removes its pins.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +51,95 @@ static void rule(struct policy_net_rule *r, const char *a, int len, int proto, i
 	r->action = (uint8_t)action;
 }
 
+/* One policy set for step mode; NULL policy: the container without rules. */
+static int commit(struct enforce *e, struct net_enf *n, uint64_t cgid, const struct policy *p)
+{
+	struct bh_cg_policy pol = { .policy_id = p ? p->id : 0, .flags = p ? BH_CGP_NET : 0 };
+	int gen = enforce_begin(e);
+
+	if (gen < 0)
+		return -1;
+	if ((p && net_lower_policy(n, (uint32_t)gen, p, NULL)) || enforce_txn_assign(e, cgid, &pol)) {
+		enforce_abort(e);
+		return -1;
+	}
+	return enforce_commit(e);
+}
+
+static int step(char **argv)
+{
+	struct policy allow = { .id = 11, .name = "step-allow" }, allow2 = { .id = 12, .name = "step-allow2" },
+		      deny = { .id = 13, .name = "step-deny" };
+	struct policy_net_rule ae[3], ai[2], be[3], bi[2], de[2], di[2];
+	struct enforce_opts eo = { .pin_dir = argv[0] };
+	struct net_opts no = { .attach_cgroup = argv[1] };
+	uint64_t cgid = strtoull(argv[2], NULL, 0);
+	int pu = atoi(argv[3]), pt = atoi(argv[4]), ps = atoi(argv[5]), k = 0, ret = 1;
+	struct net_enf *n = NULL;
+	struct enforce *e;
+	char err[512], line[64];
+
+	rule(&ae[0], "127.0.0.1", 32, POLICY_PROTO_UDP, pu, pu, POLICY_ALLOW);
+	rule(&ae[1], "127.0.0.1", 32, POLICY_PROTO_TCP, pt, pt, POLICY_ALLOW);
+	rule(&ae[2], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	rule(&ai[0], "127.0.0.1", 32, POLICY_PROTO_UDP, ps, ps, POLICY_ALLOW);
+	rule(&ai[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	allow.net[0] = ae, allow.n_net[0] = 3, allow.net[1] = ai, allow.n_net[1] = 2;
+	allow.net_default[0] = allow.net_default[1] = POLICY_DENY;
+
+	rule(&be[0], "127.0.0.0", 24, POLICY_PROTO_TCP, pt - 1, pt + 1, POLICY_ALLOW);
+	rule(&be[1], "127.0.0.0", 16, POLICY_PROTO_UDP, pu, pu, POLICY_ALLOW);
+	rule(&be[2], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	rule(&bi[0], "127.0.0.0", 16, POLICY_PROTO_UDP, ps, ps + 1, POLICY_ALLOW);
+	rule(&bi[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	allow2.net[0] = be, allow2.n_net[0] = 3, allow2.net[1] = bi, allow2.n_net[1] = 2;
+	allow2.net_default[0] = POLICY_ALLOW;
+	allow2.net_default[1] = POLICY_DENY;
+
+	rule(&de[0], "127.0.0.1", 32, POLICY_PROTO_UDP, pu, pu, POLICY_DENY);
+	rule(&de[1], "127.0.0.1", 32, POLICY_PROTO_TCP, pt, pt, POLICY_DENY);
+	rule(&di[0], "127.0.0.1", 32, POLICY_PROTO_UDP, ps, ps, POLICY_DENY);
+	rule(&di[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	deny.net[0] = de, deny.n_net[0] = 2, deny.net[1] = di, deny.n_net[1] = 2;
+
+	e = enforce_open(&eo, err, sizeof(err));
+	if (e)
+		n = net_open(e, &no, err, sizeof(err));
+	if (!n) {
+		fprintf(stderr, "netswap: %s\n", e ? err : err);
+		goto out;
+	}
+	printf("%s\n", net_fast_path(n) ? "FAST" : "HELPER");
+	while (fgets(line, sizeof(line), stdin)) {
+		const struct policy *p;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "allow"))
+			p = &allow;
+		else if (!strcmp(line, "allow2"))
+			p = &allow2;
+		else if (!strcmp(line, "deny"))
+			p = &deny;
+		else if (!strcmp(line, "none"))
+			p = NULL;
+		else
+			break;
+		if (commit(e, n, cgid, p)) {
+			fprintf(stderr, "netswap: committing %s failed\n", line);
+			goto out;
+		}
+		printf("DONE %d %s\n", ++k, line);
+		fflush(stdout);
+	}
+	ret = 0;
+out:
+	net_close(n, true);
+	enforce_close(e);
+	if (enforce_unload(argv[0], err, sizeof(err)) < 0)
+		fprintf(stderr, "netswap: %s\n", err);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct policy a = { .id = 1, .name = "swap-a" }, b = { .id = 2, .name = "swap-b" };
@@ -50,8 +153,14 @@ int main(int argc, char **argv)
 	int allow, deny, seconds, swaps = 0, ret = 1;
 	struct timespec t0, t;
 
+	if (argc == 8 && !strcmp(argv[1], "step")) {
+		log_init(0, 0);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return step(argv + 2);
+	}
 	if (argc != 7) {
-		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS\n");
+		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS\n"
+			"       netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT\n");
 		return 2;
 	}
 	log_init(0, 0);

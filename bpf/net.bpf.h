@@ -74,9 +74,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BH_NET_MEMO_ENTRIES);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bh_net_memo);
+	__type(value, struct bh_net_memo_table);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_net_memo SEC(".maps");
 
@@ -272,6 +272,7 @@ static __always_inline int is_loopback_addr(const struct flow *f)
 #endif
 
 #define barrier() asm volatile("" ::: "memory")
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* The flow's remote address as two words (IPv4: the address, then zero). */
 static __always_inline void flow_addr(const struct flow *f, __u64 *a0, __u64 *a1)
@@ -289,12 +290,19 @@ static __always_inline __u64 flow_key(const struct flow *f)
 	return BH_NET_KEY(bpf_htons(f->lport), bpf_htons(f->rport), BH_NET_KIND(f->family, f->pclass));
 }
 
-/* Where {cookie, address, key} is memoized. */
-static __always_inline __u32 memo_index(__u64 cookie, __u64 a0, __u64 a1, __u64 key)
+/*
+ * The entry for {cookie, address, key}. The kernel's array puts the value at
+ * offset offsetof(struct bpf_array, value) of a cache-line aligned
+ * allocation; the table starts at the next line boundary.
+ */
+static __always_inline struct bh_net_memo *memo_entry(struct bh_net_memo_table *tab, __u64 cookie,
+						      __u64 a0, __u64 a1, __u64 key)
 {
 	__u64 h = (cookie ^ (a0 * 0x9e3779b97f4a7c15ull) ^ a1 ^ key) * 0xff51afd7ed558ccdull;
+	__u32 skew = (64 - (bpf_core_field_offset(struct bpf_array, value) & 63)) & 63;
+	__u32 idx = (__u32)(h >> (64 - BH_NET_MEMO_BITS)) & (BH_NET_MEMO_ENTRIES - 1);
 
-	return (__u32)(h >> (64 - BH_NET_MEMO_BITS));
+	return (struct bh_net_memo *)((char *)tab + skew + idx * sizeof(struct bh_net_memo));
 }
 
 /*
@@ -318,17 +326,20 @@ static __always_inline void seq_write_end(__u64 *seq)
 static __always_inline void memo_note(__u64 cookie, const struct flow *f, __u64 stamp, __u32 slot,
 				      __u32 pass)
 {
+	struct bh_net_memo_table *tab;
 	struct bh_net_memo *e;
 	__u64 a0, a1, key, v;
-	__u32 idx;
+	__u32 zero = 0;
 
 	if (!cookie || !pass)
 		return;
+	tab = bpf_map_lookup_elem(&bh_net_memo, &zero);
+	if (!tab)
+		return;
 	flow_addr(f, &a0, &a1);
 	key = flow_key(f);
-	idx = memo_index(cookie, a0, a1, key);
-	e = bpf_map_lookup_elem(&bh_net_memo, &idx);
-	if (!e || !seq_write_begin(&e->seq))
+	e = memo_entry(tab, cookie, a0, a1, key);
+	if (!seq_write_begin(&e->seq))
 		return;
 	v = e->verdict;
 	if (e->cookie == cookie && e->key == key && e->addr[0] == a0 && e->addr[1] == a1 &&
@@ -664,15 +675,19 @@ static __always_inline int skb_fast(struct __sk_buff *skb, int egress)
 {
 	void *data, *end;
 	struct bpf_sock *sk = skb->sk;
+	struct bh_net_memo_table *tab;
 	struct bh_net_counters *c;
 	struct bh_net_memo *e;
 	__u64 cookie, stamp, a0, a1, key, v, s;
-	__u32 gen, slot, idx, ports, both, dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS;
+	__u32 gen, slot, ports, both, zero = 0, dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS;
 
 	if (!sk)
 		return -1;
 	cookie = sk_cookie_of(skb, sk);
 	if (!cookie || policy_stamp(&stamp, &gen))
+		return -1;
+	tab = bpf_map_lookup_elem(&bh_net_memo, &zero);
+	if (!tab)
 		return -1;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
@@ -725,17 +740,14 @@ static __always_inline int skb_fast(struct __sk_buff *skb, int egress)
 	if (!egress)
 		ports = ports >> 16 | ports << 16;
 	key |= ports;
-	idx = memo_index(cookie, a0, a1, key);
-	e = bpf_map_lookup_elem(&bh_net_memo, &idx);
-	if (!e)
+	/* every load volatile: the compiler keeps them in this order (and x86 too) */
+	e = memo_entry(tab, cookie, a0, a1, key);
+	s = READ_ONCE(e->seq);
+	if ((s & 1) || READ_ONCE(e->cookie) != cookie || READ_ONCE(e->key) != key ||
+	    READ_ONCE(e->addr[0]) != a0 || READ_ONCE(e->addr[1]) != a1)
 		return -1;
-	s = *(volatile __u64 *)&e->seq;
-	barrier();
-	if ((s & 1) || e->cookie != cookie || e->key != key || e->addr[0] != a0 || e->addr[1] != a1)
-		return -1;
-	v = e->verdict;
-	barrier();
-	if (*(volatile __u64 *)&e->seq != s || BH_NET_V_STAMP(v) != stamp)
+	v = READ_ONCE(e->verdict);
+	if (READ_ONCE(e->seq) != s || BH_NET_V_STAMP(v) != stamp)
 		return -1;
 	both = BH_NET_PASS(dir, 0) | BH_NET_PASS(dir, 1);
 	/* passes on loopback only: exempt from a rule for any address */

@@ -109,10 +109,10 @@ _Static_assert(sizeof(struct bh_net_node) == 12, "bh_net_node layout");
 
 /*
  * Decisions memoized (bh_net_memo): a packet of a flow already decided under
- * the policy in force costs a compare instead of the policy lookups. One
- * array of entries, each for one flow of one socket, at a hash of {socket
- * cookie, remote address, ports, protocol}; a cache: a flow whose entry was
- * taken by another is decided again. The socket cookie is unique for the
+ * the policy in force costs a compare instead of the policy lookups. A table
+ * of entries, each for one flow of one socket, at a hash of {socket cookie,
+ * remote address, ports, protocol}; a cache: a flow whose entry was taken by
+ * another is decided again. The socket cookie is unique for the
  * system's uptime and a socket's cgroup never changes, so the entry is the
  * decision for that container's flow.
  *
@@ -160,6 +160,17 @@ struct bh_net_memo {
 	__u64 pad[2];
 };
 _Static_assert(sizeof(struct bh_net_memo) == 64, "bh_net_memo layout");
+
+/*
+ * The whole table is the one value of a one-entry array: a program takes its
+ * address once (an inlined lookup) and indexes it, no lookup per entry. One
+ * entry more than used: the program starts the table at the first cache line
+ * boundary inside the value (the value's offset in the kernel's array is
+ * known at load time, bpf/net.bpf.h), so no entry straddles two lines.
+ */
+struct bh_net_memo_table {
+	struct bh_net_memo e[BH_NET_MEMO_ENTRIES + 1];
+};
 
 /*
  * Flow memory, per socket (socket local storage bh_net_sk_state): which way

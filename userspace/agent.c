@@ -56,6 +56,11 @@ const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id
 	return a->attr ? attrib_lookup(a->attr, cgroup_id) : registry_lookup(a->reg, cgroup_id);
 }
 
+const char *agent_container_json(struct agent *a, const struct container_info *ci, size_t *len)
+{
+	return a->attr ? attrib_container_json(a->attr, ci, len) : NULL;
+}
+
 /* Events whose container is known (or given up on) go out from here. */
 static void emit_now(void *ctx, const struct event *ev)
 {

@@ -49,6 +49,8 @@ int agent_run(const struct agent_config *cfg);
  * the container is known. Everything an event points to is copied then.
  */
 const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id);
+/* ci's JSON member cached by the attribution cache, or NULL (event.h: container_json). */
+const char *agent_container_json(struct agent *a, const struct container_info *ci, size_t *len);
 void agent_emit(struct agent *a, const struct event *ev);
 void agent_count_malformed(struct agent *a);
 /* cgroup v2 directories made and removed (cgroup_events.c). path may be NULL. */

@@ -16,6 +16,7 @@
 
 #include "attrib.h"
 #include "cgroup_path.h"
+#include "event_json.h"
 #include "log.h"
 
 #define REQ_QUEUE	1024		/* requests per priority */
@@ -30,6 +31,7 @@
 #define NUDGE_MS	10		/* an event of such a container asks again, at most this often */
 #define REQ_PATH	256
 #define SCAN_DEPTH	32
+#define JSON_CACHE_MAX	2048		/* longer container members are formatted per event */
 
 enum req_kind { RQ_RESOLVE, RQ_NEW, RQ_FORGET };
 enum { PRIO_HI = 0, PRIO_LO = 1 };
@@ -68,6 +70,8 @@ struct centry {
 	uint64_t gone_at_ms, refresh_at_ms, held_since_ms;
 	struct held *held, **held_tail;
 	unsigned nheld;
+	char *json;			/* info as a JSON member, formatted on first use; NULL */
+	size_t json_len;
 	struct container_info info;
 };
 
@@ -82,9 +86,13 @@ struct attrib {
 	size_t nbuckets;
 	struct centry lru;
 	struct centry *watch;
+	struct centry *last;		/* the entry of the last lookup: events come in runs */
 	size_t n;
 	unsigned nheld;
 	struct container_info host0, scratch;
+	char host0_json[128];
+	size_t host0_json_len;
+	struct json_writer jw;		/* formats the cached members */
 	struct result *batch;
 	struct attrib_stats st;
 
@@ -113,6 +121,15 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The event path's clock: a few ms coarse (a tick), a memory read instead of a clock read. */
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -443,6 +460,7 @@ static unsigned release(struct attrib *a, struct centry *e)
 
 		e->held = h->next;
 		h->ev.container = &e->info;
+		h->ev.container_json = attrib_container_json(a, &e->info, &h->ev.container_json_len);
 		a->emit(a->ctx, &h->ev);
 		free(h);
 		n++;
@@ -471,7 +489,10 @@ static void remove_entry(struct attrib *a, struct centry *e)
 	lru_unlink(e);
 	if (e->counted)
 		a->st.containers--;
+	if (a->last == e)
+		a->last = NULL;
 	a->n--;
+	free(e->json);
 	free(e);
 }
 
@@ -512,8 +533,9 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 	a->st.lookups++;
 	if (!id)
 		return &a->host0;
-	e = find(a, id);
+	e = a->last && a->last->info.cgroup_id == id ? a->last : find(a, id);
 	if (e) {
+		a->last = e;
 		if (a->lru.next != e) {
 			lru_unlink(e);
 			lru_front(a, e);
@@ -521,7 +543,7 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 		if (e->pending)
 			return &e->info;
 		if (e->waiting) {
-			uint64_t now = now_ms();
+			uint64_t now = coarse_ms();
 
 			/* Its state may have appeared: ask now rather than at the next backoff. */
 			if (now < e->wait_until_ms && now - e->nudged_ms >= NUDGE_MS &&
@@ -531,7 +553,7 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 		}
 		a->st.hits++;
 		if (!e->info.resolved && e->refresh_at_ms) {
-			uint64_t now = now_ms();
+			uint64_t now = coarse_ms();
 
 			if (now >= e->refresh_at_ms) {
 				e->refresh_at_ms = now + REFRESH_MS;
@@ -547,6 +569,7 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 		a->scratch.cgroup_id = id;
 		return &a->scratch;
 	}
+	a->last = e;
 	if (submit(a, PRIO_HI, RQ_RESOLVE, id, NULL)) {
 		/* The resolver is swamped: no answer for now, ask again soon. */
 		e->refresh_at_ms = now_ms() + 100;
@@ -556,16 +579,65 @@ const struct container_info *attrib_lookup(struct attrib *a, uint64_t id)
 	return &e->info;
 }
 
-bool attrib_pending(const struct attrib *a, const struct container_info *ci)
+/* The cache entry whose answer ci is, or NULL (host0, scratch, not ours). */
+static struct centry *entry_of(const struct attrib *a, const struct container_info *ci)
 {
-	const struct centry *e;
+	struct centry *e;
 
 	if (!ci || ci == &a->host0 || ci == &a->scratch)
-		return false;
+		return NULL;
+	if (a->last && &a->last->info == ci)
+		return a->last;
 	e = find(a, ci->cgroup_id);
-	if (!e || &e->info != ci)
+	return e && &e->info == ci ? e : NULL;
+}
+
+bool attrib_pending(const struct attrib *a, const struct container_info *ci)
+{
+	const struct centry *e = entry_of(a, ci);
+
+	if (!e)
 		return false;
-	return e->pending || (e->waiting && now_ms() < e->wait_until_ms);
+	return e->pending || (e->waiting && coarse_ms() < e->wait_until_ms);
+}
+
+/* Format e's member into its cache (or leave it uncached when too long). */
+static void cache_json(struct attrib *a, struct centry *e)
+{
+	json_reset(&a->jw);
+	event_json_container_member(&a->jw, &e->info);
+	if (a->jw.oom || a->jw.len > JSON_CACHE_MAX)
+		return;
+	e->json = malloc(a->jw.len + 1);
+	if (!e->json)
+		return;
+	memcpy(e->json, a->jw.buf, a->jw.len + 1);
+	e->json_len = a->jw.len;
+}
+
+const char *attrib_container_json(struct attrib *a, const struct container_info *ci, size_t *len)
+{
+	struct centry *e;
+
+	if (ci == &a->host0) {
+		*len = a->host0_json_len;
+		return a->host0_json;
+	}
+	e = entry_of(a, ci);
+	if (!e)
+		return NULL;
+	if (!e->json)
+		cache_json(a, e);
+	*len = e->json_len;
+	return e->json;
+}
+
+/* e's answer is about to change: its cached member goes. */
+static void forget_json(struct centry *e)
+{
+	free(e->json);
+	e->json = NULL;
+	e->json_len = 0;
 }
 
 /* Strings an event points to, by kind: what copy_event() must copy. */
@@ -620,6 +692,7 @@ static struct held *copy_event(const struct event *ev)
 		return NULL;
 	h->next = NULL;
 	h->ev = *ev;
+	h->ev.container_json = NULL;	/* the cache may change before release */
 	p = h->data;
 	if (ev->proc.args) {
 		memcpy(p, ev->proc.args, ev->proc.args_len);
@@ -690,6 +763,7 @@ void attrib_process(struct attrib *a)
 			a->st.resolutions++;
 			if (e->gone)
 				continue;	/* the cgroup is gone: keep what was known */
+			forget_json(e);
 			e->info = r->info;
 			e->info.cgroup_id = r->id;
 			e->pending = false;
@@ -812,6 +886,12 @@ struct attrib *attrib_new(const struct attrib_config *cfg, attrib_emit_fn emit,
 	a->lru.next = a->lru.prev = &a->lru;
 	a->host0.host = true;
 	a->host0.resolved = true;
+	json_init(&a->jw, NULL);
+	event_json_container_member(&a->jw, &a->host0);
+	if (a->jw.oom || a->jw.len >= sizeof(a->host0_json))
+		goto oom;
+	memcpy(a->host0_json, a->jw.buf, a->jw.len + 1);
+	a->host0_json_len = a->jw.len;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the resolver's retry times */
@@ -885,6 +965,7 @@ void attrib_free(struct attrib *a)
 	free(a->res);
 	free(a->batch);
 	free(a->retries);
+	json_free(&a->jw);
 	pthread_cond_destroy(&a->cv_req);
 	pthread_cond_destroy(&a->cv_res);
 	pthread_mutex_destroy(&a->mu);

@@ -78,6 +78,13 @@ void attrib_tick(struct attrib *a);
 const struct container_info *attrib_lookup(struct attrib *a, uint64_t cgroup_id);
 bool attrib_pending(const struct attrib *a, const struct container_info *ci);
 /*
+ * ci's JSON member ("container":{...}, event_json.h), formatted once per cache
+ * entry and kept until the entry's answer changes, so that events only copy
+ * it; NULL if ci is not a cache entry's (or its member is unusually long):
+ * then the outputs format it per event. Valid until the next attrib_* call.
+ */
+const char *attrib_container_json(struct attrib *a, const struct container_info *ci, size_t *len);
+/*
  * Hold a copy of ev (whose container is pending) until the container is
  * known; returns false if it could not be held (queue full): send it now.
  */

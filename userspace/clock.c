@@ -61,8 +61,12 @@ void clock_format_rfc3339(uint64_t real_ns, char *buf, size_t len)
 	}
 	memcpy(buf, cached, 19);
 	buf[19] = '.';
-	for (int i = 28; i >= 20; i--, frac /= 10)
-		buf[i] = (char)('0' + frac % 10);
+	buf[28] = (char)('0' + frac % 10);
+	frac /= 10;
+	for (int i = 26; i >= 20; i -= 2, frac /= 100) {	/* two digits at a time */
+		buf[i] = (char)('0' + frac % 100 / 10);
+		buf[i + 1] = (char)('0' + frac % 10);
+	}
 	buf[29] = 'Z';
 	buf[30] = '\0';
 }

@@ -44,6 +44,10 @@ struct event {
 	enum event_action action;
 	uint64_t time_ns;			/* CLOCK_REALTIME, ns */
 	const struct container_info *container;
+	/* The container's JSON member ("container":{...}) formatted once for all its
+	 * events (attrib.c's cache), or NULL: then the outputs format container. */
+	const char *container_json;
+	size_t container_json_len;
 	struct event_process proc;
 	union {
 		struct { uint32_t child_pid; } fork;

@@ -13,13 +13,20 @@ void json_init(struct json_writer *w, FILE *out)
 	w->first[0] = true;
 }
 
-void json_reset(struct json_writer *w)
+void json_next_document(struct json_writer *w)
 {
-	w->len = 0;
 	w->depth = 0;
 	w->first[0] = true;
 	w->after_key = false;
+}
+
+void json_reset(struct json_writer *w)
+{
+	w->len = 0;
 	w->oom = false;
+	json_next_document(w);
+	if (w->buf)
+		w->buf[0] = '\0';
 }
 
 void json_free(struct json_writer *w)
@@ -29,7 +36,7 @@ void json_free(struct json_writer *w)
 	w->len = w->cap = 0;
 }
 
-static __attribute__((noinline)) bool grow(struct json_writer *w, size_t n)
+bool json_grow_(struct json_writer *w, size_t n)
 {
 	size_t cap;
 	char *nb;
@@ -47,40 +54,17 @@ static __attribute__((noinline)) bool grow(struct json_writer *w, size_t n)
 	return true;
 }
 
-static inline bool reserve(struct json_writer *w, size_t n)
+static inline void putc_(struct json_writer *w, char c)
 {
-	return w->len + n + 1 <= w->cap || grow(w, n);
-}
-
-static inline __attribute__((always_inline)) void put(struct json_writer *w, const char *s, size_t n)
-{
-	if (!reserve(w, n))
+	if (!json_reserve_(w, 1))
 		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	w->buf[w->len++] = c;
 	w->buf[w->len] = '\0';
-}
-
-static void putc_(struct json_writer *w, char c)
-{
-	put(w, &c, 1);
-}
-
-/* Separator before a value or key at the current depth. */
-static void sep(struct json_writer *w)
-{
-	if (w->after_key) {
-		w->after_key = false;
-		return;
-	}
-	if (!w->first[w->depth])
-		putc_(w, ',');
-	w->first[w->depth] = false;
 }
 
 static void open_(struct json_writer *w, char c)
 {
-	sep(w);
+	json_sep_(w);
 	putc_(w, c);
 	if (w->depth < JSON_MAX_DEPTH - 1)
 		w->depth++;
@@ -100,129 +84,147 @@ void json_begin_array(struct json_writer *w) { open_(w, '['); }
 void json_end_array(struct json_writer *w) { close_(w, ']'); }
 
 /* Bytes that can be copied as they are: printable ASCII but '"' and '\\'. */
-static inline bool plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
+static const bool plain[256] = {
+	[0x20 ... 0x21] = true,		/* '"' is 0x22 */
+	[0x23 ... 0x5b] = true,		/* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
 
-static void escaped(struct json_writer *w, const char *s, size_t n)
+/* The rest of a string from its first byte that is not plain: escapes, UTF-8 checks. */
+static void escaped(struct json_writer *w, const unsigned char *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	char esc[8];
 
-	if (!reserve(w, n + 2))
-		return;
-	w->buf[w->len++] = '"';
 	for (size_t i = 0; i < n;) {
 		unsigned char c = p[i];
 		size_t l, run;
 
-		/* The common case: a run of plain bytes, copied at once. */
-		for (run = 0; i + run < n && plain(p[i + run]); run++)
+		for (run = 0; i + run < n && plain[p[i + run]]; run++)
 			;
 		if (run) {
-			put(w, s + i, run);
+			json_raw(w, (const char *)p + i, run);
 			i += run;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
-			esc[0] = '\\'; esc[1] = c;
-			put(w, esc, 2);
+			esc[0] = '\\'; esc[1] = (char)c;
+			json_raw(w, esc, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			const char *named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
 
 			if (named)
-				put(w, named, 2);
+				json_raw(w, named, 2);
 			else {
 				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				put(w, esc, 6);
+				json_raw(w, esc, 6);
 			}
 			i++;
 		} else if ((l = utf8_seq_len(p + i, n - i))) {
-			put(w, s + i, l);
+			json_raw(w, (const char *)p + i, l);
 			i += l;
 		} else {
-			put(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			json_raw(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
 			i++;
 		}
 	}
-	putc_(w, '"');
 }
 
-void json_key(struct json_writer *w, const char *key)
+/* A quoted string: the plain bytes at its start (usually all) copied in one pass. */
+void json_raw_str(struct json_writer *w, const char *s, size_t n)
 {
-	sep(w);
-	escaped(w, key, strlen(key));
-	putc_(w, ':');
-	w->after_key = true;
+	const unsigned char *p = (const unsigned char *)s;
+	char *d;
+	size_t i;
+
+	if (!json_reserve_(w, n + 2))
+		return;
+	d = w->buf + w->len;
+	*d++ = '"';
+	for (i = 0; i < n && plain[p[i]]; i++)
+		d[i] = (char)p[i];
+	w->len += 1 + i;
+	if (i < n)
+		escaped(w, p + i, n - i);
+	putc_(w, '"');
 }
 
 void json_strn(struct json_writer *w, const char *s, size_t n)
 {
-	sep(w);
-	escaped(w, s, n);
+	json_sep_(w);
+	json_raw_str(w, s, n);
 }
 
-void json_str(struct json_writer *w, const char *s)
+/* "00" .. "99": two digits per division. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* The decimal digits of v, written backwards ending at end; returns where they start. */
+static char *u64_digits(char *end, uint64_t v)
 {
-	if (!s) {
-		json_null(w);
-		return;
+	char *p = end;
+
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
-	json_strn(w, s, strlen(s));
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
 }
 
-static size_t u64_digits(char *b, uint64_t v)
+void json_raw_u64(struct json_writer *w, uint64_t v)
 {
-	char t[24];
-	size_t n = 0, i;
+	char b[24], *p = u64_digits(b + sizeof(b), v);
 
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	for (i = 0; i < n; i++)
-		b[i] = t[n - 1 - i];
-	return n;
+	json_raw(w, p, (size_t)(b + sizeof(b) - p));
+}
+
+void json_raw_i64(struct json_writer *w, int64_t v)
+{
+	char b[24], *p = u64_digits(b + sizeof(b), v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+
+	if (v < 0)
+		*--p = '-';
+	json_raw(w, p, (size_t)(b + sizeof(b) - p));
 }
 
 void json_u64(struct json_writer *w, uint64_t v)
 {
-	char b[24];
-
-	sep(w);
-	put(w, b, u64_digits(b, v));
+	json_sep_(w);
+	json_raw_u64(w, v);
 }
 
 void json_i64(struct json_writer *w, int64_t v)
 {
-	char b[24];
-
-	sep(w);
-	if (v < 0) {
-		b[0] = '-';
-		put(w, b, 1 + u64_digits(b + 1, (uint64_t)0 - (uint64_t)v));
-	} else {
-		put(w, b, u64_digits(b, (uint64_t)v));
-	}
+	json_sep_(w);
+	json_raw_i64(w, v);
 }
 
 void json_bool(struct json_writer *w, bool v)
 {
-	sep(w);
-	put(w, v ? "true" : "false", v ? 4 : 5);
+	json_sep_(w);
+	json_raw(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void json_null(struct json_writer *w)
 {
-	sep(w);
-	put(w, "null", 4);
+	json_sep_(w);
+	json_raw(w, "null", 4);
 }
 
-void json_kv_str(struct json_writer *w, const char *k, const char *v) { json_key(w, k); json_str(w, v); }
-void json_kv_u64(struct json_writer *w, const char *k, uint64_t v) { json_key(w, k); json_u64(w, v); }
-void json_kv_i64(struct json_writer *w, const char *k, int64_t v) { json_key(w, k); json_i64(w, v); }
-void json_kv_bool(struct json_writer *w, const char *k, bool v) { json_key(w, k); json_bool(w, v); }
+void json_member_raw(struct json_writer *w, const char *member, size_t n)
+{
+	json_sep_(w);
+	json_raw(w, member, n);
+}
 
 int json_end_line(struct json_writer *w)
 {

@@ -3,6 +3,11 @@
  * A small streaming JSON writer into a growable buffer. Strings are escaped
  * and checked for UTF-8: bytes that are not valid UTF-8 (process arguments
  * are attacker-controlled) become U+FFFD, so every line is valid JSON.
+ *
+ * It is on the path of every event, so the common steps are inline here:
+ * a separator, a key, a run of plain bytes copied at once; the rare ones
+ * (growing the buffer, escaping) are in json_writer.c. The buffer is always
+ * NUL-terminated after a call.
  */
 #ifndef BULKHEAD_JSON_WRITER_H
 #define BULKHEAD_JSON_WRITER_H
@@ -11,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JSON_MAX_DEPTH 16
 
@@ -25,27 +31,93 @@ struct json_writer {
 };
 
 void json_init(struct json_writer *w, FILE *out);
+/* Empty the buffer for a new document. */
 void json_reset(struct json_writer *w);
+/* A new document after the bytes already in the buffer (JSON lines, one buffer). */
+void json_next_document(struct json_writer *w);
 void json_free(struct json_writer *w);
 
 void json_begin_object(struct json_writer *w);
 void json_end_object(struct json_writer *w);
 void json_begin_array(struct json_writer *w);
 void json_end_array(struct json_writer *w);
-void json_key(struct json_writer *w, const char *key);
-void json_str(struct json_writer *w, const char *s);
 void json_strn(struct json_writer *w, const char *s, size_t n);
 void json_u64(struct json_writer *w, uint64_t v);
 void json_i64(struct json_writer *w, int64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+/* A complete member ("key":value), already valid JSON, e.g. one cached by the caller. */
+void json_member_raw(struct json_writer *w, const char *member, size_t n);
 
-void json_kv_str(struct json_writer *w, const char *k, const char *v);
-void json_kv_u64(struct json_writer *w, const char *k, uint64_t v);
-void json_kv_i64(struct json_writer *w, const char *k, int64_t v);
-void json_kv_bool(struct json_writer *w, const char *k, bool v);
+/*
+ * Raw output, for a caller that writes a whole document of known shape itself
+ * (event_json.c: the constant text between values is copied in one go): no
+ * separators are added and the nesting is not tracked. Start the document with
+ * json_reset() or json_next_document(), then write only raw calls.
+ */
+#define JSON_RAW(w, lit) json_raw((w), (lit), sizeof(lit) - 1)
+void json_raw_str(struct json_writer *w, const char *s, size_t n);	/* quoted, escaped */
+void json_raw_u64(struct json_writer *w, uint64_t v);
+void json_raw_i64(struct json_writer *w, int64_t v);
 
 /* Append '\n', write the line to w->out (if set), reset. Returns 0 or -1. */
 int json_end_line(struct json_writer *w);
+
+/* ---- the inline common path -------------------------------------------- */
+
+bool json_grow_(struct json_writer *w, size_t n);
+
+/* Room for n more bytes and the NUL. */
+static inline bool json_reserve_(struct json_writer *w, size_t n)
+{
+	return w->len + n + 1 <= w->cap || json_grow_(w, n);
+}
+
+static inline void json_raw(struct json_writer *w, const char *s, size_t n)
+{
+	if (!json_reserve_(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* Separator before a value or key at the current depth. */
+static inline void json_sep_(struct json_writer *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth] && json_reserve_(w, 1))
+		w->buf[w->len++] = ',';
+	w->first[w->depth] = false;
+}
+
+/* Keys are the program's own names: copied as they are when plain (they always are). */
+static inline void json_key(struct json_writer *w, const char *key)
+{
+	size_t n = strlen(key);
+
+	json_strn(w, key, n);
+	if (json_reserve_(w, 1)) {
+		w->buf[w->len++] = ':';
+		w->buf[w->len] = '\0';
+	}
+	w->after_key = true;
+}
+
+static inline void json_str(struct json_writer *w, const char *s)
+{
+	if (!s)
+		json_null(w);
+	else
+		json_strn(w, s, strlen(s));
+}
+
+static inline void json_kv_str(struct json_writer *w, const char *k, const char *v) { json_key(w, k); json_str(w, v); }
+static inline void json_kv_u64(struct json_writer *w, const char *k, uint64_t v) { json_key(w, k); json_u64(w, v); }
+static inline void json_kv_i64(struct json_writer *w, const char *k, int64_t v) { json_key(w, k); json_i64(w, v); }
+static inline void json_kv_bool(struct json_writer *w, const char *k, bool v) { json_key(w, k); json_bool(w, v); }
 
 #endif

@@ -107,6 +107,7 @@ static void decode_hdr(struct agent *a, struct event *ev, const struct bh_event_
 	ev->action = ACTION_OBSERVE;
 	ev->time_ns = clock_boot_to_real_ns(h->ts_boot_ns);
 	ev->container = agent_container(a, h->cgroup_id);
+	ev->container_json = agent_container_json(a, ev->container, &ev->container_json_len);
 	ev->proc.pid = h->pid;
 	ev->proc.tid = h->tid;
 	ev->proc.ppid = h->ppid;

@@ -23,9 +23,9 @@
 # CPU time: every tool runs alone in a cgroup of its own that the bench makes
 # (bulkhead-test-bench-TOOL-PID, removed at the end, also on failure), and its
 # cpu.stat usage_usec (all threads, microseconds) is read when the tool has
-# gone idle before the workload and again when its output has settled (less
-# than 4 KiB in the last second; events_watch polls without starting processes,
-# which would be events themselves). CPU per million events divides it by the
+# gone idle before the workload and again when its output has settled (grew
+# by less than 1/16 of its rate during the workload in the last second;
+# events_watch polls without starting processes, which would be events too). CPU per million events divides it by the
 # lines the tool wrote in that window: the workload's events and any other
 # process's on the machine, which every tool here traces too. (The kernel-side
 # cost of the BPF programs runs in the workload's processes: see "vs base".)
@@ -95,7 +95,7 @@ tracepoint:sched:sched_process_exit { printf("X %d %s\n", pid, comm); }'
 # run TOOL ROUND [fork]: start the tool, run the workload, stop, count. Appends a result line:
 #   tool round expected delivered lost_kernel load_seconds cpu_seconds lines_in_window
 run() {
-	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0="0 0" c1="0 0" cpu secs expected delivered kl=0 i
+	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0="0 0 0" c1="0 0 0" cpu secs expected delivered kl=0 i
 	local res=$RES cg="$CG2/bulkhead-test-bench-$1-$$" bin=$BIN v
 	# in_cg CMD...: run CMD in the tool's cgroup (from its first instruction).
 	in_cg() { exec sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"; }
@@ -131,7 +131,7 @@ run() {
 		secs=$("$LOAD" -n "$SPAWNS" -j "$WORKERS" "$PROG" | awk '{ print $4 }')
 	fi
 	if [ -n "$pid" ]; then
-		c1=$("$WATCH" settle "$cg" "$out")
+		c1=$("$WATCH" settle "$cg" "$out" "${c0##* }" "$secs")
 		case $tool in bulkhead*) kill -TERM "$pid" ;; *) kill -INT "$pid" ;; esac
 		wait "$pid" 2>/dev/null
 		cg_remove "$cg"
@@ -161,10 +161,10 @@ run() {
 			      $(grep -c '^F [0-9]* events_load ' "$out") - WORKERS )) ;;
 	esac
 	set -- $c0 $c1
-	cpu=$(awk -v a="$1" -v b="$3" 'BEGIN { printf "%.6f", (b - a) / 1e6 }')
-	echo "$tool $round $expected $delivered ${kl:-0} $secs $cpu $(($4 - $2))" >> "$res"
+	cpu=$(awk -v a="$1" -v b="$4" 'BEGIN { printf "%.6f", (b - a) / 1e6 }')
+	echo "$tool $round $expected $delivered ${kl:-0} $secs $cpu $(($5 - $2))" >> "$res"
 	printf '  %s round %d %-12s %7s events expected, %7s delivered, load %6ss, CPU %ss for %s lines\n' \
-		"$mode" "$round" "$tool" "$expected" "$delivered" "$secs" "$cpu" "$(($4 - $2))" >&2
+		"$mode" "$round" "$tool" "$expected" "$delivered" "$secs" "$cpu" "$(($5 - $2))" >&2
 	rm -f "$out"
 }
 

@@ -7,13 +7,17 @@
  *
  *   events_watch idle CGROUP         wait (10 s at most) until the cgroup uses
  *                                    less than 1% of a CPU over 0.2 s
- *   events_watch snap CGROUP FILE    print "usec lines" now
- *   events_watch settle CGROUP FILE  poll every 0.1 s until FILE grew by less
- *                                    than QUIET_BYTES in the last second (the
- *                                    tool has caught up; other processes on the
- *                                    machine may still make a few events), 60 s
- *                                    at most; print "usec lines" as they were at
- *                                    the first poll of that quiet second
+ *   events_watch snap CGROUP FILE    print "usec lines bytes" now
+ *   events_watch settle CGROUP FILE BYTES0 SECS
+ *                                    poll every 0.1 s until FILE grew by less
+ *                                    than a sixteenth of its mean rate during
+ *                                    the workload ((bytes now - BYTES0) / SECS)
+ *                                    in the last second, or less than 4 KiB:
+ *                                    the tool has caught up (other processes
+ *                                    on the machine still make a few events);
+ *                                    60 s at most. Print "usec lines bytes" as
+ *                                    they were at the first poll of that quiet
+ *                                    second.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -104,11 +108,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "snap")) {
 		long long size = file_size(argv[3]);
 
-		printf("%lld %lld\n", cpu_usec(argv[2]), lines(argv[3], size));
+		printf("%lld %lld %lld\n", cpu_usec(argv[2]), lines(argv[3], size), size);
 		return 0;
 	}
-	if (argc == 4 && !strcmp(argv[1], "settle")) {
-		long long size[QUIET_POLLS + 1], cpu[QUIET_POLLS + 1];
+	if (argc == 6 && !strcmp(argv[1], "settle")) {
+		long long size[QUIET_POLLS + 1], cpu[QUIET_POLLS + 1], size0 = atoll(argv[4]), quiet;
+		double secs = atof(argv[5]);
 		int i;
 
 		/* A ring of the last second's polls: [i % (QUIET_POLLS + 1)]. */
@@ -117,16 +122,20 @@ int main(int argc, char **argv)
 
 			size[k] = file_size(argv[3]);
 			cpu[k] = cpu_usec(argv[2]);
-			if (i >= QUIET_POLLS && size[k] - size[first] < QUIET_BYTES) {
-				printf("%lld %lld\n", cpu[first], lines(argv[3], size[first]));
+			quiet = secs > 0 ? (long long)((double)(size[k] - size0) / secs / 16) : 0;
+			if (quiet < QUIET_BYTES)
+				quiet = QUIET_BYTES;
+			if (i >= QUIET_POLLS && size[k] - size[first] < quiet) {
+				printf("%lld %lld %lld\n", cpu[first], lines(argv[3], size[first]), size[first]);
 				return 0;
 			}
 			nap(POLL_MS);
 		}
-		printf("%lld %lld\n", cpu_usec(argv[2]), lines(argv[3], file_size(argv[3])));
+		size[0] = file_size(argv[3]);
+		printf("%lld %lld %lld\n", cpu_usec(argv[2]), lines(argv[3], size[0]), size[0]);
 		fprintf(stderr, "events_watch: %s never settled\n", argv[3]);
 		return 0;
 	}
-	fprintf(stderr, "usage: events_watch idle CGROUP | snap CGROUP FILE | settle CGROUP FILE\n");
+	fprintf(stderr, "usage: events_watch idle CGROUP | snap CGROUP FILE | settle CGROUP FILE BYTES0 SECS\n");
 	return 2;
 }

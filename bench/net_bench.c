@@ -4,11 +4,22 @@
  *
  *   net_bench testrun [ROUNDS]
  *       BPF_PROG_TEST_RUN of the real cgroup_skb egress program, ns per packet,
- *       with 0 (container known, no network policy), 10, 1000 and 10000 CIDR rules,
- *       against an empty cgroup_skb program (r0 = 1). Two packets: one whose
- *       destination is inside a rule's CIDR, one outside every rule. Every run
- *       gets a fresh socket, so no per-socket shortcut: the full decision.
- *       Rounds are interleaved; medians are printed.
+ *       for a container without network rules and with 10, 1000 and 10000 CIDR
+ *       rules, against an empty cgroup_skb program (r0 = 1), all in one run,
+ *       rounds interleaved, medians printed. BPF_PROG_TEST_RUN gives the
+ *       program one socket for its whole repeat loop, so the packets after the
+ *       first are a flow already decided, as a real socket's are:
+ *         memoized        an allowed flow's packets after its first (the
+ *                         decision memoized under the policy in force)
+ *         first packet    the same packet decided in full every time (the
+ *                         program built with memoized decisions never read,
+ *                         net_opts.memo_off): what a flow's first packet costs
+ *         denied          a packet no rule allows: decided in full, counted,
+ *                         aggregated and reported every time (never memoized)
+ *       and the memoized row once more on the helper path (net.bpf.c, for
+ *       kernels without the kfuncs of net_fast.bpf.c). ns/packet is the
+ *       kernel's figure (whole ns); "wall" is the syscall's wall-clock time
+ *       over the repeat count (finer, but it includes any preemption).
  *   net_bench install PIN_DIR ATTACH_CGROUP CLIENT_CGROUP_ID NRULES PORT
  *       Enforce NRULES egress deny rules (11.x.y.0/24) plus an allow rule for
  *       127.0.0.1 tcp PORT (explicit, so loopback is policed) on the client
@@ -23,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/stat.h>
@@ -98,21 +110,34 @@ static size_t make_pkt(uint8_t *buf, const char *dst)
 	return 14 + 40 + 20;
 }
 
-static double run_ns(int fd, const char *dst, int ifindex, int *verdict)
+struct timing {
+	double kern;	/* the kernel's average ns per run (whole ns) */
+	double wall;	/* the syscall's wall-clock ns per run */
+};
+
+static struct timing run_ns(int fd, const char *dst, int ifindex, int *verdict)
 {
 	uint8_t pkt[128];
 	struct __sk_buff ctx = { .ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .repeat = REPEAT, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx));
+	struct timespec t0, t1;
+	struct timing t;
+	int err;
 
 	o.data_size_in = (uint32_t)make_pkt(pkt, dst);
-	if (bpf_prog_test_run_opts(fd, &o)) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = bpf_prog_test_run_opts(fd, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (err) {
 		fprintf(stderr, "net_bench: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
 		exit(1);
 	}
 	if (verdict)
 		*verdict = (int)o.retval;
-	return (double)o.duration;	/* the kernel's average ns per run */
+	t.kern = (double)o.duration;
+	t.wall = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / REPEAT;
+	return t;
 }
 
 static int empty_prog(void)
@@ -152,23 +177,34 @@ static int other_ifindex(void)
 	return idx;
 }
 
+/* Rows of the testrun table: one program, one packet, rounds of timings. */
+enum { ROUNDS_MAX = 64, ROWS_MAX = 16 };
+struct row {
+	char name[64];
+	int fd;
+	const char *dst;
+	int want;		/* verdict expected: 1 pass, 0 drop */
+	int size;		/* index into sizes[] */
+	double kern[ROUNDS_MAX], wall[ROUNDS_MAX];
+};
+
 static int testrun(int rounds)
 {
 	static const uint32_t sizes[] = { 0, 10, 1000, 10000 };
 	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
-	char cg[256], pin[128], err[512], path[300];
-	double empty[64], hit[NS][64], miss[NS][64];
+	char cg[256], pin[128], err[512], path[300], in[NS][32];
 	struct enforce_opts eo = { 0 };
-	struct net_opts no = { 0 };
+	struct net_opts no = { 0 }, nfull = { .memo_off = true }, nhelp = { .helper_path = true };
 	struct policy *pol[NS] = { 0 };
 	struct enforce *e = NULL;
-	struct net_enf *n = NULL;
-	int efd, pfd, ifx = other_ifindex(), ret = 1;
+	struct net_enf *n = NULL, *full = NULL, *help = NULL;
+	struct row rows[ROWS_MAX];
+	int nrows = 0, efd, ifx = other_ifindex(), ret = 1;
 	struct stat st;
 	FILE *f;
 
-	if (rounds > 64)
-		rounds = 64;
+	if (rounds > ROUNDS_MAX)
+		rounds = ROUNDS_MAX;
 	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/unified/bulkhead-test-bench-%d", getpid());
 	if (stat("/sys/fs/cgroup/unified", &st))
 		snprintf(cg, sizeof(cg), "/sys/fs/cgroup/bulkhead-test-bench-%d", getpid());
@@ -186,62 +222,95 @@ static int testrun(int rounds)
 	eo.pin_dir = pin;
 	e = enforce_open(&eo, err, sizeof(err));
 	n = e ? net_open(e, &no, err, sizeof(err)) : NULL;
+	full = n ? net_open(e, &nfull, err, sizeof(err)) : NULL;
+	help = full ? net_open(e, &nhelp, err, sizeof(err)) : NULL;
 	efd = empty_prog();
-	pfd = n ? net_prog_fd(n, "bh_net_egress") : -1;
-	if (!n || efd < 0 || pfd < 0) {
-		fprintf(stderr, "net_bench: set-up: %s\n", n ? strerror(errno) : err);
+	if (!help || efd < 0) {
+		fprintf(stderr, "net_bench: set-up: %s\n", help ? strerror(errno) : err);
 		goto out;
 	}
-	for (int s = 0; s < NS; s++)
-		pol[s] = make_policy(s + 1, sizes[s], 0);
-	for (int r = 0; r < rounds; r++) {
-		empty[r] = run_ns(efd, "11.0.5.9", ifx, NULL);
-		for (int s = 0; s < NS; s++) {
-			struct bh_cg_policy cp = { .policy_id = pol[s]->id, .flags = sizes[s] ? BH_CGP_NET : 0 };
-			int gen = enforce_begin(e), v1, v2;
-
-			if (gen < 0 || net_lower_policy(n, (uint32_t)gen, pol[s], NULL) ||
-			    enforce_txn_assign(e, (uint64_t)st.st_ino, &cp) || enforce_commit(e)) {
-				fprintf(stderr, "net_bench: installing %u rules failed\n", sizes[s]);
-				goto out;
-			}
-			/* inside the last rule's CIDR (allowed), and outside every rule (denied) */
-			char in[32];
-
-			snprintf(in, sizeof(in), "11.%u.%u.9", sizes[s] ? ((sizes[s] - 1) >> 8) & 0xff : 0,
-				 sizes[s] ? (sizes[s] - 1) & 0xff : 0);
-			hit[s][r] = run_ns(pfd, in, ifx, &v1);
-			miss[s][r] = run_ns(pfd, "12.1.2.3", ifx, &v2);
-			if (sizes[s] && (v1 != 1 || v2 != 0)) {
-				fprintf(stderr, "net_bench: wrong verdicts with %u rules: %d %d\n", sizes[s], v1, v2);
-				goto out;
-			}
-		}
-	}
-	double em = median(empty, rounds);
-
-	printf("BPF_PROG_TEST_RUN, cgroup_skb egress, ns per packet (median of %d rounds x %d packets)\n",
-	       rounds, REPEAT);
-	printf("%-34s %10s %10s\n", "program", "ns/packet", "vs empty");
-	printf("%-34s %10.1f %10s\n", "empty (r0 = 1)", em, "1.00x");
 	for (int s = 0; s < NS; s++) {
-		double h = median(hit[s], rounds), m = median(miss[s], rounds);
-		char name[64];
+		pol[s] = make_policy(s + 1, sizes[s], 0);
+		/* inside the last rule's CIDR (allowed); 12.1.2.3 is outside every rule */
+		snprintf(in[s], sizeof(in[s]), "11.%u.%u.9",
+			 sizes[s] ? ((sizes[s] - 1) >> 8) & 0xff : 0, sizes[s] ? (sizes[s] - 1) & 0xff : 0);
+	}
+#define ROW(nm, prog_fd, d, w, sz) do {							\
+		struct row *r_ = &rows[nrows++];						\
+		snprintf(r_->name, sizeof(r_->name), "%s", nm);				\
+		r_->fd = (prog_fd); r_->dst = (d); r_->want = (w); r_->size = (sz);		\
+	} while (0)
+	ROW("empty cgroup_skb program (r0 = 1)", efd, "11.0.5.9", 1, -1);
+	for (int s = 0; s < NS; s++) {
+		char nm[64];
 
 		if (!sizes[s]) {
-			snprintf(name, sizeof(name), "bulkhead, container, no net policy");
-			printf("%-34s %10.1f %9.2fx\n", name, h, h / em);
+			ROW("no network rules, memoized", net_prog_fd(n, "bh_net_egress"), in[s], 1, s);
+			ROW("no network rules, first packet", net_prog_fd(full, "bh_net_egress"), in[s], 1, s);
 			continue;
 		}
-		snprintf(name, sizeof(name), "bulkhead, %u rules, match", sizes[s]);
-		printf("%-34s %10.1f %9.2fx\n", name, h, h / em);
-		snprintf(name, sizeof(name), "bulkhead, %u rules, no match", sizes[s]);
-		printf("%-34s %10.1f %9.2fx\n", name, m, m / em);
+		snprintf(nm, sizeof(nm), "%u rules, allowed, memoized", sizes[s]);
+		ROW(nm, net_prog_fd(n, "bh_net_egress"), in[s], 1, s);
+		snprintf(nm, sizeof(nm), "%u rules, allowed, first packet", sizes[s]);
+		ROW(nm, net_prog_fd(full, "bh_net_egress"), in[s], 1, s);
+		snprintf(nm, sizeof(nm), "%u rules, denied", sizes[s]);
+		ROW(nm, net_prog_fd(n, "bh_net_egress"), "12.1.2.3", 0, s);
+	}
+	ROW("helper path: 1000 rules, memoized", net_prog_fd(help, "bh_net_egress"), in[2], 1, 2);
+#undef ROW
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].fd < 0) {
+			fprintf(stderr, "net_bench: no program for '%s'\n", rows[i].name);
+			goto out;
+		}
+	for (int r = 0; r < rounds; r++) {
+		int cur = -2;
+
+		for (int i = 0; i < nrows; i++) {
+			struct row *rw = &rows[i];
+			struct timing t;
+			int v;
+
+			if (rw->size >= 0 && rw->size != cur) {
+				/* the policy of this row: a transaction (every memoized decision
+				 * of the previous one is stale from here on) */
+				int s = rw->size, gen = enforce_begin(e);
+				struct bh_cg_policy cp = { .policy_id = pol[s]->id,
+							   .flags = sizes[s] ? BH_CGP_NET : 0 };
+
+				if (gen < 0 || net_lower_policy(n, (uint32_t)gen, pol[s], NULL) ||
+				    enforce_txn_assign(e, (uint64_t)st.st_ino, &cp) || enforce_commit(e)) {
+					fprintf(stderr, "net_bench: installing %u rules failed\n", sizes[s]);
+					goto out;
+				}
+				cur = s;
+			}
+			t = run_ns(rw->fd, rw->dst, ifx, &v);
+			if (v != rw->want) {
+				fprintf(stderr, "net_bench: '%s': verdict %d, expected %d\n", rw->name, v, rw->want);
+				goto out;
+			}
+			rw->kern[r] = t.kern;
+			rw->wall[r] = t.wall;
+		}
+	}
+	double ek = median(rows[0].kern, rounds), ew = median(rows[0].wall, rounds);
+
+	printf("BPF_PROG_TEST_RUN, cgroup_skb egress (%s), ns per packet, median of %d rounds x %d packets\n",
+	       net_fast_path(n) ? "helper-free fast path, net_fast.bpf.c" : "helper path, net.bpf.c",
+	       rounds, REPEAT);
+	printf("%-38s %10s %8s %10s %8s\n", "program / packet", "ns/packet", "vs empty", "wall ns", "vs empty");
+	for (int i = 0; i < nrows; i++) {
+		double k = median(rows[i].kern, rounds), w = median(rows[i].wall, rounds);
+
+		printf("%-38s %10.0f %7.2fx %10.2f %7.2fx\n", rows[i].name, k, k / ek, w, w / ew);
 	}
 	ret = 0;
 out:
 	for (int s = 0; s < NS; s++)
 		free_policy(pol[s]);
+	net_close(help, false);
+	net_close(full, false);
 	net_close(n, true);
 	enforce_close(e);
 	enforce_unload(pin, err, sizeof(err));

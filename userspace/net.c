@@ -179,11 +179,18 @@ static struct net_fast_bpf *open_fast(struct net_enf *n, const struct bpf_object
 	f->rodata->wakeup_bytes = n->skel->rodata->wakeup_bytes;
 	f->rodata->events_per_sec = n->skel->rodata->events_per_sec;
 	f->rodata->agg_ns = n->skel->rodata->agg_ns;
-	/* Its .data.bh_active_gen and .data.bh_policy_epoch are the core's maps
-	 * (bpf/net.bpf.h): reuse them, or the object must not load. */
+	f->rodata->memo_read = n->skel->rodata->memo_read;
+	/* Its .data.bh_active_gen, .data.bh_policy_epoch and .bss are the pinned
+	 * maps bh_active_gen, bh_policy_epoch, bh_net_memo (bpf/net.bpf.h): reuse
+	 * them, or the object must not load. */
 	r = alias_map(f->maps.data_bh_active_gen, oo->pin_root_path, "bh_active_gen");
 	if (!r)
 		r = alias_map(f->maps.data_bh_policy_epoch, oo->pin_root_path, "bh_policy_epoch");
+	/* .bss must be the memo table and nothing else */
+	if (!r && bpf_map__value_size(f->maps.bss) != sizeof(struct bh_net_memo_table))
+		r = -EINVAL;
+	if (!r)
+		r = alias_map(f->maps.bss, oo->pin_root_path, "bh_net_memo");
 	if (r) {
 		log_warn("net: packets take the helper path (the fast path's maps: %s)", strerror(-r));
 		net_fast_bpf__destroy(f);
@@ -200,6 +207,14 @@ static struct net_fast_bpf *open_fast(struct net_enf *n, const struct bpf_object
 	}
 	log_debug("net: cgroup_skb programs with the helper-free fast path");
 	return f;
+}
+
+/* A cgroup_skb program of net.bpf.c: net_fast.bpf.c has its own when it loads. */
+static bool is_skb_prog(const struct bpf_program *p)
+{
+	enum bpf_attach_type t = bpf_program__expected_attach_type(p);
+
+	return t == BPF_CGROUP_INET_EGRESS || t == BPF_CGROUP_INET_INGRESS;
 }
 
 bool net_fast_path(const struct net_enf *n)
@@ -238,13 +253,7 @@ struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err,
 		n->skel->rodata->wakeup_bytes = BH_NET_RINGBUF / 4;
 	if (o->events_per_sec)
 		n->skel->rodata->events_per_sec = o->events_per_sec;
-	if (!o->helper_path)
-		n->fast = open_fast(n, &oo);
-	if (n->fast) {
-		/* the cgroup_skb programs come from the fast object */
-		bpf_program__set_autoload(n->skel->progs.bh_net_egress, false);
-		bpf_program__set_autoload(n->skel->progs.bh_net_ingress, false);
-	}
+	n->skel->rodata->memo_read = !o->memo_off;
 	r = net_bpf__load(n->skel);
 	if (r) {
 		snprintf(err, errlen, "net: cannot load the network programs: %s (pinned maps under %s "
@@ -252,6 +261,9 @@ struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err,
 			 "what this kernel lacks)", strerror(-r), enforce_pin_dir(e));
 		goto fail;
 	}
+	/* After net.bpf.c: the maps it aliases are pinned by now. */
+	if (!o->helper_path)
+		n->fast = open_fast(n, &oo);
 	n->maps.cidr4 = bpf_map__fd(n->skel->maps.bh_net_cidr4);
 	n->maps.cidr6 = bpf_map__fd(n->skel->maps.bh_net_cidr6);
 	n->maps.ports = bpf_map__fd(n->skel->maps.bh_net_ports);
@@ -274,7 +286,7 @@ struct net_enf *net_open(struct enforce *e, const struct net_opts *o, char *err,
 		if (!obj)
 			continue;
 		bpf_object__for_each_program(prog, obj) {
-			if (n->nlinks == NET_MAX_PROGS || !bpf_program__autoload(prog))
+			if (n->nlinks == NET_MAX_PROGS || (!k && n->fast && is_skb_prog(prog)))
 				continue;
 			r = attach_one(n, prog, cgfd, st.st_ino, &n->links[n->nlinks]);
 			if (r < 0) {
@@ -332,7 +344,7 @@ int net_prog_fd(const struct net_enf *n, const char *name)
 		p = bpf_object__find_program_by_name(n->fast->obj, name);
 	if (!p)
 		p = bpf_object__find_program_by_name(n->skel->obj, name);
-	return p && bpf_program__autoload(p) ? bpf_program__fd(p) : -ENOENT;
+	return p ? bpf_program__fd(p) : -ENOENT;
 }
 
 int net_counters(const struct net_enf *n, uint32_t slot, struct bh_net_counters *sum)

@@ -29,6 +29,9 @@ struct net_opts {
 	uint32_t events_per_sec;	/* per container per CPU; 0: BH_NET_EVENTS_PER_SEC */
 	bool helper_path;		/* tests, benchmarks: the cgroup_skb programs of
 					 * net.bpf.c even where net_fast.bpf.c loads */
+	bool memo_off;			/* benchmarks: decide every packet in full, as
+					 * the first of its flow (memoized decisions are
+					 * written, never read) */
 };
 
 struct net_enf;

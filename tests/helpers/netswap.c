@@ -3,7 +3,7 @@
  * netswap: swap between two network policy sets as fast as possible, for the
  * test that no connection ever sees half a policy or none.
  *
- *   netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS
+ *   netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS [STOP_FILE]
  *
  * Loads the network programs (pins under PIN_DIR, attached under
  * ATTACH_CGROUP) and, for SECONDS, alternately commits one of two sets that
@@ -11,7 +11,8 @@
  * 127.0.0.1:ALLOW_PORT is allowed, tcp to 127.0.0.1:DENY_PORT is denied.
  * Everything else differs: policy ids, rule order and count, node layout,
  * defaults. Prints READY after the first commit, "swaps=N" at the end, then
- * detaches and removes its pins.
+ * detaches and removes its pins. With STOP_FILE it swaps until that file
+ * exists (SECONDS at most), so that its users are done before it detaches.
  *
  *   netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT
  *
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../userspace/enforce.h"
 #include "../../userspace/net.h"
@@ -158,8 +160,8 @@ int main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		return step(argv + 2);
 	}
-	if (argc != 7) {
-		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS\n"
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS [STOP_FILE]\n"
 			"       netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT\n");
 		return 2;
 	}
@@ -218,8 +220,21 @@ int main(int argc, char **argv)
 			printf("READY\n");
 		fflush(stdout);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= seconds)
+		if (t.tv_sec - t0.tv_sec >= seconds || (argc == 8 && !access(argv[7], F_OK)))
 			break;
+	}
+	{
+		/* Packets of the container dropped: both sets allow all it sends
+		 * that gets past connect(), so any is a wrong drop. */
+		struct bh_net_counters c;
+		uint32_t slot = enforce_slot_lookup(e, cgid);
+
+		if (slot && !net_counters(n, slot, &c))
+			printf("dropped=%llu passed=%llu\n",
+			       (unsigned long long)(c.packets[BH_DIR_EGRESS][BH_V_DENY] +
+						    c.packets[BH_DIR_INGRESS][BH_V_DENY]),
+			       (unsigned long long)(c.packets[BH_DIR_EGRESS][BH_V_ALLOW] +
+						    c.packets[BH_DIR_INGRESS][BH_V_ALLOW]));
 	}
 	printf("swaps=%d\n", swaps);
 	ret = 0;

@@ -23,8 +23,10 @@ net_bg_host "$P" serve tcp 127.0.0.1 "$ALLOW" || t_fail setup "server $ALLOW"
 net_bg_host "$P" serve tcp 127.0.0.1 "$DENY" || t_fail setup "server $DENY"
 before=$(t_in_cgroup "$CLIENT" "$P" connect tcp 127.0.0.1 "$DENY")
 
-out=$(mktemp); t_defer "rm -f '$out'"
-"$SWAP" "$PIN" "$TOP" "$(t_cgroup_id "$CLIENT")" "$ALLOW" "$DENY" "$((SECONDS_RUN + 1))" > "$out" 2>&1 &
+out=$(mktemp); stop="$out.stop"; t_defer "rm -f '$out' '$stop'"
+# Swapping goes on until both loops are done (a loop that starts late on a busy machine
+# must not outlast the swapper, whose exit detaches the programs one by one).
+"$SWAP" "$PIN" "$TOP" "$(t_cgroup_id "$CLIENT")" "$ALLOW" "$DENY" "$((SECONDS_RUN + 30))" "$stop" > "$out" 2>&1 &
 swap_pid=$!
 t_defer "kill $swap_pid"
 if ! t_wait_for 10 grep -q READY "$out"; then t_fail setup "netswap did not start: $(cat "$out")"; exit 1; fi
@@ -34,9 +36,18 @@ t_in_cgroup "$CLIENT" "$P" loop tcp 127.0.0.1 "$ALLOW" "${SECONDS_RUN}000" > "$a
 pa=$!
 t_in_cgroup "$CLIENT" "$P" loop tcp 127.0.0.1 "$DENY" "${SECONDS_RUN}000" > "$d" &
 pd=$!
-wait "$pa" "$pd" "$swap_pid"
+# One long-lived connection too, round trips across every swap: its packets are
+# decided again under each new policy (memoized decisions go stale at each swap),
+# and its replies pass the ingress default deny of B as replies.
+rr=$(mktemp); t_defer "rm -f '$rr'"
+t_in_cgroup "$CLIENT" "$P" rr 127.0.0.1 "$ALLOW" $((SECONDS_RUN * 5000)) > "$rr" 2>&1 &
+pr=$!
+wait "$pa" "$pd" "$pr"
+touch "$stop"
+wait "$swap_pid"
 swaps=$(sed -n 's/^swaps=//p' "$out")
-t_log "swaps: $swaps; allowed: $(cat "$a"); denied: $(cat "$d")"
+dropped=$(sed -n 's/^dropped=\([0-9]*\) .*/\1/p' "$out")
+t_log "swaps: $swaps; allowed: $(cat "$a"); denied: $(cat "$d"); one connection: $(cat "$rr"); $(grep '^dropped' "$out")"
 
 if [ "${before%% *}" = OK ]; then t_pass baseline_unenforced; else t_fail baseline_unenforced "before enforcement: $before"; fi
 if [ -n "$swaps" ] && [ "$swaps" -ge 20 ]; then t_pass swaps_many; else t_fail swaps_many "only '$swaps' swaps: $(cat "$out")"; fi
@@ -50,5 +61,9 @@ if grep -q '^ok=0 EPERM=[1-9]' "$d" && grep -q ' ETIMEDOUT=0 ECONNREFUSED=0 EOTH
 else
 	t_fail denied_never_succeeds "connects to the denied port: $(cat "$d")"
 fi
+if [ "$(cut -d' ' -f1 "$rr")" = OK ]; then t_pass long_connection_across_swaps
+else t_fail long_connection_across_swaps "round trips on one connection: $(cat "$rr")"; fi
+if [ "$dropped" = 0 ]; then t_pass no_packet_wrongly_dropped
+else t_fail no_packet_wrongly_dropped "packets dropped though both sets allow them: $(grep '^dropped' "$out")"; fi
 if [ ! -e "$PIN" ]; then t_pass swap_leaves_no_pins; else t_fail swap_leaves_no_pins "$PIN left"; fi
 t_finish

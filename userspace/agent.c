@@ -163,7 +163,8 @@ static void render_metrics(struct agent *a)
 	const char *names[METRICS_MAX_RINGS];
 	uint64_t totals[METRICS_MAX_RINGS];
 
-	if (!a->metrics)
+	/* Nobody can read it without --metrics-addr: the counting goes on, the text is not made. */
+	if (!a->metrics || !metrics_port(a->metrics))
 		return;
 	if (a->attr)
 		attrib_get_stats(a->attr, &as);
@@ -407,9 +408,16 @@ static void agent_close(struct agent *a)
 int agent_run(const struct agent_config *cfg)
 {
 	struct agent a = { .cfg = cfg, .lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	/*
+	 * The drain timer empties the telemetry ring every drain_ms; waking the
+	 * agent before that only guards against overflow, so it waits for an
+	 * eighth of the ring (a wake-up costs a context switch: tens of
+	 * microseconds on a VM, per batch of records).
+	 */
 	struct process_tel_opts popts = {
 		.ringbuf_bytes = cfg->ringbuf_bytes,
-		.wakeup_bytes = cfg->wakeup_bytes,
+		.wakeup_bytes = cfg->wakeup_bytes > cfg->ringbuf_bytes / 8 ? cfg->wakeup_bytes :
+				cfg->ringbuf_bytes / 8,
 		.fork_events = cfg->fork_events,
 		.btf_path = cfg->btf_path,
 	};

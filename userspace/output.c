@@ -34,7 +34,16 @@ struct output {
 	struct sink sinks[MAX_SINKS];
 	size_t nsinks;
 	bool want_json_telemetry;	/* some sink formats telemetry as JSON */
-	struct json_writer w;
+	struct json_writer w;		/* one event at a time: alerts, loss reports */
+	/*
+	 * Telemetry for the JSON sink is formatted straight into the sink's
+	 * queue: its fill buffer is borrowed for a batch (oq_borrow()) and given
+	 * back by output_flush(), so an event costs no lock and no copy.
+	 */
+	struct sink *json;
+	struct json_writer stage;	/* writes into the borrowed buffer */
+	bool staging;			/* the buffer is borrowed */
+	uint64_t stage_lines;		/* lines added to it */
 	struct sbuf sb;
 	struct rfc5424_origin origin;
 	struct output_stats stats;
@@ -67,6 +76,7 @@ struct output *output_new(const struct output_config *cfg, char *err, size_t err
 	qa = cfg->alert_queue_bytes ? cfg->alert_queue_bytes : OUTPUT_ALERT_QUEUE_DEFAULT;
 	qt = cfg->queue_bytes ? cfg->queue_bytes : OUTPUT_QUEUE_DEFAULT;
 	json_init(&o->w, NULL);
+	json_init(&o->stage, NULL);
 	rfc5424_origin_init(&o->origin, cfg->syslog_facility ? cfg->syslog_facility : LOG_DAEMON);
 	if (!json && !cfg->syslog_local && !cfg->syslog_remote[0])
 		json = "-";	/* no event output chosen: JSON lines on stdout */
@@ -77,6 +87,7 @@ struct output *output_new(const struct output_config *cfg, char *err, size_t err
 			goto fail;
 		add_sink(o, SINK_JSON, "json", true, q);
 		o->want_json_telemetry = true;
+		o->json = &o->sinks[o->nsinks - 1];
 	}
 	if (cfg->syslog_local) {
 		q = output_syslog_new(qa, qt, err, errlen);
@@ -117,9 +128,13 @@ static void push(struct output *o, struct sink *s, enum oq_class cls, const char
 	}
 }
 
-/* Hand one formatted JSON object (w) to every sink that takes this class. */
+/*
+ * Hand one formatted JSON object (json, without newline) to every sink that
+ * takes this class; the JSON sink not if the line is staged for it already.
+ */
 static void fan_out(struct output *o, enum oq_class cls, enum rfc5424_sev sev, uint64_t time_ns,
-		    const char *msgid, const struct event *ev, const struct output_lost *lost)
+		    const char *msgid, const struct event *ev, const struct output_lost *lost,
+		    const char *json, size_t len, bool staged)
 {
 	for (size_t i = 0; i < o->nsinks; i++) {
 		struct sink *s = &o->sinks[i];
@@ -128,17 +143,18 @@ static void fan_out(struct output *o, enum oq_class cls, enum rfc5424_sev sev, u
 			continue;
 		switch (s->kind) {
 		case SINK_JSON:
-			push(o, s, cls, o->w.buf, o->w.len, "\n", 1);
+			if (!staged)
+				push(o, s, cls, json, len, "\n", 1);
 			break;
 		case SINK_SYSLOG:
 			o->sb.len = 0;
-			output_syslog_format(&o->sb, o->origin.facility, sev, ev, lost, o->w.buf, o->w.len);
+			output_syslog_format(&o->sb, o->origin.facility, sev, ev, lost, json, len);
 			if (!o->sb.oom)
 				push(o, s, cls, o->sb.data, o->sb.len, NULL, 0);
 			break;
 		case SINK_REMOTE:
 			o->sb.len = 0;
-			rfc5424_format(&o->sb, &o->origin, sev, time_ns, msgid, ev, lost, o->w.buf, o->w.len);
+			rfc5424_format(&o->sb, &o->origin, sev, time_ns, msgid, ev, lost, json, len);
 			if (!o->sb.oom)
 				push(o, s, cls, o->sb.data, o->sb.len, "\n", 1);
 			break;
@@ -150,9 +166,65 @@ static void fan_out(struct output *o, enum oq_class cls, enum rfc5424_sev sev, u
 	}
 }
 
+static void stage_begin(struct output *o)
+{
+	struct oq_buf b;
+
+	oq_borrow(o->json->q, OQ_TELEMETRY, &b);
+	o->stage.buf = b.data;
+	o->stage.len = b.len;
+	o->stage.cap = b.cap;
+	o->stage.oom = false;
+	o->stage_lines = 0;
+	o->staging = true;
+}
+
+static void stage_end(struct output *o)
+{
+	struct oq_buf b = { .data = o->stage.buf, .len = o->stage.len, .cap = o->stage.cap };
+
+	if (!o->staging)
+		return;
+	oq_give_back(o->json->q, OQ_TELEMETRY, &b, o->stage_lines);
+	o->stage.buf = NULL;
+	o->stage.len = o->stage.cap = 0;
+	o->staging = false;
+}
+
+/* Format ev as a line at the end of the JSON sink's queue; -1 if it was dropped. */
+static int stage_line(struct output *o, const struct event *ev, const char **line, size_t *len)
+{
+	struct json_writer *w = &o->stage;
+	size_t start;
+
+	if (!o->staging)
+		stage_begin(o);
+	start = w->len;
+	json_next_document(w);
+	event_to_json(w, ev);
+	JSON_RAW(w, "\n");
+	if (w->oom || w->len > oq_limit(o->json->q, OQ_TELEMETRY)) {
+		if (w->oom)
+			o->stats.write_errors++;
+		else
+			o->stats.dropped++;
+		oq_count_dropped(o->json->q, OQ_TELEMETRY, 1);
+		w->len = start;
+		w->oom = false;
+		return -1;
+	}
+	o->stage_lines++;
+	*line = w->buf + start;
+	*len = w->len - start - 1;
+	return 0;
+}
+
 void output_emit(struct output *o, const struct event *ev)
 {
 	enum oq_class cls = ev->action == ACTION_OBSERVE ? OQ_TELEMETRY : OQ_ALERT;
+	bool staged = cls == OQ_TELEMETRY && o->json;
+	const char *line;
+	size_t len;
 
 	if (o->cfg.containers_only && (!ev->container || ev->container->host)) {
 		o->stats.filtered++;
@@ -160,14 +232,22 @@ void output_emit(struct output *o, const struct event *ev)
 	}
 	if (cls == OQ_TELEMETRY && !o->want_json_telemetry)
 		return;
-	json_reset(&o->w);
-	event_to_json(&o->w, ev);
-	if (o->w.oom) {
-		o->stats.write_errors++;
-		json_free(&o->w);
-		return;
+	if (staged) {
+		if (stage_line(o, ev, &line, &len))
+			return;
+	} else {
+		json_reset(&o->w);
+		event_to_json(&o->w, ev);
+		if (o->w.oom) {
+			o->stats.write_errors++;
+			json_free(&o->w);
+			return;
+		}
+		line = o->w.buf;
+		len = o->w.len;
 	}
-	fan_out(o, cls, rfc5424_severity(ev->action), ev->time_ns, event_kind_name(ev->kind), ev, NULL);
+	fan_out(o, cls, rfc5424_severity(ev->action), ev->time_ns, event_kind_name(ev->kind), ev, NULL,
+		line, len, staged);
 	o->stats.emitted++;
 }
 
@@ -199,14 +279,16 @@ void output_lost(struct output *o, const struct output_lost *l)
 		json_free(&o->w);
 		return;
 	}
-	fan_out(o, OQ_ALERT, SEV_WARNING, l->time_ns, "lost", NULL, l);
+	fan_out(o, OQ_ALERT, SEV_WARNING, l->time_ns, "lost", NULL, l, o->w.buf, o->w.len, false);
 	o->stats.lost_reports++;
 }
 
 void output_flush(struct output *o)
 {
+	if (o->json)
+		stage_end(o);
 	for (size_t i = 0; i < o->nsinks; i++)
-		oq_kick(o->sinks[i].q);
+		oq_nudge(o->sinks[i].q);
 }
 
 int output_reopen(struct output *o)
@@ -269,9 +351,12 @@ void output_free(struct output *o)
 {
 	if (!o)
 		return;
+	if (o->json)
+		stage_end(o);
 	for (size_t i = 0; i < o->nsinks; i++)
 		oq_free(o->sinks[i].q, OUTPUT_EXIT_DEADLINE_MS);
 	json_free(&o->w);
+	json_free(&o->stage);
 	sbuf_free(&o->sb);
 	free(o);
 }

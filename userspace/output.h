@@ -8,7 +8,9 @@
  *   output_remote.c   remote syslog, RFC 5424 over UDP or TCP (octet counting)
  *
  * Each sink has its own bounded queue and writer thread (output_queue.h):
- * output_emit() never blocks on I/O. Alerts (any action but "observe") and
+ * output_emit() never blocks on I/O. Telemetry for the JSON sink is
+ * formatted straight into a staging buffer and queued in one block per
+ * batch (output_flush()); the writer is woken for it in large batches. Alerts (any action but "observe") and
  * loss reports travel in the alert class of each queue, which the writer
  * sends first and which telemetry cannot fill. Syslog sinks take alerts and
  * loss reports only, unless syslog_telemetry is set.
@@ -73,7 +75,7 @@ struct output *output_new(const struct output_config *cfg, char *err, size_t err
 void output_emit(struct output *o, const struct event *ev);
 /* A loss report: a kind "lost" event on every output (alert class). */
 void output_lost(struct output *o, const struct output_lost *l);
-/* Called after each batch: wake the writers. */
+/* Called after each batch: queue the staged telemetry, wake the writers that have enough to write. */
 void output_flush(struct output *o);
 /* SIGHUP: reopen files (logrotate). Old file kept if the new one cannot be opened. */
 int output_reopen(struct output *o);

@@ -21,6 +21,9 @@ struct output_queue {
 	pthread_cond_t cv;		/* the writer waits here */
 	struct oq_buf fill[OQ_NCLASS];	/* the loop appends here */
 	size_t inflight[OQ_NCLASS];	/* bytes the writer holds, not yet delivered */
+	size_t lent[OQ_NCLASS];		/* bytes in the fill buffer the loop has borrowed */
+	uint64_t waiting_since_ms;	/* when fill[OQ_TELEMETRY] stopped being empty */
+	size_t wake_bytes;
 	bool stop, reopen;
 	uint64_t stop_at_ms;		/* CLOCK_MONOTONIC */
 	struct oq_stats st;
@@ -31,6 +34,15 @@ static uint64_t mono_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A few ms coarse, without a clock read: for the loop's per-batch decisions. */
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -54,6 +66,7 @@ struct output_queue *oq_new(const char *name, const struct oq_sink_ops *ops, voi
 	q->sink = sink;
 	q->st.limit[OQ_ALERT] = alert_bytes;
 	q->st.limit[OQ_TELEMETRY] = telemetry_bytes;
+	q->wake_bytes = telemetry_bytes / 4 < OQ_WAKE_BYTES ? telemetry_bytes / 4 : OQ_WAKE_BYTES;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -67,40 +80,58 @@ const char *oq_name(const struct output_queue *q)
 	return q->name;
 }
 
+/* Room for len more bytes in the class's fill buffer, within its budget (mutex held). */
+static int make_room(struct output_queue *q, enum oq_class cls, size_t len)
+{
+	struct oq_buf *b = &q->fill[cls];
+	size_t cap;
+	char *nb;
+
+	if (b->len + len > q->st.limit[cls])
+		return -ENOSPC;
+	if (b->len + len <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64 << 10;
+	while (cap < b->len + len)
+		cap *= 2;
+	if (cap > q->st.limit[cls])
+		cap = q->st.limit[cls];
+	nb = realloc(b->data, cap);
+	if (!nb)
+		return -ENOMEM;
+	b->data = nb;
+	b->cap = cap;
+	return 0;
+}
+
+/* Bytes were added to the class's fill buffer (mutex held). */
+static void added(struct output_queue *q, enum oq_class cls, size_t before)
+{
+	if (cls == OQ_ALERT)
+		pthread_cond_signal(&q->cv);
+	else if (!before)
+		q->waiting_since_ms = coarse_ms();
+}
+
 int oq_push2(struct output_queue *q, enum oq_class cls, const void *a, size_t alen,
 	     const void *b2, size_t blen)
 {
 	struct oq_buf *b = &q->fill[cls];
-	size_t len = alen + blen;
-	int err = 0;
+	size_t before;
+	int err;
 
 	pthread_mutex_lock(&q->mu);
-	if (b->len + len > q->st.limit[cls]) {
-		err = -ENOSPC;
-	} else if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 64 << 10;
-		char *nb;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		if (cap > q->st.limit[cls])
-			cap = q->st.limit[cls];
-		nb = realloc(b->data, cap);
-		if (!nb)
-			err = -ENOMEM;
-		else
-			b->data = nb, b->cap = cap;
-	}
+	before = b->len;
+	err = make_room(q, cls, alen + blen);
 	if (err) {
 		q->st.dropped[cls]++;
 	} else {
 		memcpy(b->data + b->len, a, alen);
 		if (blen)
 			memcpy(b->data + b->len + alen, b2, blen);
-		b->len += len;
+		b->len += alen + blen;
 		q->st.queued[cls]++;
-		if (cls == OQ_ALERT)
-			pthread_cond_signal(&q->cv);
+		added(q, cls, before);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return err;
@@ -111,9 +142,75 @@ int oq_push(struct output_queue *q, enum oq_class cls, const void *msg, size_t l
 	return oq_push2(q, cls, msg, len, NULL, 0);
 }
 
+void oq_borrow(struct output_queue *q, enum oq_class cls, struct oq_buf *b)
+{
+	pthread_mutex_lock(&q->mu);
+	*b = q->fill[cls];
+	memset(&q->fill[cls], 0, sizeof(q->fill[cls]));
+	q->lent[cls] = b->len;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void oq_give_back(struct output_queue *q, enum oq_class cls, struct oq_buf *b, uint64_t nmsgs)
+{
+	struct oq_buf *f = &q->fill[cls];
+	size_t before;
+
+	pthread_mutex_lock(&q->mu);
+	before = q->lent[cls];
+	/* The writer leaves fill alone while it is lent: it is still empty, unless
+	 * oq_push() was used meanwhile; those messages stay, after the borrower's. */
+	if (f->len) {
+		char *nb = realloc(b->data, b->len + f->len);
+
+		if (nb) {
+			memcpy(nb + b->len, f->data, f->len);
+			b->data = nb;
+			b->len += f->len;
+			b->cap = b->len;
+		} else {
+			q->st.dropped[cls]++;
+		}
+	}
+	free(f->data);
+	*f = *b;
+	q->lent[cls] = 0;
+	q->st.queued[cls] += nmsgs;
+	if (f->len > before)
+		added(q, cls, before);
+	pthread_mutex_unlock(&q->mu);
+	memset(b, 0, sizeof(*b));
+}
+
+size_t oq_limit(const struct output_queue *q, enum oq_class cls)
+{
+	return q->st.limit[cls];
+}
+
+void oq_count_dropped(struct output_queue *q, enum oq_class cls, uint64_t n)
+{
+	pthread_mutex_lock(&q->mu);
+	q->st.dropped[cls] += n;
+	pthread_mutex_unlock(&q->mu);
+}
+
 void oq_kick(struct output_queue *q)
 {
-	pthread_cond_signal(&q->cv);
+	pthread_mutex_lock(&q->mu);
+	if (q->fill[OQ_ALERT].len || q->fill[OQ_TELEMETRY].len)
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void oq_nudge(struct output_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mu);
+	n = q->fill[OQ_TELEMETRY].len;
+	if (n && (n >= q->wake_bytes || coarse_ms() - q->waiting_since_ms >= OQ_WAKE_MS))
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
 }
 
 void oq_request_reopen(struct output_queue *q)
@@ -129,7 +226,7 @@ void oq_get_stats(struct output_queue *q, struct oq_stats *st)
 	pthread_mutex_lock(&q->mu);
 	*st = q->st;
 	for (int c = 0; c < OQ_NCLASS; c++)
-		st->queued_bytes[c] = q->fill[c].len + q->inflight[c];
+		st->queued_bytes[c] = q->fill[c].len + q->lent[c] + q->inflight[c];
 	pthread_mutex_unlock(&q->mu);
 }
 

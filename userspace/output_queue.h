@@ -19,6 +19,11 @@
  *
  * Memory per sink is bounded by 2 x (alert + telemetry budget): the fill
  * buffers the loop appends to, and the buffers the writer is sending from.
+ *
+ * Waking the writer costs a context switch (tens of microseconds on a VM),
+ * so telemetry is written in large batches: alerts wake the writer at once,
+ * telemetry only when OQ_WAKE_BYTES are waiting (a quarter of the budget if
+ * that is less) or its oldest bytes have waited OQ_WAKE_MS (oq_nudge()).
  */
 #ifndef BULKHEAD_OUTPUT_QUEUE_H
 #define BULKHEAD_OUTPUT_QUEUE_H
@@ -33,6 +38,8 @@ enum oq_class { OQ_ALERT = 0, OQ_TELEMETRY = 1, OQ_NCLASS = 2 };
 #define OQ_BACKOFF_MIN_MS	100
 #define OQ_BACKOFF_MAX_MS	30000
 #define OQ_CHUNK_MAX		(256u << 10)	/* most bytes handed to deliver() at once */
+#define OQ_WAKE_BYTES		(1u << 20)	/* telemetry that wakes the writer ... */
+#define OQ_WAKE_MS		200		/* ... or the longest it waits for it */
 
 struct oq_buf {
 	char *data;
@@ -84,8 +91,22 @@ int oq_push(struct output_queue *q, enum oq_class cls, const void *msg, size_t l
 /* The same, for a message in two parts (a line and its newline). */
 int oq_push2(struct output_queue *q, enum oq_class cls, const void *a, size_t alen,
 	     const void *b, size_t blen);
-/* Loop thread: end of a batch, wake the writer. Alerts wake it at once. */
+/*
+ * Loop thread: borrow the class's fill buffer to append messages to it in
+ * place (no lock, no copy per message), and give it back with nmsgs more
+ * messages in it. Meanwhile the writer does not see it (it keeps sending
+ * what it took before); the caller keeps b->len within oq_limit(). The
+ * buffer may be grown with realloc().
+ */
+void oq_borrow(struct output_queue *q, enum oq_class cls, struct oq_buf *b);
+void oq_give_back(struct output_queue *q, enum oq_class cls, struct oq_buf *b, uint64_t nmsgs);
+size_t oq_limit(const struct output_queue *q, enum oq_class cls);
+/* Loop thread: messages the caller dropped for this queue (the buffer it borrowed was full). */
+void oq_count_dropped(struct output_queue *q, enum oq_class cls, uint64_t n);
+/* Wake the writer now if anything is queued. */
 void oq_kick(struct output_queue *q);
+/* Loop thread, end of a batch: wake the writer if telemetry is due (OQ_WAKE_*). */
+void oq_nudge(struct output_queue *q);
 /* SIGHUP: ask the writer to reopen (files). */
 void oq_request_reopen(struct output_queue *q);
 

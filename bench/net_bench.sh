@@ -2,7 +2,9 @@
 # Network enforcement benchmarks (make net-bench, part of make bench).
 #
 # 1. BPF_PROG_TEST_RUN ns per packet of the cgroup_skb egress program with 10, 1000
-#    and 10000 CIDR rules against an empty program (bench/net_bench.c).
+#    and 10000 CIDR rules against an empty program (bench/net_bench.c): a flow's
+#    packets after its first (memoized decision), its first packet (full decision),
+#    a denied packet (full decision, counted and reported every time).
 # 2. A loopback TCP request/response loop (64 bytes, one connection) from a process in
 #    a test cgroup, in the same run, interleaved:
 #      none      nothing attached
@@ -13,7 +15,7 @@
 #    Median ns per round trip over ROUNDS rounds, and the ratio to "none".
 #
 # Knobs: NET_BENCH_ROUNDS (5), NET_BENCH_RR (20000 round trips), NET_BENCH_RULES (1000),
-# NET_BENCH_MODES=x (none and bulkhead only).
+# NET_BENCH_MODES=x (none and bulkhead only), NET_BENCH_TESTRUN_ROUNDS (11).
 # Needs root, cgroup v2, bpffs; iptables and nftables (Debian packages) for their rows.
 set -u
 BUILD=${BUILD:-build}
@@ -54,7 +56,7 @@ for b in "$NB" "$P"; do
 done
 
 echo "== net: BPF_PROG_TEST_RUN (kernel $(uname -r), $(nproc) CPUs)"
-"$NB" testrun 7 || exit 1
+"$NB" testrun "${NET_BENCH_TESTRUN_ROUNDS:-11}" || exit 1
 
 mkdir "$TOP" "$CLIENT" || exit 1
 "$P" serve tcp 127.0.0.1 "$PORT" > "$WORK/server" 2>&1 &

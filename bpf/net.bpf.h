@@ -317,10 +317,17 @@ static __always_inline struct bh_net_memo *memo_entry(struct bh_net_memo_table *
 						      __u64 a0, __u64 a1, __u64 key)
 {
 	__u64 h = (cookie ^ (a0 * 0x9e3779b97f4a7c15ull) ^ a1 ^ key) * 0xff51afd7ed558ccdull;
-	__u32 skew = (64 - (bpf_core_field_offset(struct bpf_array, value) & 63)) & 63;
-	__u32 idx = (__u32)(h >> (64 - BH_NET_MEMO_BITS)) & (BH_NET_MEMO_ENTRIES - 1);
+	__u64 idx = (h >> (64 - BH_NET_MEMO_BITS)) & (BH_NET_MEMO_ENTRIES - 1);
+	__u64 skew, in_line = bpf_core_field_offset(struct bpf_array, value) & 63;
 
-	return (struct bh_net_memo *)((char *)tab + skew + idx * sizeof(struct bh_net_memo));
+	/* skew = 64 - in_line as a subtraction the verifier tracks as a constant
+	 * (the compiler would make it a negation, which older verifiers do not) */
+	asm volatile("%[s] = 64; %[s] -= %[o]" : [s] "=&r"(skew) : [o] "r"(in_line));
+	skew &= 63;
+
+	/* & ~7: the verifier must see an 8-byte aligned offset (atomics on older
+	 * kernels); the value's offset is a multiple of 8, so nothing changes */
+	return (struct bh_net_memo *)((char *)tab + ((skew + idx * sizeof(struct bh_net_memo)) & ~7ull));
 }
 
 /*

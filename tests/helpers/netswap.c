@@ -14,13 +14,15 @@
  * detaches and removes its pins. With STOP_FILE it swaps until that file
  * exists (SECONDS at most), so that its users are done before it detaches.
  *
- *   netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT
+ *   netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT UDP6_PORT
  *
  * One swap per line on stdin, for the tests of memoized decisions across
- * swaps (all on loopback, rules naming 127.0.0.0/8 so that it is policed):
- *   allow   egress udp 127.0.0.1:UDP_PORT and tcp 127.0.0.1:TCP_PORT allowed,
- *           ingress udp to SERVE_PORT allowed, the rest of 127/8 denied both
- *           ways (so replies pass only as replies)
+ * swaps (all on loopback, rules naming 127.0.0.0/8 and ::/64 so that it is
+ * policed):
+ *   allow   egress udp 127.0.0.1:UDP_PORT, udp [::1]:UDP6_PORT and tcp
+ *           127.0.0.1:TCP_PORT allowed, ingress udp to SERVE_PORT allowed, the
+ *           rest of 127/8 and ::/64 denied both ways (so replies pass only as
+ *           replies)
  *   allow2  the same decisions from another policy: other ids, wider CIDRs,
  *           another rule order
  *   deny    those three flows denied, the rest of 127/8 denied in
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "../../userspace/enforce.h"
@@ -45,7 +48,12 @@ static void rule(struct policy_net_rule *r, const char *a, int len, int proto, i
 {
 	memset(r, 0, sizeof(*r));
 	r->family = POLICY_INET;
-	sscanf(a, "%hhu.%hhu.%hhu.%hhu", &r->addr[0], &r->addr[1], &r->addr[2], &r->addr[3]);
+	if (strchr(a, ':')) {
+		r->family = POLICY_INET6;
+		inet_pton(AF_INET6, a, r->addr);
+	} else {
+		sscanf(a, "%hhu.%hhu.%hhu.%hhu", &r->addr[0], &r->addr[1], &r->addr[2], &r->addr[3]);
+	}
 	r->prefix_len = (uint8_t)len;
 	r->proto = (uint8_t)proto;
 	r->port_lo = (uint16_t)lo;
@@ -72,11 +80,11 @@ static int step(char **argv)
 {
 	struct policy allow = { .id = 11, .name = "step-allow" }, allow2 = { .id = 12, .name = "step-allow2" },
 		      deny = { .id = 13, .name = "step-deny" };
-	struct policy_net_rule ae[3], ai[2], be[3], bi[2], de[2], di[2];
+	struct policy_net_rule ae[5], ai[3], be[5], bi[3], de[3], di[2];
 	struct enforce_opts eo = { .pin_dir = argv[0] };
 	struct net_opts no = { .attach_cgroup = argv[1] };
 	uint64_t cgid = strtoull(argv[2], NULL, 0);
-	int pu = atoi(argv[3]), pt = atoi(argv[4]), ps = atoi(argv[5]), k = 0, ret = 1;
+	int pu = atoi(argv[3]), pt = atoi(argv[4]), ps = atoi(argv[5]), pu6 = atoi(argv[6]), k = 0, ret = 1;
 	struct net_enf *n = NULL;
 	struct enforce *e;
 	char err[512], line[64];
@@ -84,25 +92,32 @@ static int step(char **argv)
 	rule(&ae[0], "127.0.0.1", 32, POLICY_PROTO_UDP, pu, pu, POLICY_ALLOW);
 	rule(&ae[1], "127.0.0.1", 32, POLICY_PROTO_TCP, pt, pt, POLICY_ALLOW);
 	rule(&ae[2], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	rule(&ae[3], "::1", 128, POLICY_PROTO_UDP, pu6, pu6, POLICY_ALLOW);
+	rule(&ae[4], "::", 64, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
 	rule(&ai[0], "127.0.0.1", 32, POLICY_PROTO_UDP, ps, ps, POLICY_ALLOW);
 	rule(&ai[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
-	allow.net[0] = ae, allow.n_net[0] = 3, allow.net[1] = ai, allow.n_net[1] = 2;
+	rule(&ai[2], "::", 64, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	allow.net[0] = ae, allow.n_net[0] = 5, allow.net[1] = ai, allow.n_net[1] = 3;
 	allow.net_default[0] = allow.net_default[1] = POLICY_DENY;
 
 	rule(&be[0], "127.0.0.0", 24, POLICY_PROTO_TCP, pt - 1, pt + 1, POLICY_ALLOW);
 	rule(&be[1], "127.0.0.0", 16, POLICY_PROTO_UDP, pu, pu, POLICY_ALLOW);
 	rule(&be[2], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	rule(&be[3], "::", 120, POLICY_PROTO_UDP, pu6 - 5, pu6 + 5, POLICY_ALLOW);
+	rule(&be[4], "::", 64, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
 	rule(&bi[0], "127.0.0.0", 16, POLICY_PROTO_UDP, ps, ps + 1, POLICY_ALLOW);
 	rule(&bi[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
-	allow2.net[0] = be, allow2.n_net[0] = 3, allow2.net[1] = bi, allow2.n_net[1] = 2;
+	rule(&bi[2], "::", 64, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
+	allow2.net[0] = be, allow2.n_net[0] = 5, allow2.net[1] = bi, allow2.n_net[1] = 3;
 	allow2.net_default[0] = POLICY_ALLOW;
 	allow2.net_default[1] = POLICY_DENY;
 
 	rule(&de[0], "127.0.0.1", 32, POLICY_PROTO_UDP, pu, pu, POLICY_DENY);
 	rule(&de[1], "127.0.0.1", 32, POLICY_PROTO_TCP, pt, pt, POLICY_DENY);
+	rule(&de[2], "::1", 128, POLICY_PROTO_UDP, pu6, pu6, POLICY_DENY);
 	rule(&di[0], "127.0.0.1", 32, POLICY_PROTO_UDP, ps, ps, POLICY_DENY);
 	rule(&di[1], "127.0.0.0", 8, POLICY_PROTO_ANY, 0, 65535, POLICY_DENY);
-	deny.net[0] = de, deny.n_net[0] = 2, deny.net[1] = di, deny.n_net[1] = 2;
+	deny.net[0] = de, deny.n_net[0] = 3, deny.net[1] = di, deny.n_net[1] = 2;
 
 	e = enforce_open(&eo, err, sizeof(err));
 	if (e)
@@ -155,14 +170,14 @@ int main(int argc, char **argv)
 	int allow, deny, seconds, swaps = 0, ret = 1;
 	struct timespec t0, t;
 
-	if (argc == 8 && !strcmp(argv[1], "step")) {
+	if (argc == 9 && !strcmp(argv[1], "step")) {
 		log_init(0, 0);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		return step(argv + 2);
 	}
 	if (argc != 7 && argc != 8) {
 		fprintf(stderr, "usage: netswap PIN_DIR ATTACH_CGROUP CGROUP_ID ALLOW_PORT DENY_PORT SECONDS [STOP_FILE]\n"
-			"       netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT\n");
+			"       netswap step PIN_DIR ATTACH_CGROUP CGROUP_ID UDP_PORT TCP_PORT SERVE_PORT UDP6_PORT\n");
 		return 2;
 	}
 	log_init(0, 0);

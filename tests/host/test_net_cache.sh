@@ -6,11 +6,12 @@
 # in both directions (a flow allowed, then denied; denied, then allowed; allowed by
 # another policy: its replies must keep flowing; no policy at all, then denied).
 #   udp  a connected UDP client in the cgroup -> a host echo server   (replies come in)
+#   udp6 the same over IPv6 (::1)
 #   tcp  a TCP client in the cgroup -> a host echo server             (replies come in)
 #   srv  a UDP echo server in the cgroup <- a host client             (replies go out)
-# Loopback only, with rules naming 127.0.0.0/8 (loopback is policed when a rule names
-# it); in the allowing sets the rest of 127/8 is denied both ways, so replies pass only
-# as replies. Policies: tests/helpers/netswap.c (step).
+# Loopback only, with rules naming 127.0.0.0/8 and ::/64 (loopback is policed when a
+# rule names it); in the allowing sets the rest of them is denied both ways, so replies
+# pass only as replies. Policies: tests/helpers/netswap.c (step).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 t_mount_kernel_fs
@@ -23,15 +24,16 @@ TOP=$(t_cgroup_create cache) || { t_fail setup "cannot make the test cgroup"; ex
 CLIENT="$TOP/client"
 mkdir "$CLIENT" || { t_fail setup "cannot make $CLIENT"; exit 1; }
 t_defer "'$T_BIN' unload --pin-dir '$PIN'"
-PU=$(net_port 60); PT=$(net_port 61); PS=$(net_port 62)
+PU=$(net_port 60); PT=$(net_port 61); PS=$(net_port 62); PU6=$(net_port 63)
 W=$(mktemp -d) || exit 1
 t_defer "rm -rf '$W'"
-mkfifo "$W/swap.in" "$W/udp.in" "$W/tcp.in" "$W/srv.in" || { t_fail setup "fifos"; exit 1; }
+mkfifo "$W/swap.in" "$W/udp.in" "$W/udp6.in" "$W/tcp.in" "$W/srv.in" || { t_fail setup "fifos"; exit 1; }
 
 net_bg_host "$P" serve udp 127.0.0.1 "$PU" || t_fail setup "udp server $PU"
 net_bg_host "$P" serve tcp 127.0.0.1 "$PT" || t_fail setup "tcp server $PT"
+net_bg_host "$P" serve udp ::1 "$PU6" || t_fail setup "udp server [::1]:$PU6"
 
-"$SWAP" step "$PIN" "$TOP" "$(t_cgroup_id "$CLIENT")" "$PU" "$PT" "$PS" < "$W/swap.in" > "$W/swap.out" 2>&1 &
+"$SWAP" step "$PIN" "$TOP" "$(t_cgroup_id "$CLIENT")" "$PU" "$PT" "$PS" "$PU6" < "$W/swap.in" > "$W/swap.out" 2>&1 &
 t_defer "kill $!"
 exec 3> "$W/swap.in"
 NSWAP=0
@@ -82,23 +84,27 @@ net_bg_host t_in_cgroup "$CLIENT" "$P" serve udp 127.0.0.1 "$PS" || t_fail setup
 session udp 4 t_in_cgroup "$CLIENT" "$P" session udp 127.0.0.1 "$PU" 700
 session tcp 5 t_in_cgroup "$CLIENT" "$P" session tcp 127.0.0.1 "$PT" 3000
 session srv 6 "$P" session udp 127.0.0.1 "$PS" 700
+session udp6 7 t_in_cgroup "$CLIENT" "$P" session udp ::1 "$PU6" 700
 
 # allowed: the first round decides, the next ones take the memoized decision
 for i in 1 2 3; do
 	want "allow_udp_$i" udp 4 OK
 	want "allow_tcp_$i" tcp 5 OK
 	want "allow_srv_$i" srv 6 OK
+	want "allow_udp6_$i" udp6 7 OK
 done
 
 swap_to deny
 want deny_udp_next_packet_dropped udp 4 EPERM ETIMEDOUT
 want deny_udp_stays_dropped udp 4 EPERM ETIMEDOUT
+want deny_udp6_next_packet_dropped udp6 7 EPERM ETIMEDOUT
 want deny_srv_next_packet_dropped srv 6 ETIMEDOUT
 want deny_tcp_established_next_packet_dropped tcp 5 ETIMEDOUT
 
 swap_to allow
 want reallow_udp_next_packet_passes udp 4 OK
 want reallow_srv_next_packet_passes srv 6 OK
+want reallow_udp6_next_packet_passes udp6 7 OK
 # the segments dropped under deny are retransmitted and now get through
 want reallow_tcp_connection_recovers tcp 5 OK
 
@@ -108,6 +114,7 @@ want allow2_udp_reply_still_passes udp 4 OK
 want allow2_tcp_reply_still_passes tcp 5 OK
 want allow2_srv_reply_out_still_passes srv 6 OK
 want allow2_udp_memoized udp 4 OK
+want allow2_udp6_reply_still_passes udp6 7 OK
 
 # The container without network rules: everything passes (memoized as such) ...
 swap_to none
@@ -115,10 +122,12 @@ want none_udp_passes udp 4 OK
 want none_udp_memoized udp 4 OK
 want none_srv_passes srv 6 OK
 want none_tcp_passes tcp 5 OK
+want none_udp6_passes udp6 7 OK
 # ... until a policy denies it again.
 swap_to deny
 want none_then_deny_udp_dropped udp 4 EPERM ETIMEDOUT
 want none_then_deny_srv_dropped srv 6 ETIMEDOUT
+want none_then_deny_udp6_dropped udp6 7 EPERM ETIMEDOUT
 
-exec 3>&- 4>&- 5>&- 6>&-
+exec 3>&- 4>&- 5>&- 6>&- 7>&-
 t_finish

@@ -811,7 +811,7 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	struct bpf_sock *sk = skb->sk, *fsk;
 	struct bh_net_sk *st = NULL;
 	__u32 dir = egress ? BH_DIR_EGRESS : BH_DIR_INGRESS, pass, own, gen;
-	__u64 stamp, cookie = 0;
+	__u64 stamp;
 	int lo = skb->ifindex == LOOPBACK_IFINDEX, tcp_listener, audit;
 
 	if (policy_stamp(&stamp, &gen) || !hook_begin_gen(&h, bpf_skb_cgroup_id(skb), gen))
@@ -825,13 +825,11 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 		}
 		return SK_PASS;
 	}
-	if (fsk)
-		cookie = bpf_get_socket_cookie(skb);
 	tcp_listener = fsk && fsk->protocol == PROTO_TCP && fsk->state == BPF_TCP_LISTEN;
 	if (!enforced(&h)) {
 		/* No network rules for the container: its flows pass, counted. */
-		if (parse_skb(skb, &f, egress) == 0)
-			memo_note(cookie, &f, stamp, h.pol->slot, 0xf);
+		if (fsk && parse_skb(skb, &f, egress) == 0)
+			memo_note(bpf_get_socket_cookie(skb), &f, stamp, h.pol->slot, 0xf);
 		count_pkt(&h, dir, 0, skb->len);
 		return SK_PASS;
 	}
@@ -849,7 +847,7 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	}
 	/* A TCP listener keeps no flow memory: it serves many peers. */
 	if (fsk && !tcp_listener)
-		st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, 0);
 	audit = h.pol->mode[BH_SEC_NET] == BH_AUDIT;
 	own = pass = allows(&h, &f, dir, lo, &v);
 	/*
@@ -875,10 +873,13 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	 * Passed (an audited denial too: not memoized, each is counted and
 	 * reported). Flow memory only on a socket of the packet's protocol.
 	 */
-	if (own && fsk && fsk->protocol == f.proto)
+	if (own && fsk && !tcp_listener && fsk->protocol == f.proto) {
+		if (!st)
+			st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		sk_note_origin(st, &f, dir);
-	if (!tcp_listener)
-		memo_note(cookie, &f, stamp, h.pol->slot, pass);
+	}
+	if (fsk && !tcp_listener)
+		memo_note(bpf_get_socket_cookie(skb), &f, stamp, h.pol->slot, pass);
 	count_pkt(&h, dir, 0, skb->len);
 	return SK_PASS;
 }

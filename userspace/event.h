@@ -39,6 +39,7 @@ struct event_process {
 	int exe_truncated, args_truncated;
 };
 
+/* Of the union, only the member of the event's kind is defined. */
 struct event {
 	enum event_kind kind;
 	enum event_action action;

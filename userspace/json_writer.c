@@ -161,39 +161,56 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* The decimal digits of v, written backwards ending at end; returns where they start. */
-static char *u64_digits(char *end, uint64_t v)
+static size_t u64_len(uint64_t v)
 {
-	char *p = end;
+	size_t n = 1;
+
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* The n decimal digits of v, written straight into the buffer (no copy through the stack). */
+static void put_digits(char *d, size_t n, uint64_t v)
+{
+	char *p = d + n;
 
 	while (v >= 100) {
 		p -= 2;
 		memcpy(p, digit_pairs + 2 * (v % 100), 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
 }
 
 void json_raw_u64(struct json_writer *w, uint64_t v)
 {
-	char b[24], *p = u64_digits(b + sizeof(b), v);
+	size_t n = u64_len(v);
 
-	json_raw(w, p, (size_t)(b + sizeof(b) - p));
+	if (!json_reserve_(w, n))
+		return;
+	put_digits(w->buf + w->len, n, v);
+	w->len += n;
+	w->buf[w->len] = '\0';
 }
 
 void json_raw_i64(struct json_writer *w, int64_t v)
 {
-	char b[24], *p = u64_digits(b + sizeof(b), v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = u64_len(m) + (v < 0);
 
+	if (!json_reserve_(w, n))
+		return;
 	if (v < 0)
-		*--p = '-';
-	json_raw(w, p, (size_t)(b + sizeof(b) - p));
+		w->buf[w->len] = '-';
+	put_digits(w->buf + w->len + (v < 0), n - (v < 0), m);
+	w->len += n;
+	w->buf[w->len] = '\0';
 }
 
 void json_u64(struct json_writer *w, uint64_t v)

@@ -101,18 +101,16 @@ static size_t record_size(uint32_t kind)
 	return 0;
 }
 
+/* Every field but the kind's union member (set by the caller): no memset of the whole event per record. */
 static void decode_hdr(struct agent *a, struct event *ev, const struct bh_event_hdr *h)
 {
-	memset(ev, 0, sizeof(*ev));
 	ev->action = ACTION_OBSERVE;
 	ev->time_ns = clock_boot_to_real_ns(h->ts_boot_ns);
 	ev->container = agent_container(a, h->cgroup_id);
 	ev->container_json = agent_container_json(a, ev->container, &ev->container_json_len);
-	ev->proc.pid = h->pid;
-	ev->proc.tid = h->tid;
-	ev->proc.ppid = h->ppid;
-	ev->proc.uid = h->uid;
-	ev->proc.gid = h->gid;
+	ev->proc = (struct event_process){
+		.pid = h->pid, .tid = h->tid, .ppid = h->ppid, .uid = h->uid, .gid = h->gid,
+	};
 	memcpy(ev->proc.comm, h->comm, BH_COMM_LEN);
 	ev->proc.comm[BH_COMM_LEN] = '\0';
 }

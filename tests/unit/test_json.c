@@ -247,6 +247,27 @@ static void test_alert_lines(void)
 	json_free(&w);
 }
 
+/* event_json.c's own copies of the names are event.c's. */
+static void test_names(void)
+{
+	struct json_writer w;
+	struct event ev;
+	char want[64];
+
+	json_init(&w, NULL);
+	for (int k = EVENT_EXEC; k <= EVENT_EXEC_DENY + 1; k++)
+		for (int a = ACTION_OBSERVE; a <= ACTION_ALERT + 1; a++) {
+			base(&ev, (enum event_kind)k, NULL);
+			ev.action = (enum event_action)a;
+			ev.proc.pid = 0;
+			fmt(&w, &ev);
+			snprintf(want, sizeof(want), "\"kind\":\"%s\",\"action\":\"%s\"",
+				 event_kind_name((enum event_kind)k), event_action_name((enum event_action)a));
+			ASSERT_CONTAINS(w.buf, want, "kind and action names");
+		}
+	json_free(&w);
+}
+
 int main(void)
 {
 	RUN(test_escaping);
@@ -254,5 +275,6 @@ int main(void)
 	RUN(test_numbers_and_nesting);
 	RUN(test_event_lines);
 	RUN(test_alert_lines);
+	RUN(test_names);
 	return test_summary();
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "attrib.h"
+#include "event_json.h"
 #include "test.h"
 
 #define UID "8a1c2f0e-5b7d-4e2a-9c3b-1d2e3f405162"
@@ -27,6 +28,7 @@ struct got {
 	int n;
 	char exe[8][64];
 	char pod[8][64];
+	char json[8][512];		/* the cached container member the event carried */
 	uint64_t cgid[8];
 	uint64_t gone[8];
 	int ngone;
@@ -38,6 +40,8 @@ static void collect(void *ctx, const struct event *ev)
 	if (got.n < 8) {
 		snprintf(got.exe[got.n], 64, "%.*s", (int)ev->proc.exe_len, ev->proc.exe ? ev->proc.exe : "");
 		snprintf(got.pod[got.n], 64, "%s", ev->container->pod);
+		snprintf(got.json[got.n], 512, "%.*s", (int)ev->container_json_len,
+			 ev->container_json ? ev->container_json : "");
 		got.cgid[got.n] = ev->container->cgroup_id;
 	}
 	got.n++;
@@ -305,6 +309,60 @@ static void test_host_and_zero(void)
 	attrib_free(a);
 }
 
+/* The member as event_json.c formats it from scratch. */
+static const char *fresh_member(const struct container_info *ci)
+{
+	static struct json_writer w;
+
+	json_reset(&w);
+	event_json_container_member(&w, ci);
+	return w.buf;
+}
+
+static void test_container_json_cached(void)
+{
+	struct attrib *a = open_attrib(false, 0);
+	uint64_t id = container("ct-json", NULL);	/* cgroup first, state later */
+	const struct container_info *ci;
+	struct container_info other = { .cgroup_id = 5, .host = true };
+	const char *j1, *j2;
+	struct event ev;
+	size_t n;
+	char path[256];
+
+	ASSERT_TRUE(id && a, "set-up");
+	j1 = attrib_container_json(a, attrib_lookup(a, 0), &n);
+	ASSERT_STREQ(j1, "\"container\":{\"cgroup_id\":0,\"host\":true}", "id 0: the host member");
+	ASSERT_EQ(n, strlen(j1), "its length");
+	ASSERT_TRUE(attrib_container_json(a, &other, &n) == NULL, "not a cache entry's: none");
+
+	snprintf(path, sizeof(path), "/kubepods/pod" UID "/ct-json");
+	attrib_cgroup_new(a, id, path);
+	usleep(100000);
+	attrib_process(a);
+	ci = attrib_lookup(a, id);
+	j1 = attrib_container_json(a, ci, &n);
+	ASSERT_STREQ(j1, fresh_member(ci), "cached member = formatted member");
+	ASSERT_CONTAINS(j1, "\"id\":\"ct-json\"", "container id from the path");
+	ASSERT_CONTAINS(j1, "\"pod\":\"\"", "no pod yet");
+	ASSERT_TRUE(attrib_container_json(a, ci, &n) == j1, "formatted once, then reused");
+	/* Its events wait for the state: one is held, with the member of that moment. */
+	ev = exec_event(ci, "/held");
+	ev.container_json = j1;
+	ev.container_json_len = n;
+	ASSERT_TRUE(attrib_pending(a, ci) && attrib_defer(a, &ev), "held");
+
+	container("ct-json", "web-5");			/* the runtime writes its state */
+	ASSERT_EQ(pump(a, 3000, has_pod, id), 0, "resolved again");
+	ci = attrib_lookup(a, id);
+	j2 = attrib_container_json(a, ci, &n);
+	ASSERT_CONTAINS(j2, "\"pod\":\"web-5\"", "the answer changed: formatted again");
+	ASSERT_STREQ(j2, fresh_member(ci), "= formatted member");
+	ASSERT_EQ(got.n, 1, "the held event was released");
+	ASSERT_CONTAINS(got.json[0], "\"pod\":\"web-5\"", "with the new member, not the one it was held with");
+	attrib_free(a);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -318,6 +376,7 @@ int main(void)
 	mkdirs(cgroot);
 	mkdirs(stroot);
 	RUN(test_miss_is_held_then_attributed);
+	RUN(test_container_json_cached);
 	RUN(test_scan_warms);
 	RUN(test_mkdir_then_state);
 	RUN(test_gone_after_grace);

@@ -479,6 +479,150 @@ static void test_output_end_to_end(void)
 	ASSERT_TRUE(lost == 1 && deny == 1 && exec == 1, "one of each");
 }
 
+/* Lines of a file, each checked to be a JSON object; -1 if one is not. */
+static int count_lines(const char *path, const char *must_contain)
+{
+	char *text = slurp(path), *line, *save = NULL;	/* a static buffer */
+	int n = 0;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *j = json_tokener_parse(line);
+
+		if (!j || (must_contain && !strstr(line, must_contain))) {
+			n = -1;
+			break;
+		}
+		json_object_put(j);
+		n++;
+	}
+	return n;
+}
+
+static void fork_event(struct event *ev, const struct container_info *c, uint32_t child)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EVENT_FORK;
+	ev->container = c;
+	ev->proc.pid = ev->proc.tid = 42;
+	strcpy(ev->proc.comm, "parent");
+	ev->fork.child_pid = child;
+}
+
+/*
+ * Telemetry is formatted straight into the JSON sink's queue, one batch at a
+ * time: the queue filling up in the middle of a batch drops (and counts) the
+ * lines that do not fit, never half a line; a line larger than the whole
+ * budget is dropped alone; what was accepted is written.
+ */
+static void test_output_batch_budget(void)
+{
+	struct container_info host = { .cgroup_id = 1, .host = true, .resolved = true, .cgroup_path = "/" };
+	struct output_config cfg = { .queue_bytes = 1000 };
+	struct output_sink_info si;
+	char path[128], err[256], args[3000];
+	struct output *o;
+	struct event ev;
+	size_t len;
+	int i, fit;
+
+	/* One line alone first, for its length (every line here has the same). */
+	fork_event(&ev, &host, 100);
+	snprintf(path, sizeof(path), "%s/one.json", dir);
+	cfg.json_path = path;
+	o = output_new(&cfg, err, sizeof(err));
+	ASSERT_TRUE(o != NULL, err);
+	output_emit(o, &ev);
+	output_free(o);
+	fit = (int)(1000 / strlen(slurp(path)));
+	ASSERT_TRUE(fit >= 2 && fit < 10, "a few lines fit");
+	snprintf(path, sizeof(path), "%s/batch.json", dir);
+	o = output_new(&cfg, err, sizeof(err));
+	ASSERT_TRUE(o != NULL, err);
+	for (i = 0; i < 10; i++) {
+		fork_event(&ev, &host, 100 + (uint32_t)i);
+		output_emit(o, &ev);
+	}
+	ASSERT_EQ(output_stats(o)->dropped, 10 - fit, "the batch overflows the queue: the rest dropped");
+	output_sinks(o, &si, 1);
+	ASSERT_EQ(si.dropped[1], 10 - fit, "and counted on the sink");
+	output_flush(o);
+	/* A line larger than the whole budget. */
+	memset(args, 'a', sizeof(args));
+	len = sizeof(args);
+	fork_event(&ev, &host, 0);
+	ev.kind = EVENT_EXEC;
+	ev.proc.args = args;
+	ev.proc.args_len = len;
+	output_emit(o, &ev);
+	ASSERT_EQ(output_stats(o)->dropped, 10 - fit + 1, "a line larger than the budget: dropped alone");
+	output_free(o);
+	ASSERT_EQ(count_lines(path, "\"kind\":\"fork\""), fit, "the lines that fit, whole, nothing else");
+}
+
+/* An alert does not wait for the telemetry batch it arrives in. */
+static void test_output_alert_overtakes_batch(void)
+{
+	struct container_info host = { .cgroup_id = 1, .host = true, .resolved = true, .cgroup_path = "/" };
+	struct output_config cfg = { 0 };
+	char path[128], err[256];
+	struct output *o;
+	struct event ev;
+	uint64_t end;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/overtake.json", dir);
+	cfg.json_path = path;
+	o = output_new(&cfg, err, sizeof(err));
+	ASSERT_TRUE(o != NULL, err);
+	fork_event(&ev, &host, 7);
+	output_emit(o, &ev);			/* telemetry, staged: no flush yet */
+	ev.kind = EVENT_NET;
+	ev.action = ACTION_DENY;
+	ev.net.family = 4;
+	output_emit(o, &ev);			/* an alert: written at once */
+	for (end = mono_ms() + 2000; mono_ms() < end && (n = count_lines(path, "\"net\"")) < 1;)
+		usleep(5000);
+	ASSERT_EQ(n, 1, "the alert is written before the batch is flushed");
+	ASSERT_EQ(count_lines(path, NULL), 1, "and the telemetry is not (yet)");
+	/* The loop flushes every drain tick: telemetry goes out within OQ_WAKE_MS. */
+	for (end = mono_ms() + 2000; mono_ms() < end && (n = count_lines(path, NULL)) < 2;) {
+		output_flush(o);
+		usleep(20000);
+	}
+	ASSERT_EQ(n, 2, "then the batch, after a few ticks");
+	output_free(o);
+}
+
+/* The fill buffer lent to the loop, with a message pushed the usual way meanwhile. */
+static void test_queue_borrow(void)
+{
+	struct mem_sink s = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct output_queue *q = oq_new("mem", &mem_ops, &s, 4096, 4096);
+	struct oq_buf b;
+	struct oq_stats st;
+
+	ASSERT_TRUE(q && !oq_start(q), "start");
+	oq_borrow(q, OQ_TELEMETRY, &b);
+	ASSERT_EQ(b.len, 0, "empty");
+	b.data = realloc(b.data, 64);
+	ASSERT_TRUE(b.data != NULL, "grown by the borrower");
+	b.cap = 64;
+	memcpy(b.data, "b1\nb2\n", 6);
+	b.len = 6;
+	ASSERT_EQ(oq_push(q, OQ_TELEMETRY, "p\n", 2), 0, "a push while lent");
+	oq_get_stats(q, &st);
+	ASSERT_EQ(st.queued_bytes[OQ_TELEMETRY], 2, "lent bytes (0 at borrow) + pushed");
+	oq_give_back(q, OQ_TELEMETRY, &b, 2);
+	ASSERT_TRUE(b.data == NULL, "the borrower's handle is emptied");
+	oq_kick(q);
+	ASSERT_EQ(wait_len(&s, 8, 2000), 0, "delivered");
+	s.out[s.len] = 0;
+	ASSERT_STREQ(s.out, "b1\nb2\np\n", "the borrower's messages, then the pushed one");
+	oq_get_stats(q, &st);
+	ASSERT_EQ(st.queued[OQ_TELEMETRY], 3, "three messages counted");
+	oq_free(q, 1000);
+}
+
 static void test_output_bad_remote(void)
 {
 	struct output_config cfg = { .syslog_remote = { "tcp://nohost" } };
@@ -504,6 +648,9 @@ int main(void)
 	RUN(test_remote_tcp_reconnect);
 	RUN(test_remote_tcp_down_then_up);
 	RUN(test_json_reopen);
+	RUN(test_queue_borrow);
+	RUN(test_output_batch_budget);
+	RUN(test_output_alert_overtakes_batch);
 	RUN(test_output_end_to_end);
 	RUN(test_output_bad_remote);
 	{

@@ -2,7 +2,9 @@
 /*
  * Events as JSON. Every event kind has a fixed shape, so the text between
  * values is written as it reads ("JSON_RAW(w, ",\"ppid\":")") and only the
- * values are formatted: this runs for every event the agent sees.
+ * values are formatted: this runs for every event the agent sees. The parts
+ * every process event has (head, ids, fork and exit tails) go through a
+ * cursor: one check for room per part (its *_MAX), then plain stores.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -14,7 +16,8 @@
 
 /*
  * Kind and action names (event.c's, checked by tests/unit/test_json.c), each
- * padded to 8 bytes: copied with one 8-byte move, then the length counts.
+ * padded to 8 bytes: copied with one 8-byte move, then the length counts
+ * (name8_at()).
  */
 struct name8 {
 	char s[8];
@@ -31,14 +34,6 @@ static const struct name8 action_names[] = {
 };
 static const struct name8 unknown_name = NAME8("unknown");
 
-static void name8(struct json_writer *w, const struct name8 *nm)
-{
-	if (!json_reserve_(w, sizeof(nm->s)))
-		return;
-	memcpy(w->buf + w->len, nm->s, sizeof(nm->s));
-	w->len += nm->n;
-	w->buf[w->len] = '\0';
-}
 
 void event_json_container_member(struct json_writer *w, const struct container_info *c)
 {
@@ -75,43 +70,46 @@ void event_json_container(struct json_writer *w, const struct container_info *c)
 	event_json_container_member(w, c);
 }
 
-/* argv as a JSON array: the kernel hands us NUL-separated bytes. */
+/* argv as a JSON array: the kernel hands us NUL-separated bytes (the last may be cut short). */
 static void args_json(struct json_writer *w, const char *args, size_t len)
 {
-	const char *sep = "";
-	size_t start = 0;
-
 	JSON_RAW(w, ",\"args\":[");
-	for (size_t i = 0; i < len; i++) {
-		if (args[i] == '\0') {
-			json_raw(w, sep, *sep ? 1 : 0);
-			json_raw_str(w, args + start, i - start);
-			sep = ",";
-			start = i + 1;
-		}
-	}
-	if (start < len) {	/* truncated last argument */
-		json_raw(w, sep, *sep ? 1 : 0);
-		json_raw_str(w, args + start, len - start);
+	for (size_t i = 0; i < len;) {
+		const char *nul = memchr(args + i, '\0', len - i);
+		size_t n = nul ? (size_t)(nul - (args + i)) : len - i;
+
+		if (i)
+			JSON_RAW(w, ",");
+		json_raw_str(w, args + i, n);
+		i += n + 1;
 	}
 	JSON_RAW(w, "]");
 }
 
+/* The ids of "process", up to "comm": at most this many bytes. */
+#define PROCESS_IDS_MAX (sizeof(",\"process\":{\"pid\":,\"tid\":,\"ppid\":,\"uid\":,\"gid\":,\"comm\":") + \
+			 5 * JSON_U64_MAX)
+
 static void process_json(struct json_writer *w, const struct event_process *p)
 {
-	JSON_RAW(w, ",\"process\":{\"pid\":");
-	json_raw_u64(w, p->pid);
+	char *c = json_cursor(w, PROCESS_IDS_MAX);
+
+	if (!c)
+		return;
+	c = JSON_LIT(c, ",\"process\":{\"pid\":");
+	c = json_put_u64(c, p->pid);
 	if (p->tid != p->pid) {
-		JSON_RAW(w, ",\"tid\":");
-		json_raw_u64(w, p->tid);
+		c = JSON_LIT(c, ",\"tid\":");
+		c = json_put_u64(c, p->tid);
 	}
-	JSON_RAW(w, ",\"ppid\":");
-	json_raw_u64(w, p->ppid);
-	JSON_RAW(w, ",\"uid\":");
-	json_raw_u64(w, p->uid);
-	JSON_RAW(w, ",\"gid\":");
-	json_raw_u64(w, p->gid);
-	JSON_RAW(w, ",\"comm\":");
+	c = JSON_LIT(c, ",\"ppid\":");
+	c = json_put_u64(c, p->ppid);
+	c = JSON_LIT(c, ",\"uid\":");
+	c = json_put_u64(c, p->uid);
+	c = JSON_LIT(c, ",\"gid\":");
+	c = json_put_u64(c, p->gid);
+	c = JSON_LIT(c, ",\"comm\":");
+	json_cursor_end(w, c);
 	STR(w, p->comm);
 	if (p->exe) {
 		JSON_RAW(w, ",\"exe\":");
@@ -228,22 +226,35 @@ static void file_json(struct json_writer *w, const struct event_file *f)
 	JSON_RAW(w, "}");
 }
 
+/* "time", "kind", "action": at most this many bytes. */
+#define HEAD_MAX (sizeof("{\"time\":\"\",\"kind\":\"\",\"action\":\"\"") + CLOCK_RFC3339_LEN + \
+		  2 * sizeof(((struct name8 *)0)->s))
+/* "fork" or "exit", to the end of the event: at most this many bytes. */
+#define TAIL_MAX (sizeof(",\"exit\":{\"code\":,\"signal\":,\"duration_ns\":}}") + 3 * (JSON_U64_MAX + 1))
+
+static char *name8_at(char *c, const struct name8 *tab, size_t n, unsigned i)
+{
+	const struct name8 *nm = i < n ? &tab[i] : &unknown_name;
+
+	memcpy(c, nm->s, sizeof(nm->s));
+	return c + nm->n;
+}
+
 void event_to_json(struct json_writer *w, const struct event *ev)
 {
-	JSON_RAW(w, "{\"time\":\"");
-	/* Straight into the buffer: bytes copied through the stack right after
-	 * being written stall the CPU (store forwarding). */
-	if (json_reserve_(w, CLOCK_RFC3339_LEN + 1)) {
-		clock_format_rfc3339(ev->time_ns, w->buf + w->len, CLOCK_RFC3339_LEN + 1);
-		w->len += CLOCK_RFC3339_LEN;
-	}
-	JSON_RAW(w, "\",\"kind\":\"");
-	name8(w, (unsigned)ev->kind < sizeof(kind_names) / sizeof(kind_names[0]) ?
-		 &kind_names[ev->kind] : &unknown_name);
-	JSON_RAW(w, "\",\"action\":\"");
-	name8(w, (unsigned)ev->action < sizeof(action_names) / sizeof(action_names[0]) ?
-		 &action_names[ev->action] : &unknown_name);
-	JSON_RAW(w, "\"");
+	char *c = json_cursor(w, HEAD_MAX);
+
+	if (!c)
+		return;
+	c = JSON_LIT(c, "{\"time\":\"");
+	clock_format_rfc3339(ev->time_ns, c, CLOCK_RFC3339_LEN + 1);
+	c += CLOCK_RFC3339_LEN;
+	c = JSON_LIT(c, "\",\"kind\":\"");
+	c = name8_at(c, kind_names, sizeof(kind_names) / sizeof(kind_names[0]), (unsigned)ev->kind);
+	c = JSON_LIT(c, "\",\"action\":\"");
+	c = name8_at(c, action_names, sizeof(action_names) / sizeof(action_names[0]), (unsigned)ev->action);
+	c = JSON_LIT(c, "\"");
+	json_cursor_end(w, c);
 	if (ev->container_json) {
 		JSON_RAW(w, ",");
 		json_raw(w, ev->container_json, ev->container_json_len);
@@ -255,19 +266,25 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 		process_json(w, &ev->proc);
 	switch (ev->kind) {
 	case EVENT_FORK:
-		JSON_RAW(w, ",\"fork\":{\"child_pid\":");
-		json_raw_u64(w, ev->fork.child_pid);
-		JSON_RAW(w, "}");
-		break;
+		if (!(c = json_cursor(w, TAIL_MAX)))
+			return;
+		c = JSON_LIT(c, ",\"fork\":{\"child_pid\":");
+		c = json_put_u64(c, ev->fork.child_pid);
+		c = JSON_LIT(c, "}}");
+		json_cursor_end(w, c);
+		return;
 	case EVENT_EXIT:
-		JSON_RAW(w, ",\"exit\":{\"code\":");
-		json_raw_i64(w, ev->exit.code);
-		JSON_RAW(w, ",\"signal\":");
-		json_raw_i64(w, ev->exit.signal);
-		JSON_RAW(w, ",\"duration_ns\":");
-		json_raw_u64(w, ev->exit.duration_ns);
-		JSON_RAW(w, "}");
-		break;
+		if (!(c = json_cursor(w, TAIL_MAX)))
+			return;
+		c = JSON_LIT(c, ",\"exit\":{\"code\":");
+		c = json_put_i64(c, ev->exit.code);
+		c = JSON_LIT(c, ",\"signal\":");
+		c = json_put_i64(c, ev->exit.signal);
+		c = JSON_LIT(c, ",\"duration_ns\":");
+		c = json_put_u64(c, ev->exit.duration_ns);
+		c = JSON_LIT(c, "}}");
+		json_cursor_end(w, c);
+		return;
 	case EVENT_NET:
 		net_json(w, &ev->net);
 		break;

@@ -188,6 +188,23 @@ static void put_digits(char *d, size_t n, uint64_t v)
 		p[-1] = (char)('0' + v);
 }
 
+char *json_put_u64(char *c, uint64_t v)
+{
+	size_t n = u64_len(v);
+
+	put_digits(c, n, v);
+	return c + n;
+}
+
+char *json_put_i64(char *c, int64_t v)
+{
+	if (v < 0) {
+		*c++ = '-';
+		return json_put_u64(c, (uint64_t)0 - (uint64_t)v);
+	}
+	return json_put_u64(c, (uint64_t)v);
+}
+
 void json_raw_u64(struct json_writer *w, uint64_t v)
 {
 	size_t n = u64_len(v);

@@ -60,6 +60,18 @@ void json_raw_str(struct json_writer *w, const char *s, size_t n);	/* quoted, es
 void json_raw_u64(struct json_writer *w, uint64_t v);
 void json_raw_i64(struct json_writer *w, int64_t v);
 
+/*
+ * A cursor for a stretch of raw output of known maximum size: one check for
+ * room, then plain stores (the writer's fields are not reloaded after every
+ * byte, as they are through w). json_cursor() returns NULL when the buffer
+ * cannot grow; json_cursor_end() takes the cursor back.
+ */
+#define JSON_U64_MAX 20		/* digits of the largest uint64_t */
+#define JSON_LIT(c, lit) ((char *)memcpy((c), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+char *json_put_u64(char *c, uint64_t v);
+char *json_put_i64(char *c, int64_t v);	/* JSON_U64_MAX + 1 */
+
+
 /* Append '\n', write the line to w->out (if set), reset. Returns 0 or -1. */
 int json_end_line(struct json_writer *w);
 
@@ -71,6 +83,17 @@ bool json_grow_(struct json_writer *w, size_t n);
 static inline bool json_reserve_(struct json_writer *w, size_t n)
 {
 	return w->len + n + 1 <= w->cap || json_grow_(w, n);
+}
+
+static inline char *json_cursor(struct json_writer *w, size_t max)
+{
+	return json_reserve_(w, max) ? w->buf + w->len : NULL;
+}
+
+static inline void json_cursor_end(struct json_writer *w, char *c)
+{
+	w->len = (size_t)(c - w->buf);
+	*c = '\0';
 }
 
 static inline void json_raw(struct json_writer *w, const char *s, size_t n)

@@ -182,6 +182,9 @@ static void test_event_lines(void)
 	ev.proc.args = "";
 	ASSERT_STREQ(fmt(&w, &ev), "{" TIME ",\"kind\":\"exec\",\"action\":\"observe\"," HOST "," PROC
 		     ",\"exe\":\"\",\"args\":[]}}", "exec without exe and args");
+	ev.proc.args = "\0\0x";
+	ev.proc.args_len = 3;
+	ASSERT_CONTAINS(fmt(&w, &ev), "\"args\":[\"\",\"\",\"x\"]}}", "empty arguments, a cut last one");
 
 	base(&ev, EVENT_FORK, NULL);
 	ev.fork.child_pid = 7;

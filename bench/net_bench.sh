@@ -105,7 +105,7 @@ run_mode() {
 		inst=$!
 		exec 9> "$WORK/fifo"
 		n=0
-		while ! grep -q READY "$WORK/inst" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		while ! grep -qs READY "$WORK/inst" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 		stats=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
 		echo 1 > /proc/sys/kernel/bpf_stats_enabled 2>/dev/null
 		if grep -q READY "$WORK/inst"; then rr; else echo "net-bench: $(cat "$WORK/inst")" >&2; fi

@@ -681,10 +681,43 @@ static __always_inline __u64 sk_cookie_of(struct __sk_buff *skb, struct bpf_sock
 
 	return *(__u64 *)(ksk + bpf_core_field_offset(struct sock_common, skc_cookie));
 }
+
+/*
+ * The socket's flow memory to read, with no helper call where that is sure:
+ * a socket without any local storage has none (most sockets of a denied
+ * flow), and bpf_sk_storage_get()'s own first step, its per-socket cache
+ * (indexed by the map's cache_idx, the entry ours if it names this map), is
+ * read through BTF with fault-safe loads. Anything else asks the helper.
+ */
+static __always_inline struct bh_net_sk *sk_state_ro(struct bpf_sock *sk)
+{
+	struct bpf_local_storage_map *smap = (void *)&bh_net_sk_state;
+	char *ksk = bpf_rdonly_cast(sk, 0), *ls;
+	__u64 *sdata;
+
+	ls = *(char **)(ksk + bpf_core_field_offset(struct sock, sk_bpf_storage));
+	if (!ls)
+		return NULL;
+	ls = bpf_rdonly_cast(ls, 0);
+	sdata = *(__u64 **)(ls + bpf_core_field_offset(struct bpf_local_storage, cache) +
+			    (smap->cache_idx & 15) * 8);	/* cache[16] */
+	if (sdata) {
+		sdata = bpf_rdonly_cast(sdata, 0);
+		/* struct bpf_local_storage_data: the map, then the value */
+		if (sdata[0] == (__u64)(void *)&bh_net_sk_state)
+			return (struct bh_net_sk *)(sdata + 1);
+	}
+	return bpf_sk_storage_get(&bh_net_sk_state, sk, 0, 0);
+}
 #else
 static __always_inline __u64 sk_cookie_of(struct __sk_buff *skb, struct bpf_sock *sk)
 {
 	return bpf_get_socket_cookie(skb);
+}
+
+static __always_inline struct bh_net_sk *sk_state_ro(struct bpf_sock *sk)
+{
+	return bpf_sk_storage_get(&bh_net_sk_state, sk, 0, 0);
 }
 #endif
 
@@ -847,7 +880,7 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	}
 	/* A TCP listener keeps no flow memory: it serves many peers. */
 	if (fsk && !tcp_listener)
-		st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, 0);
+		st = sk_state_ro(fsk);
 	audit = h.pol->mode[BH_SEC_NET] == BH_AUDIT;
 	own = pass = allows(&h, &f, dir, lo, &v);
 	/*
@@ -873,11 +906,9 @@ static __noinline int skb_slow(struct __sk_buff *skb, int egress)
 	 * Passed (an audited denial too: not memoized, each is counted and
 	 * reported). Flow memory only on a socket of the packet's protocol.
 	 */
-	if (own && fsk && !tcp_listener && fsk->protocol == f.proto) {
-		if (!st)
-			st = bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		sk_note_origin(st, &f, dir);
-	}
+	if (own && fsk && !tcp_listener && fsk->protocol == f.proto)
+		sk_note_origin(bpf_sk_storage_get(&bh_net_sk_state, fsk, 0, BPF_SK_STORAGE_GET_F_CREATE),
+			       &f, dir);
 	if (fsk && !tcp_listener)
 		memo_note(bpf_get_socket_cookie(skb), &f, stamp, h.pol->slot, pass);
 	count_pkt(&h, dir, 0, skb->len);

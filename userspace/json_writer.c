@@ -24,6 +24,7 @@ void json_reset(struct json_writer *w)
 {
 	w->len = 0;
 	w->oom = false;
+	w->full = false;
 	json_next_document(w);
 	if (w->buf)
 		w->buf[0] = '\0';
@@ -38,12 +39,17 @@ void json_free(struct json_writer *w)
 
 bool json_grow_(struct json_writer *w, size_t n)
 {
-	size_t cap;
+	size_t need = w->len + n + 1, cap = w->cap ? w->cap : 1024;
 	char *nb;
 
-	cap = w->cap ? w->cap : 1024;
-	while (cap < w->len + n + 1)
+	if (w->max && need > w->max) {
+		w->oom = w->full = true;
+		return false;
+	}
+	while (cap < need)
 		cap *= 2;
+	if (w->max && cap > w->max)
+		cap = w->max;
 	nb = realloc(w->buf, cap);
 	if (!nb) {
 		w->oom = true;

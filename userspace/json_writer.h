@@ -24,10 +24,12 @@ struct json_writer {
 	FILE *out;		/* json_end_line writes here, if set */
 	char *buf;
 	size_t len, cap;
+	size_t max;		/* the buffer never grows past this (0: no bound) */
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	bool after_key;
 	bool oom;		/* a write failed to grow the buffer */
+	bool full;		/* ... because it would have passed max */
 };
 
 void json_init(struct json_writer *w, FILE *out);

@@ -174,7 +174,8 @@ static void stage_begin(struct output *o)
 	o->stage.buf = b.data;
 	o->stage.len = b.len;
 	o->stage.cap = b.cap;
-	o->stage.oom = false;
+	o->stage.max = oq_limit(o->json->q, OQ_TELEMETRY) + 1;	/* and its NUL */
+	o->stage.oom = o->stage.full = false;
 	o->stage_lines = 0;
 	o->staging = true;
 }
@@ -203,14 +204,14 @@ static int stage_line(struct output *o, const struct event *ev, const char **lin
 	json_next_document(w);
 	event_to_json(w, ev);
 	JSON_RAW(w, "\n");
-	if (w->oom || w->len > oq_limit(o->json->q, OQ_TELEMETRY)) {
-		if (w->oom)
-			o->stats.write_errors++;
-		else
+	if (w->oom) {		/* the queue is full (w->max), or out of memory */
+		if (w->full)
 			o->stats.dropped++;
+		else
+			o->stats.write_errors++;
 		oq_count_dropped(o->json->q, OQ_TELEMETRY, 1);
 		w->len = start;
-		w->oom = false;
+		w->oom = w->full = false;
 		return -1;
 	}
 	o->stage_lines++;

@@ -325,9 +325,23 @@ static __always_inline struct bh_net_memo *memo_entry(struct bh_net_memo_table *
 	asm volatile("%[s] = 64; %[s] -= %[o]" : [s] "=&r"(skew) : [o] "r"(in_line));
 	skew &= 63;
 
-	/* & ~7: the verifier must see an 8-byte aligned offset (atomics on older
-	 * kernels); the value's offset is a multiple of 8, so nothing changes */
-	return (struct bh_net_memo *)((char *)tab + ((skew + idx * sizeof(struct bh_net_memo)) & ~7ull));
+	__u64 off = skew + idx * sizeof(struct bh_net_memo);
+
+	_Static_assert(BH_NET_MEMO_ENTRIES * sizeof(struct bh_net_memo) == 1u << 21, "memo offset mask");
+#ifdef BH_NET_FAST
+	/* (a kernel that loads this object bounds the sum; & ~7 shows it aligned) */
+	off &= ~7ull;
+#else
+	/*
+	 * The verifier of an older kernel (6.1) loses the bounds of the sum: the
+	 * last operation before the pointer arithmetic is an AND with a constant
+	 * (in assembly, so the compiler keeps it last), which bounds the offset
+	 * and shows it 8-byte aligned (atomics need that). It changes nothing:
+	 * off < 2^21, and skew is a multiple of 8.
+	 */
+	asm volatile("%[o] &= %[m]" : [o] "+r"(off) : [m] "i"((1 << 21) - 8));
+#endif
+	return (struct bh_net_memo *)((char *)tab + off);
 }
 
 /*
@@ -836,7 +850,7 @@ static __always_inline __u32 allows(const struct hookctx *h, const struct flow *
 }
 
 /* The full path: the policy lookups; what was decided is memoized. */
-static __noinline int skb_slow(struct __sk_buff *skb, int egress)
+static __always_inline int skb_slow(struct __sk_buff *skb, int egress)
 {
 	struct bh_net_verdict v, vo;
 	struct flow f = {};

@@ -136,18 +136,40 @@ static void escaped(struct json_writer *w, const unsigned char *p, size_t n)
 	}
 }
 
+/*
+ * Eight bytes at once (x, as loaded): are they all plain? The usual bit
+ * tricks, each exact for "is there such a byte": one below 0x20, one above
+ * 0x7e (DEL and every non-ASCII byte), one equal to '"' or to '\\'.
+ */
+#define BYTES(c) (0x0101010101010101ull * (c))
+static inline bool has_zero(uint64_t v) { return (v - BYTES(1)) & ~v & BYTES(0x80); }
+static inline bool all_plain8(uint64_t x)
+{
+	uint64_t below = (x - BYTES(0x20)) & ~x & BYTES(0x80);
+	uint64_t above = ((x + BYTES(1)) | x) & BYTES(0x80);
+
+	return !below && !above && !has_zero(x ^ BYTES('"')) && !has_zero(x ^ BYTES('\\'));
+}
+
 /* A quoted string: the plain bytes at its start (usually all) copied in one pass. */
 void json_raw_str(struct json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char *d;
 	size_t i;
+	uint64_t x;
 
 	if (!json_reserve_(w, n + 2))
 		return;
 	d = w->buf + w->len;
 	*d++ = '"';
-	for (i = 0; i < n && plain[p[i]]; i++)
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (!all_plain8(x))
+			break;
+		memcpy(d + i, &x, 8);
+	}
+	for (; i < n && plain[p[i]]; i++)
 		d[i] = (char)p[i];
 	w->len += 1 + i;
 	if (i < n)

@@ -47,6 +47,51 @@ static void test_escaping(void)
 	json_free(&w);
 }
 
+/* The escape of one ASCII byte, as JSON wants it. */
+static void ref_escape(char *out, unsigned char c)
+{
+	if (c == '"' || c == '\\')
+		sprintf(out, "\\%c", c);
+	else if (c == '\n' || c == '\t' || c == '\r')
+		sprintf(out, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+	else if (c < 0x20 || c == 0x7f)
+		sprintf(out, "\\u%04x", c);
+	else
+		sprintf(out, "%c", c);
+}
+
+/* Strings are copied eight plain bytes at a time: every ASCII byte in every position of such a word. */
+static void test_escaping_words(void)
+{
+	struct json_writer w;
+	char s[9], want[128], one[8];
+
+	json_init(&w, NULL);
+	for (int pos = 0; pos < 9; pos++)
+		for (int fill = 0; fill < 0x80; fill += 0x80 / 16 - 1)
+			for (int c = 0; c < 0x80; c++) {
+				memset(s, fill < 0x20 ? 'a' : fill, sizeof(s));
+				s[pos] = (char)c;
+				strcpy(want, "\"");
+				for (int i = 0; i < 9; i++) {
+					ref_escape(one, (unsigned char)s[i]);
+					strcat(want, one);
+				}
+				strcat(want, "\"");
+				json_reset(&w);
+				json_strn(&w, s, 9);
+				if (strcmp(w.buf, want)) {
+					ASSERT_STREQ(w.buf, want, "byte-by-byte escaping");
+				}
+			}
+	/* Bytes past ASCII stop the fast copy too: invalid UTF-8 is still replaced. */
+	memcpy(s, "abcdefg\xff", 8);
+	json_reset(&w);
+	json_strn(&w, s, 8);
+	ASSERT_STREQ(w.buf, "\"abcdefg\xef\xbf\xbd\"", "a high byte in the word");
+	json_free(&w);
+}
+
 static void test_long_strings_grow(void)
 {
 	struct json_writer w;
@@ -274,6 +319,7 @@ static void test_names(void)
 int main(void)
 {
 	RUN(test_escaping);
+	RUN(test_escaping_words);
 	RUN(test_long_strings_grow);
 	RUN(test_numbers_and_nesting);
 	RUN(test_event_lines);

@@ -3,16 +3,22 @@
  * Network enforcement, BPF side: the maps, the decision and the packet path
  * shared by the two objects that carry the cgroup_skb programs:
  *
- *   net.bpf.c       every network program; finds a socket's state with
- *                   bpf_sk_storage_get() (any kernel the agent supports)
- *   net_fast.bpf.c  the two cgroup_skb programs only (BH_NET_FAST): finds the
- *                   socket's state without a helper call, by reading the
- *                   socket's storage cache through BTF (kfuncs
- *                   bpf_cast_to_kern_ctx and bpf_rdonly_cast). The agent
- *                   attaches these where the kernel loads them, and the
- *                   ones of net.bpf.c elsewhere (userspace/net.c).
+ *   net.bpf.c       every network program; the fast path asks for the
+ *                   socket cookie with bpf_get_socket_cookie() and looks the
+ *                   memo table, the generation and the epoch up (any kernel
+ *                   the agent supports)
+ *   net_fast.bpf.c  the two cgroup_skb programs only (BH_NET_FAST): no helper
+ *                   call and no lookup on the fast path: the cookie is read
+ *                   through BTF (kfunc bpf_rdonly_cast), the memo table, the
+ *                   generation and the epoch are global variables that
+ *                   userspace/net.c makes the pinned maps themselves. The
+ *                   agent attaches these where the kernel loads them, and
+ *                   the ones of net.bpf.c elsewhere.
  *
- * Both objects share every map by name (pinned). Layouts: bpf/net.h.
+ * A packet: skb_fast() (a memoized decision under the policy in force, see
+ * bpf/net.h), else skb_slow() (the policy lookups, flow memory for replies,
+ * then memoized if allowed). Both objects share every map by name (pinned).
+ * Layouts: bpf/net.h.
  */
 #ifndef BULKHEAD_NET_BPF_H
 #define BULKHEAD_NET_BPF_H

@@ -22,7 +22,7 @@ struct {
 
 /*
  * The policy epoch: the agent adds one whenever what the policy maps say may
- * change (userspace/net.c, net_bump_epoch()). A BPF program that memoizes a
+ * change (userspace/enforce.c, enforce_bump_epoch()). A BPF program that memoizes a
  * decision (bpf/net.h, bh_net_memo) stamps it with this and the generation,
  * and trusts it only while both are the same. A one-entry array: read with
  * an inlined lookup, or directly as a global (bpf/net.bpf.h).

@@ -257,10 +257,48 @@ void enforce_release(struct enforce *e, uint64_t cgid)
 		log_warn_errno("enforce: releasing the hold on cgroup %llu", (unsigned long long)cgid);
 }
 
+int enforce_bump_epoch(struct enforce *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.bh_policy_epoch);
+	uint64_t epoch = 0;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &epoch))
+		return -errno;
+	epoch++;
+	if (bpf_map_update_elem(fd, &zero, &epoch, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * A container whose entry in the generation in force changes outside a
+ * transaction: what features memoized for its sockets under the old entry
+ * must be decided again. (A new container has nothing memoized.)
+ */
+static void entry_changing(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *pol)
+{
+	struct bh_cg_key key = { .gen = e->active, .cgroup_id = cgid };
+	struct bh_cg_policy old;
+	int err;
+
+	if (bpf_map_lookup_elem(e->pol_fd, &key, &old))
+		return;
+	if (pol && old.policy_id == pol->policy_id && old.flags == pol->flags &&
+	    !memcmp(old.mode, pol->mode, sizeof(old.mode)))
+		return;
+	err = enforce_bump_epoch(e);
+	if (err)
+		log_warn("enforce: new policy epoch: %s", strerror(-err));
+}
+
 int enforce_assign(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *active,
 		   const struct bh_cg_policy *pending)
 {
-	int err = write_entry(e, e->active, cgid, active);
+	int err;
+
+	entry_changing(e, cgid, active);
+	err = write_entry(e, e->active, cgid, active);
 
 	if (!err && e->txn_gen >= 0)
 		err = write_entry(e, e->txn_gen, cgid, pending);
@@ -273,6 +311,7 @@ int enforce_assign(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *
 
 void enforce_forget(struct enforce *e, uint64_t cgid)
 {
+	entry_changing(e, cgid, NULL);
 	write_entry(e, 0, cgid, NULL);
 	write_entry(e, 1, cgid, NULL);
 	enforce_release(e, cgid);

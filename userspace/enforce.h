@@ -102,6 +102,13 @@ int enforce_barrier(struct enforce *e);
 /* Entries of a generation, for tests and metrics. */
 uint32_t enforce_count(const struct enforce *e, uint32_t gen);
 
+/*
+ * A new policy epoch (bh_policy_epoch): every decision a feature memoized
+ * under the old one is decided again. The core starts one itself whenever a
+ * container's entry in force changes outside a transaction; features start
+ * one when their own state changes (a generation cleared, a slot reused).
+ */
+int enforce_bump_epoch(struct enforce *e);
 /* bh_cg_hold, for the cgroup tracer (userspace/cgroup_events.c) to write. */
 int enforce_hold_fd(const struct enforce *e);
 

@@ -35,25 +35,6 @@ struct net_maps *net_maps_of(struct net_enf *n)
 }
 
 /*
- * Every verdict memoized on a socket (bpf/net.h, bh_net_sk) is valid only
- * under the epoch it was decided in: a new epoch sends each socket's next
- * packet down the full path, under the policy in force then.
- */
-int net_bump_epoch(struct net_enf *n)
-{
-	uint32_t zero = 0;
-	uint64_t epoch = 0;
-	int fd = bpf_map__fd(n->skel->maps.bh_policy_epoch);
-
-	if (bpf_map_lookup_elem(fd, &zero, &epoch))
-		return -errno;
-	epoch++;
-	if (bpf_map_update_elem(fd, &zero, &epoch, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/*
  * The core clears a generation when a transaction opens (the policy is about
  * to change), after a commit and on an abort: new epoch each time. Together
  * with the generation flip itself (part of the stamp) no memoized verdict of
@@ -62,7 +43,7 @@ int net_bump_epoch(struct net_enf *n)
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
 	struct net_enf *n = ctx;
-	int err = net_bump_epoch(n), r;
+	int err = enforce_bump_epoch(n->e), r;
 
 	if (err)
 		log_warn("net: new policy epoch: %s", strerror(-err));
@@ -85,7 +66,7 @@ static int reset_slot_cb(void *ctx, uint32_t slot)
 	/* Sockets that outlived the slot's previous container must stop counting
 	 * in it: they decide again (their cgroup has no entry any more). */
 	if (!err)
-		err = net_bump_epoch(n);
+		err = enforce_bump_epoch(n->e);
 	return err;
 }
 

@@ -54,13 +54,6 @@ int net_prog_fd(const struct net_enf *n, const char *name);
 bool net_fast_path(const struct net_enf *n);
 /* Links attached (0 when loaded only). */
 int net_links(const struct net_enf *n);
-/*
- * Start a new policy epoch: every verdict memoized on a socket is decided
- * again on the socket's next packet. The core's transactions do this by
- * themselves (through the feature's clear_gen); call it after any other
- * change of a container's entry in the generation in force.
- */
-int net_bump_epoch(struct net_enf *n);
 
 /* ---- lowering (net_lower.c) ---------------------------------------------- */
 

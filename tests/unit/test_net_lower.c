@@ -243,6 +243,46 @@ static void test_generation_swap_clears(void)
 	free_policy(p);
 }
 
+static uint64_t epoch_now(void)
+{
+	char path[256];
+	uint64_t epoch = ~0ull;
+	uint32_t zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bh_policy_epoch", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &epoch);
+		close(fd);
+	}
+	return epoch;
+}
+
+/* Memoized decisions are stamped with the epoch: it moves when a container's entry in force does. */
+static void test_epoch_follows_entries(void)
+{
+	struct bh_cg_policy a = { .policy_id = 1, .flags = BH_CGP_NET }, b = a;
+	uint64_t e0, e1, e2, e3, e4;
+
+	b.policy_id = 2;
+	e0 = epoch_now();
+	ASSERT_TRUE(e0 != ~0ull, "bh_policy_epoch is pinned and readable");
+	ASSERT_EQ(enforce_assign(E, 5151, &a, NULL), 0, "a new container");
+	e1 = epoch_now();
+	/* A counter slot handed to a new container may move it (net.c's reset_slot). */
+	ASSERT_TRUE(e1 >= e0, "a new container: the epoch never goes back");
+	ASSERT_EQ(enforce_assign(E, 5151, &a, NULL), 0, "the same entry again");
+	e2 = epoch_now();
+	ASSERT_EQ(e2, e1, "an unchanged entry: same epoch");
+	ASSERT_EQ(enforce_assign(E, 5151, &b, NULL), 0, "another policy");
+	e3 = epoch_now();
+	ASSERT_TRUE(e3 > e2, "a changed entry: a new epoch");
+	enforce_forget(E, 5151);
+	e4 = epoch_now();
+	ASSERT_TRUE(e4 > e3, "a removed entry: a new epoch");
+}
+
 static void test_bind_ports(void)
 {
 	struct policy_net_rule in[2] = { 0 };
@@ -553,6 +593,7 @@ int main(void)
 	}
 	RUN(test_lower_matches_reference);
 	RUN(test_generation_swap_clears);
+	RUN(test_epoch_follows_entries);
 	RUN(test_bind_ports);
 	RUN(test_many_rules_lower);
 	RUN(test_program_decides);

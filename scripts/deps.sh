@@ -11,9 +11,7 @@ BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml
 libjson-c-dev libmicrohttpd-dev pkg-config libclang-rt-14-dev"
 TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
 jq procps util-linux kmod curl"
-BENCH_PKGS="bpftrace libbpf-tools"
-
-BENCH_PKGS="iptables nftables bpftrace"
+BENCH_PKGS="bpftrace libbpf-tools iptables nftables"
 
 want="$BUILD_PKGS"
 case "${1:-build}" in

@@ -32,8 +32,10 @@
 #
 #   SPAWNS=20000 REPS=5 WORKERS=2 bash bench/events.sh [build dir]
 #
-# A/B comparisons: a tool named bulkhead_X runs the binary in $BIN_X, e.g.
+# A/B comparisons: a tool named bulkhead_X runs the binary in $BIN_X (default: the
+# build's) with the extra run options in $ARGS_X, e.g.
 #   BIN_old=/tmp/bulkhead.old TOOLS="bulkhead_old bulkhead" bash bench/events.sh
+#   ARGS_d200="--drain-ms 200" TOOLS="baseline bulkhead bulkhead_d200" bash bench/events.sh
 set -u
 BUILD=${1:-build}
 SPAWNS=${SPAWNS:-20000}
@@ -80,7 +82,7 @@ cp "$PROG_SRC" "$PROG"
 have() { command -v "$1" >/dev/null 2>&1; }
 for t in $TOOLS; do
 	case $t in
-	bulkhead_*) v=BIN_${t#bulkhead_}; [ -x "${!v:-}" ] || { echo "bench: $t: \$$v is not an executable" >&2; exit 1; } ;;
+	bulkhead_*) v=BIN_${t#bulkhead_}; [ -x "${!v:-$BIN}" ] || { echo "bench: $t: \$$v is not an executable" >&2; exit 1; } ;;
 	execsnoop|opensnoop) have /usr/sbin/$t || { echo "bench: /usr/sbin/$t missing (apt-get install libbpf-tools): skipped" >&2; TOOLS=${TOOLS//$t/}; } ;;
 	bpftrace) have bpftrace || { echo "bench: bpftrace missing (apt-get install bpftrace): skipped" >&2; TOOLS=${TOOLS//$t/}; } ;;
 	esac
@@ -96,15 +98,20 @@ tracepoint:sched:sched_process_exit { printf("X %d %s\n", pid, comm); }'
 #   tool round expected delivered lost_kernel load_seconds cpu_seconds lines_in_window
 run() {
 	local tool="$1" round="$2" mode="${3:-exec}" out="$W/$1.$2.out" log="$W/$1.$2.log" pid="" c0="0 0 0" c1="0 0 0" cpu secs expected delivered kl=0 i
-	local res=$RES cg="$CG2/bulkhead-test-bench-$1-$$" bin=$BIN v
+	local res=$RES cg="$CG2/bulkhead-test-bench-$1-$$" bin=$BIN v extra
 	# in_cg CMD...: run CMD in the tool's cgroup (from its first instruction).
 	in_cg() { exec sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"; }
 	[ "$tool" != baseline ] && { mkdir "$cg" || exit 1; }
 	case $tool in
 	baseline) ;;
 	bulkhead*)
-		[ "$tool" != bulkhead ] && { v=BIN_${tool#bulkhead_}; bin=${!v}; }
-		in_cg "$bin" run --json-file "$out" --lock-file "$W/bh.lock" --policy "$W/none" 2> "$log" &
+		extra=""
+		if [ "$tool" != bulkhead ]; then
+			v=BIN_${tool#bulkhead_}; bin=${!v:-$BIN}
+			v=ARGS_${tool#bulkhead_}; extra=${!v:-}
+		fi
+		# shellcheck disable=SC2086 # $extra: options, split on purpose
+		in_cg "$bin" run --json-file "$out" --lock-file "$W/bh.lock" --policy "$W/none" $extra 2> "$log" &
 		pid=$!
 		for i in $(seq 100); do grep -q 'agent: ready' "$log" && break; sleep 0.1; done ;;
 	execsnoop|opensnoop)

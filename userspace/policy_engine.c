@@ -158,6 +158,12 @@ static void pending_remove(struct policy_engine *pe, uint32_t i)
 	pe->pending[i] = pe->pending[--pe->npending];
 }
 
+static void pending_clear(struct policy_engine *pe)
+{
+	while (pe->npending)
+		pending_remove(pe, pe->npending - 1);
+}
+
 static void pending_drop(struct policy_engine *pe, uint64_t id)
 {
 	for (uint32_t i = 0; i < pe->npending; i++)
@@ -303,7 +309,7 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	pe->cur = set;
 	pe->in_txn = 1;
 	pe->nrelease = 0;
-	pe->npending = 0;
+	pending_clear(pe);	/* the walk below finds them again */
 	walk_all(pe);
 	pe->in_txn = 0;
 	if (enforce_commit(pe->e)) {
@@ -651,8 +657,7 @@ void policy_engine_close(struct policy_engine *pe)
 	policy_set_free(pe->first);
 	policy_set_free(pe->sets[0]);
 	policy_set_free(pe->sets[1]);
-	while (pe->npending)
-		pending_remove(pe, 0);
+	pending_clear(pe);
 	free(pe->release);
 	free(pe);
 }

@@ -224,8 +224,12 @@ static void resolve_one(struct attrib *a, uint64_t id, const char *path, bool fr
 	struct retry *r;
 	uint64_t now = now_ms();
 
-	/* A retry without a path (too long to keep): drop the cached miss, look up by id again. */
-	if (from_retry && !(path && path[0]))
+	/*
+	 * No path (a miss, or one too long for a request): the registry's cached
+	 * answer may be a miss from before the runtime wrote its state, which a
+	 * path would have made it read again. Look up by id afresh instead.
+	 */
+	if (!(path && path[0]))
 		registry_forget(a->reg, id);
 	ci = path && path[0] ? registry_add_path(a->reg, id, path) : registry_lookup(a->reg, id);
 	if (ci->resolved) {

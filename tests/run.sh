@@ -14,6 +14,9 @@ LOGS=build/tests/logs
 mkdir -p "$LOGS"
 PASSED=0 FAILED=0 SKIPPED=0
 START=$(date +%s)
+# Every FAIL line of every part, repeated at the end: a CI log is often read from its tail.
+FAILS=$LOGS/failures.txt
+: > "$FAILS"
 
 # run_part NAME TIMEOUT CMD...: run, echo its verdict lines, count them.
 run_part() {
@@ -23,10 +26,12 @@ run_part() {
 	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL|SKIP) ' "$log" | sed "s|^|[$name] |"
+	grep -E '^FAIL ' "$log" | sed "s|^|[$name] |" >> "$FAILS"
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "[$name] FAIL $name: exited with status $rc$([ $rc -ge 124 ] && echo " (timeout ${limit}s?)") without a FAIL line; last lines of $log:"
 		tail -n 15 "$log" | sed 's/^/    /'
+		echo "[$name] FAIL $name: exited with status $rc without a FAIL line (see $log)" >> "$FAILS"
 		f=1
 	elif [ "$f" -gt 0 ]; then
 		echo "    (details: $log)"
@@ -67,5 +72,9 @@ for p in $parts; do
 	"part_$p"
 done
 echo "suite took $(( $(date +%s) - START ))s" >&2
+if [ -s "$FAILS" ]; then
+	echo "failed:"
+	head -n 20 "$FAILS" | cut -c1-300 | sed 's/^/  /'
+fi
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]

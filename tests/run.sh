@@ -73,6 +73,9 @@ for p in $parts; do
 done
 echo "suite took $(( $(date +%s) - START ))s" >&2
 if [ -s "$FAILS" ]; then
+	# A guest case that hung: where its processes were, and what the kernel said.
+	grep -h -E '# hang:   ([0-9]+ |.*(lockup|BUG|rcu_|stall))' "$LOGS/guest.log" 2>/dev/null |
+		head -n 12 | cut -c1-200
 	echo "failed:"
 	head -n 20 "$FAILS" | cut -c1-300 | sed 's/^/  /'
 fi

@@ -31,7 +31,7 @@ for c in web db free; do
 	# busybox copies named after an applet (busybox runs the applet its name says)
 	for d in evil bad1 ok; do mkdir -p "$r/tmp/$d" && cp "$r/bin/busybox" "$r/tmp/$d/true"; done
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait web EPERM '/tmp/evil/true' || t_log "web's policy not in force after 10 s"
 fl_wait db EPERM '/tmp/ok/true' || t_log "db's policy not in force after 10 s"
 

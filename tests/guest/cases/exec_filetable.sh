@@ -31,7 +31,7 @@ for c in allowlist noexec; do
 	r=$(fl_root "$c")
 	for d in ok noexec; do mkdir -p "$r/tmp/$d" && cp "$r/bin/busybox" "$r/tmp/$d/true"; done
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait allowlist EPERM '/tmp/ok/true' || t_log "allowlist's policy not in force after 10 s"
 fl_expect exec_filetable_allowlist_inside_runs OK allowlist '/bin/true && ls / >/dev/null'
 fl_expect exec_filetable_allowlist_outside_denied EPERM allowlist '/tmp/ok/true'

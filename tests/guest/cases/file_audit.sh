@@ -35,7 +35,7 @@ for c in aud mixed; do
 	r=$(fl_root "$c")
 	mkdir -p "$r/tmp/ro" "$r/tmp/evil"; echo r > "$r/tmp/ro/f"; cp "$r/bin/busybox" "$r/tmp/evil/true"
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 # In force once the mixed container's exec is refused.
 fl_wait mixed EPERM '/tmp/evil/true' || t_log "mixed's policy not in force after 10 s"
 # Let crun's own reads of /etc/passwd (its user lookup) be reported before counting.

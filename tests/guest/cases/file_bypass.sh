@@ -42,7 +42,7 @@ for c in web lax; do
 	# a hard link made before the policy (by the host): a second name for the secret
 	ln "$r/tmp/secret/x" "$r/tmp/prelinked"
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait web EPERM 'cat /etc/passwd' || t_log "web's policy not in force after 10 s"
 
 fl_expect bypass_symlink EPERM web 'ln -s /etc/passwd /tmp/p && cat /tmp/p'

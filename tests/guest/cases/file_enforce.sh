@@ -35,7 +35,7 @@ for c in web db free; do
 	echo data > "$r/tmp/ro/f"; echo s > "$r/tmp/secret/x"; echo p > "$r/tmp/secret/public"
 	echo k > "$r/tmp/a.key"; echo k > "$r/tmp/sub/a.key"
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 t_pass file_agent_starts
 if grep -q "file and exec rules by BPF LSM" "$T_WORK/file.log"; then t_pass file_mode_is_lsm
 else

@@ -19,7 +19,7 @@ spec:
   exec:
     deny: [/tmp/evil/]
 EOF2
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 for spec in "late shop" "other dev"; do
 	set -- $spec
 	if ! ct_start "$1" "" "pod-$1" "$2" late; then

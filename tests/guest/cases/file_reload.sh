@@ -15,7 +15,7 @@ spec:
     - {paths: [/etc/group], action: deny}
 EOF2
 ct_start web "" pod-web shop web || { t_fail file_setup "container web: $(ct_log web)"; exit 1; }
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait web EPERM 'cat /etc/group' || t_log "web's policy not in force after 10 s"
 fl_expect reload_before_passwd_allowed OK web 'cat /etc/passwd'
 

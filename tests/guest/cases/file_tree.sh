@@ -21,7 +21,7 @@ for c in web free; do
 	r=$(fl_root "$c")
 	mkdir -p "$r/tmp/ro/sub"; echo data > "$r/tmp/ro/f"
 done
-if ! fl_agent file; then t_fail file_agent_starts "see the log above"; exit 1; fi
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait web EPERM 'echo x >> /tmp/ro/f' || t_log "web's policy not in force after 10 s"
 
 # --- a read-only tree ---

@@ -44,14 +44,23 @@ struct bh_event_hdr {
 };
 _Static_assert(sizeof(struct bh_event_hdr) == 64, "bh_event_hdr layout");
 
+/*
+ * An exec record is variable-sized: the header and the two lengths, then the
+ * exe bytes (no NUL) and right after them the argv bytes (NUL-separated).
+ * Only BH_EXEC_HDR_SIZE + exe_len + args_len bytes are in the ring (about 120
+ * for a short command line, where the full struct is 840): fewer ring pages,
+ * cache lines and wake-ups per exec. data[] is the room the BPF side builds
+ * the record in; a consumer must check the record's size against the lengths.
+ */
 struct bh_exec_event {
 	struct bh_event_hdr hdr;
-	__u32 exe_len;		/* bytes in exe, without the NUL */
-	__u32 args_len;		/* bytes in args, NUL-separated */
-	char exe[BH_PATH_MAX];
-	char args[BH_ARGS_MAX];
+	__u32 exe_len;		/* bytes of exe at data[0], without a NUL, < BH_PATH_MAX */
+	__u32 args_len;		/* bytes of argv at data[exe_len], <= BH_ARGS_MAX */
+	char data[BH_PATH_MAX + BH_ARGS_MAX];
 };
-_Static_assert(sizeof(struct bh_exec_event) == 64 + 8 + BH_PATH_MAX + BH_ARGS_MAX,
+#define BH_EXEC_HDR_SIZE	72u	/* offsetof(struct bh_exec_event, data) */
+_Static_assert(__builtin_offsetof(struct bh_exec_event, data) == BH_EXEC_HDR_SIZE &&
+	       sizeof(struct bh_exec_event) == BH_EXEC_HDR_SIZE + BH_PATH_MAX + BH_ARGS_MAX,
 	       "bh_exec_event layout");
 
 struct bh_fork_event {

@@ -28,26 +28,46 @@ static __always_inline void *reserve(__u64 size)
 	return e;
 }
 
+/*
+ * Exec records are built here and only their used bytes are sent
+ * (bpf_ringbuf_output). The slack lets the verifier see that argv fits after
+ * an exe of any length it can prove (offset < BH_PATH_MAX, length masked to
+ * 2 * BH_ARGS_MAX - 1). Tracepoints run with preemption off and a program
+ * does not nest on its CPU, so one entry per CPU is enough.
+ */
+struct bh_exec_scratch {
+	struct bh_exec_event e;
+	char slack[BH_ARGS_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_exec_scratch);
+} bh_exec_scratch SEC(".maps");
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(bh_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct bh_exec_scratch *s;
 	struct bh_exec_event *e;
 	unsigned long arg_start, arg_end, len;
+	__u32 zero = 0, exe_len;
 	long n;
 
-	e = reserve(sizeof(*e));
-	if (!e)
+	s = bpf_map_lookup_elem(&bh_exec_scratch, &zero);
+	if (!s)
 		return 0;
+	e = &s->e;
 	bh_fill_hdr(&e->hdr, BH_EV_EXEC, p);
 
-	n = bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), BPF_CORE_READ(bprm, filename));
-	if (n < 0) {
+	n = bpf_probe_read_kernel_str(e->data, BH_PATH_MAX, BPF_CORE_READ(bprm, filename));
+	if (n < 1)
 		n = 1;
-		e->exe[0] = '\0';
-	}
-	e->exe_len = n - 1;
-	if (n == sizeof(e->exe))
+	if (n >= BH_PATH_MAX)
 		e->hdr.flags |= BH_F_EXE_TRUNC;
+	exe_len = (__u32)(n - 1) & (BH_PATH_MAX - 1);	/* the NUL is overwritten by argv */
 
 	arg_start = BPF_CORE_READ(p, mm, arg_start);
 	arg_end = BPF_CORE_READ(p, mm, arg_end);
@@ -58,11 +78,15 @@ int BPF_PROG(bh_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		len = BH_ARGS_MAX;
 		e->hdr.flags |= BH_F_ARGS_TRUNC;
 	}
-	if (bpf_probe_read_user(e->args, len & (BH_ARGS_MAX * 2 - 1), (void *)arg_start) < 0)
+	len &= BH_ARGS_MAX * 2 - 1;
+	if (bpf_probe_read_user(e->data + exe_len, len, (void *)arg_start) < 0)
 		len = 0;
+	e->exe_len = exe_len;
 	e->args_len = len;
 
-	bpf_ringbuf_submit(e, bh_submit_flags(&bh_proc_rb, wakeup_bytes));
+	if (bpf_ringbuf_output(&bh_proc_rb, e, BH_EXEC_HDR_SIZE + exe_len + len,
+			       bh_submit_flags(&bh_proc_rb, wakeup_bytes)))
+		bh_count_lost(&bh_proc_lost, &bh_proc_lost_total, e->hdr.cgroup_id);
 	return 0;
 }
 

@@ -90,74 +90,88 @@ void process_tel_close(struct process_tel *p)
 	free(p);
 }
 
-/* Checked decoding: the record's size must match its kind exactly. */
-static size_t record_size(uint32_t kind)
+/*
+ * Checked decoding: the record's size must match its kind exactly (for exec:
+ * the header plus the two lengths it declares, each within its limit).
+ */
+static bool record_ok(const struct bh_event_hdr *h, size_t size)
 {
-	switch (kind) {
-	case BH_EV_EXEC: return sizeof(struct bh_exec_event);
-	case BH_EV_FORK: return sizeof(struct bh_fork_event);
-	case BH_EV_EXIT: return sizeof(struct bh_exit_event);
+	switch (h->kind) {
+	case BH_EV_EXEC: {
+		const struct bh_exec_event *e = (const void *)h;
+
+		return size >= BH_EXEC_HDR_SIZE && e->exe_len < BH_PATH_MAX &&
+		       e->args_len <= BH_ARGS_MAX && size == BH_EXEC_HDR_SIZE + e->exe_len + e->args_len;
 	}
-	return 0;
+	case BH_EV_FORK: return size == sizeof(struct bh_fork_event);
+	case BH_EV_EXIT: return size == sizeof(struct bh_exit_event);
+	}
+	return false;
 }
 
-/* Every field but the kind's union member (set by the caller): no memset of the whole event per record. */
-static void decode_hdr(struct agent *a, struct event *ev, const struct bh_event_hdr *h)
+/*
+ * Every field but the container (the caller's: it needs the agent), and no
+ * memset of the whole event per record. The strings point into the record.
+ */
+int process_decode(const void *data, size_t size, struct event *ev)
 {
+	const struct bh_event_hdr *h = data;
+
+	if (size < sizeof(*h) || !record_ok(h, size))
+		return -1;
 	ev->action = ACTION_OBSERVE;
 	ev->time_ns = clock_boot_to_real_ns(h->ts_boot_ns);
-	ev->container = agent_container(a, h->cgroup_id);
-	ev->container_json = agent_container_json(a, ev->container, &ev->container_json_len);
 	ev->proc = (struct event_process){
 		.pid = h->pid, .tid = h->tid, .ppid = h->ppid, .uid = h->uid, .gid = h->gid,
 	};
 	memcpy(ev->proc.comm, h->comm, BH_COMM_LEN);
 	ev->proc.comm[BH_COMM_LEN] = '\0';
-}
-
-int process_tel_handle(void *ctx, void *data, size_t size)
-{
-	struct agent *a = ctx;
-	const struct bh_event_hdr *h = data;
-	struct event ev;
-
-	if (size < sizeof(*h) || record_size(h->kind) != size) {
-		agent_count_malformed(a);
-		return 0;
-	}
-	decode_hdr(a, &ev, h);
 	switch (h->kind) {
 	case BH_EV_EXEC: {
 		const struct bh_exec_event *e = data;
 
-		ev.kind = EVENT_EXEC;
-		ev.proc.exe = e->exe;
-		ev.proc.exe_len = strnlen(e->exe, e->exe_len < BH_PATH_MAX ? e->exe_len : BH_PATH_MAX);
-		ev.proc.args = e->args;
-		ev.proc.args_len = e->args_len < BH_ARGS_MAX ? e->args_len : BH_ARGS_MAX;
-		ev.proc.exe_truncated = !!(h->flags & BH_F_EXE_TRUNC);
-		ev.proc.args_truncated = !!(h->flags & BH_F_ARGS_TRUNC);
+		ev->kind = EVENT_EXEC;
+		ev->proc.exe = e->data;
+		ev->proc.exe_len = strnlen(e->data, e->exe_len);
+		ev->proc.args = e->data + e->exe_len;
+		ev->proc.args_len = e->args_len;
+		ev->proc.exe_truncated = !!(h->flags & BH_F_EXE_TRUNC);
+		ev->proc.args_truncated = !!(h->flags & BH_F_ARGS_TRUNC);
 		break;
 	}
 	case BH_EV_FORK: {
 		const struct bh_fork_event *e = data;
 
-		ev.kind = EVENT_FORK;
-		ev.fork.child_pid = e->child_pid;
+		ev->kind = EVENT_FORK;
+		ev->fork.child_pid = e->child_pid;
 		break;
 	}
 	case BH_EV_EXIT: {
 		const struct bh_exit_event *e = data;
 
-		ev.kind = EVENT_EXIT;
+		ev->kind = EVENT_EXIT;
 		/* wait(2) encoding: low 7 bits the signal, next 8 the exit status. */
-		ev.exit.signal = e->exit_code & 0x7f;
-		ev.exit.code = (e->exit_code >> 8) & 0xff;
-		ev.exit.duration_ns = h->ts_boot_ns > e->start_boot_ns ?
-				      h->ts_boot_ns - e->start_boot_ns : 0;
+		ev->exit.signal = e->exit_code & 0x7f;
+		ev->exit.code = (e->exit_code >> 8) & 0xff;
+		ev->exit.duration_ns = h->ts_boot_ns > e->start_boot_ns ?
+				       h->ts_boot_ns - e->start_boot_ns : 0;
 		break;
 	}
 	}
+	return 0;
+}
+
+int process_tel_handle(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	struct event ev;
+
+	if (process_decode(data, size, &ev)) {
+		agent_count_malformed(a);
+		return 0;
+	}
+	ev.container = agent_container(a, ((const struct bh_event_hdr *)data)->cgroup_id);
+	ev.container_json = agent_container_json(a, ev.container, &ev.container_json_len);
 	agent_emit(a, &ev);
 	return 0;
 }

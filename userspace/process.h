@@ -25,6 +25,14 @@ struct process_tel *process_tel_open(const struct process_tel_opts *opts, char *
 int process_tel_ringbuf_fd(const struct process_tel *p);
 /* ring_buffer_sample_fn: ctx is the struct agent. */
 int process_tel_handle(void *ctx, void *data, size_t size);
+struct event;
+/*
+ * One ring-buffer record (bpf/events.h) into ev, checked as hostile input:
+ * its size must match its kind (and an exec record's declared lengths). All
+ * of ev but the container is set; its strings point into data. 0, or -1 for
+ * a malformed record.
+ */
+int process_decode(const void *data, size_t size, struct event *ev);
 /* Records the kernel could not reserve, in total. */
 uint64_t process_tel_lost(const struct process_tel *p);
 /* The lost-record maps, per cgroup and total (userspace/lost.h). */

@@ -246,6 +246,13 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 					  struct policy_errors *errs);
 void policy_set_free(struct policy_set *set);
 
+/*
+ * Sections the set turns on that this agent does not act on yet (spec.escape,
+ * spec.anomaly: parsed and validated, neither enforced nor monitored): a
+ * sentence saying so in buf, and 1; 0 (buf "") when none is on.
+ */
+int policy_set_unimplemented(const struct policy_set *set, char *buf, size_t len);
+
 const struct policy *policy_by_id(const struct policy_set *set, uint32_t id);
 const struct policy *policy_by_name(const struct policy_set *set, const char *name);
 

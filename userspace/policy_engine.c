@@ -345,6 +345,12 @@ static struct policy_set *load_set(const char *path)
 	if (!set)
 		log_warn("policy: %s: %u errors: not loaded", path, errs.n_errors);
 	policy_errors_free(&errs);
+	{
+		char why[256];
+
+		if (policy_set_unimplemented(set, why, sizeof(why)))
+			log_warn("policy: WARNING: %s", why);
+	}
 	return set;
 }
 

@@ -341,6 +341,23 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 	return set;
 }
 
+int policy_set_unimplemented(const struct policy_set *set, char *buf, size_t len)
+{
+	uint32_t esc = 0, anom = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; set && i < set->n_policies; i++) {
+		esc += set->policies[i].escape.enabled != 0;
+		anom += set->policies[i].anomaly.enabled != 0;
+	}
+	if (!esc && !anom)
+		return 0;
+	snprintf(buf, len, "spec.escape (on in %u of %u policies) and spec.anomaly (on in %u) are "
+		 "validated but NOT enforced or monitored: escape protections and anomaly detection "
+		 "are not implemented in this version", esc, set->n_policies, anom);
+	return 1;
+}
+
 static int read_file(struct perr_ctx *c, const char *path, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

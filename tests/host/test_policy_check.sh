@@ -38,6 +38,8 @@ fi
 if check_rc policies_dir_loads 0 "$POL" --no-cgroups; then
 	contains policies_dir_summary "$TMP/out" "4 policies from 4 files loaded (0 warnings)"
 	contains policies_dir_default "$TMP/out" 'policy 1 "node-default" (NodeDefault)'
+	# Escape protections and anomaly detection are parsed, not acted on yet: check says so.
+	contains policies_unimplemented_said "$TMP/out" 'are validated but NOT enforced or monitored'
 	contains policies_dir_modes "$TMP/out" "mode: file=audit exec=audit network=audit escape=enforce"
 fi
 for f in "$POL"/*.yaml; do
@@ -126,4 +128,22 @@ else
 	t_skip fuzz_policy_smoke "$FUZZ not built (make test-bins) or T_FUZZ_SECONDS=0"
 fi
 
+# With escape protections and anomaly detection off, there is nothing to warn about.
+cat > "$TMP/quiet.yaml" <<'EOF'
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: quiet}
+spec:
+  selector: {containers: [quiet]}
+  escape: {mount: false, ptrace: false, kernelModules: false, bpf: false, privilegeEscalation: false,
+           namespaces: false, hostPaths: false, devices: false, cgroups: false}
+  anomaly: {enabled: false}
+EOF
+if check_rc policy_all_off_loads 0 "$TMP/quiet.yaml" --no-cgroups; then
+	if grep -q 'NOT enforced or monitored' "$TMP/out"; then
+		t_fail policy_all_off_no_note "check warned about sections the policy turns off"
+	else
+		t_pass policy_all_off_no_note
+	fi
+fi
 t_finish

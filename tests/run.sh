@@ -17,8 +17,6 @@ START=$(date +%s)
 # Every FAIL line of every part, repeated at the end: a CI log is often read from its tail.
 FAILS=$LOGS/failures.txt
 : > "$FAILS"
-STAMP=$LOGS/.started	# logs newer than it are this run's
-touch "$STAMP"
 
 # run_part NAME TIMEOUT CMD...: run, echo its verdict lines, count them.
 run_part() {
@@ -74,9 +72,6 @@ for p in $parts; do
 	"part_$p"
 done
 echo "suite took $(( $(date +%s) - START ))s" >&2
-# Passed, but only at a second attempt (e.g. the BPF LSM programs' load in the guest): shown.
-find "$LOGS" -name '*.log' -newer "$STAMP" -exec grep -h -o 'RETRIED: .*' {} + 2>/dev/null |
-	sort -u | head -n 5 | cut -c1-200
 if [ -s "$FAILS" ]; then
 	# A guest case that hung: where its processes were, and what the kernel said.
 	grep -h -E '# hang:   ([0-9]+ |.*(lockup|BUG|rcu_|stall))' "$LOGS/guest.log" 2>/dev/null |

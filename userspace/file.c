@@ -15,7 +15,6 @@
 #include "file.h"
 #include "file.skel.h"
 #include "fallback.skel.h"
-#include "kernel_fs.h"
 #include "log.h"
 
 #define FILE_MAX_PROGS 24
@@ -138,19 +137,6 @@ static void verifier_tail(struct file_enf *f, const struct file_opts *o)
 out:
 	file_bpf__destroy(sk);
 	free(buf);
-}
-
-/* Is "bpf" among the kernel's active LSMs (securityfs)? */
-static bool bpf_lsm_active(void)
-{
-	char lsms[256];
-
-	if (read_small_file(BH_SECURITYFS "/lsm", lsms, sizeof(lsms)))
-		return false;
-	for (char *t = strtok(lsms, ",\n"); t; t = strtok(NULL, ",\n"))
-		if (!strcmp(t, "bpf"))
-			return true;
-	return false;
 }
 
 static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, char *err, size_t errlen)
@@ -309,11 +295,6 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	case FILE_MODE_AUTO:
 	case FILE_MODE_LOAD_ONLY:
 		r = load_lsm(f, o, 1, lsm_err, sizeof(lsm_err));
-		if (r && bpf_lsm_active()) {
-			/* The kernel runs the BPF LSM: a failure is not "no LSM". Say it, try again. */
-			log_warn("%s, although the kernel runs the BPF LSM; trying once more", lsm_err);
-			r = load_lsm(f, o, 1, lsm_err, sizeof(lsm_err));
-		}
 		if (!r) {
 			f->mode = o->mode == FILE_MODE_AUTO ? FILE_MODE_LSM : FILE_MODE_LOAD_ONLY;
 			break;

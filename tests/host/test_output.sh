@@ -49,6 +49,7 @@ EOF
 sed -i '/fork-events/d' "$conf"	# (not an option: --no-fork-events is)
 echo "no-fork-events: true" >> "$conf"
 : > "$T_WORK/from-config.json"
+: > "$T_WORK/cfg.log"	# before the agent starts: a wait must not find an old "ready"
 "$T_BIN" run --config "$conf" 2> "$T_WORK/cfg.log" &
 cpid=$!
 t_defer "kill -9 $cpid 2>/dev/null"
@@ -67,6 +68,7 @@ fi
 kill -TERM $cpid; wait $cpid
 # The command line wins over the file.
 : > "$T_WORK/from-cli.json"
+: > "$T_WORK/cfg2.log"	# before the agent starts: a wait must not find an old "ready"
 "$T_BIN" run --config "$conf" --json-file "$T_WORK/from-cli.json" 2> "$T_WORK/cfg2.log" &
 cpid=$!
 t_defer "kill -9 $cpid 2>/dev/null"
@@ -112,6 +114,7 @@ fifo=$T_WORK/out-fifo-$$
 rm -f "$fifo"; mkfifo "$fifo"
 t_defer "rm -f '$fifo'"
 exec 9<>"$fifo"		# held open, never read: the pipe fills after 64 KiB
+: > "$T_WORK/slow.log"	# before the agent starts: a wait must not find an old "ready"
 "$T_BIN" run --json-file - --lock-file "$T_WORK/slow.lock" --drain-ms 20 --ringbuf-size 65536 \
 	--queue-size 65536 --metrics-addr "127.0.0.1:$PM" > "$fifo" 2> "$T_WORK/slow.log" &
 spid=$!

@@ -13,7 +13,10 @@ mkdir -p "$T_WORK"
 agent_start() {
 	local name="$1" pid
 	shift
+	# Emptied here, not by the agent's own redirection: that runs in the background
+	# child, and a wait that looked before it would find the last agent's "ready".
 	: > "$T_WORK/$name.json"
+	: > "$T_WORK/$name.log"
 	"$T_BIN" run --json-file "$T_WORK/$name.json" --lock-file "$T_WORK/$name.lock" --drain-ms 20 "$@" \
 		2> "$T_WORK/$name.log" &
 	pid=$!

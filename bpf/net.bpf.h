@@ -105,6 +105,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_net_agg SEC(".maps");
 
+/* The agent's account of bh_net_agg (struct bh_net_agg_seen): no program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BH_NET_AGG_MAX);
+	__type(key, struct bh_net_agg_key);
+	__type(value, struct bh_net_agg_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_net_agg_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, BH_NET_RINGBUF);
@@ -480,7 +489,7 @@ static __always_inline void report(const struct hookctx *h, const struct flow *f
 	struct bh_net_agg *a, fresh = {};
 	struct bh_net_counters *c = h->cnt;
 	struct bh_net_event *e;
-	__u64 now = bpf_ktime_get_ns(), count, nbytes;
+	__u64 now = bpf_ktime_get_ns();
 
 	ak.cgroup_id = h->cgid;
 	__builtin_memcpy(ak.addr, f->raddr, 16);
@@ -496,8 +505,9 @@ static __always_inline void report(const struct hookctx *h, const struct flow *f
 		if (!a)
 			return;
 	}
-	a->count += 1;
-	a->bytes += bytes;
+	/* Atomic: a packet in softirq may interrupt a program updating this slot. */
+	__sync_fetch_and_add(&a->count, 1);
+	__sync_fetch_and_add(&a->bytes, bytes);
 	a->policy_id = h->pol ? h->pol->policy_id : 0;
 	a->ref = ref;
 	a->hook = hook;
@@ -516,16 +526,12 @@ static __always_inline void report(const struct hookctx *h, const struct flow *f
 		}
 		c->ev_in_window += 1;
 	}
-	count = a->count;
-	nbytes = a->bytes;
 	e = bpf_ringbuf_reserve(&bh_net_rb, sizeof(*e), 0);
 	if (!e) {
 		bh_count_lost(&bh_net_lost, &bh_net_lost_total, h->cgid);
-		return;
+		return;		/* still counted in the aggregate: the agent's sweep reports it */
 	}
 	a->last_ns = now;
-	a->count = 0;
-	a->bytes = 0;
 
 	__builtin_memset(&e->hdr, 0, sizeof(e->hdr));
 	e->hdr.kind = BH_EV_NET;
@@ -555,8 +561,9 @@ static __always_inline void report(const struct hookctx *h, const struct flow *f
 	__builtin_memcpy(e->laddr, f->laddr, 16);
 	e->rport = f->rport;
 	e->lport = f->lport;
-	e->count = count > 0xffffffffull ? 0xffffffffu : (__u32)count;
-	e->bytes = nbytes;
+	e->cpu = bpf_get_smp_processor_id();
+	e->count_total = a->count;
+	e->bytes_total = a->bytes;
 	bpf_ringbuf_submit(e, bh_submit_flags(&bh_net_rb, wakeup_bytes));
 }
 

@@ -239,9 +239,15 @@ struct bh_net_agg_key {
 };
 _Static_assert(sizeof(struct bh_net_agg_key) == 32, "bh_net_agg_key layout");
 
+/*
+ * This CPU's slot of an aggregate. count and bytes only grow (atomic adds): the
+ * kernel never resets them and the agent never writes them, so nothing is lost
+ * to a race. The agent reports the difference to what it has accounted for
+ * (struct bh_net_agg_seen), from events and from its sweep of quiet keys.
+ */
 struct bh_net_agg {
-	__u64 last_ns;		/* when the last event for this key was sent */
-	__u64 count;		/* denials since then, not yet reported */
+	__u64 last_ns;		/* when the kernel last sent an event for this slot */
+	__u64 count;		/* denials, in total */
 	__u64 bytes;
 	__u32 policy_id;	/* of the latest denial: for the agent's sweep */
 	__u32 ref;
@@ -251,6 +257,12 @@ struct bh_net_agg {
 	__u8  pad[5];
 };
 _Static_assert(sizeof(struct bh_net_agg) == 40, "bh_net_agg layout");
+
+/* What the agent has reported of a slot (map bh_net_agg_seen, written by the agent only). */
+struct bh_net_agg_seen {
+	__u64 count;
+	__u64 bytes;
+};
 
 /* Ring-buffer record, kind BH_EV_NET. hdr.pid/comm are 0 where no task is known
  * (packets in softirq); hdr.cgroup_id is the socket's cgroup. */
@@ -269,9 +281,10 @@ struct bh_net_event {
 	__u8  raddr[16];	/* remote address */
 	__u8  laddr[16];	/* local address (zero if unknown) */
 	__u16 rport, lport;	/* host order; 0 for ICMP and unknown */
-	__u32 count;		/* denials this record stands for (aggregated) */
-	__u64 bytes;		/* bytes of the dropped packets (packet hooks) */
+	__u32 cpu;		/* the aggregate's slot */
+	__u64 count_total;	/* the slot's denials in total: the agent reports what is new */
+	__u64 bytes_total;	/* bytes of the dropped packets (packet hooks), in total */
 };
-_Static_assert(sizeof(struct bh_net_event) == 64 + 16 + 32 + 8 + 8, "bh_net_event layout");
+_Static_assert(sizeof(struct bh_net_event) == 64 + 16 + 32 + 8 + 16, "bh_net_event layout");
 
 #endif

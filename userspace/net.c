@@ -405,8 +405,7 @@ int net_decode(const void *data, size_t size, struct event *ev, uint32_t *gen)
 	}
 	ev->net.rport = e->rport;
 	ev->net.lport = e->lport;
-	ev->net.count = e->count ? e->count : 1;
-	ev->net.bytes = e->bytes;
+	ev->net.count = 1;	/* net_account() says how many */
 	ev->net.policy_id = e->policy_id;
 	ev->net.ref = e->ref;
 	if (gen)
@@ -414,19 +413,88 @@ int net_decode(const void *data, size_t size, struct event *ev, uint32_t *gen)
 	return 0;
 }
 
+/* The aggregate key of a record, as report() in bpf/net.bpf.h builds it. */
+static void agg_key_of(const struct bh_net_event *e, struct bh_net_agg_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->cgroup_id = e->hdr.cgroup_id;
+	memcpy(k->addr, e->raddr, 16);
+	k->port = e->dir == BH_DIR_EGRESS ? e->rport : e->lport;
+	k->family = e->family;
+	k->proto = e->proto;
+	k->dir = e->dir;
+	k->action = e->action;
+}
+
+/*
+ * What a slot holds beyond what was reported: the slot's totals minus seen,
+ * or all of it if the slot restarted (evicted from the LRU and made anew).
+ * Moves seen to the totals. 0 when there is nothing new.
+ */
+static uint64_t account(struct bh_net_agg_seen *seen, uint64_t count, uint64_t bytes, uint64_t *dbytes)
+{
+	uint64_t d;
+
+	if (count < seen->count) {	/* a new slot under the same key */
+		seen->count = 0;
+		seen->bytes = 0;
+	}
+	d = count - seen->count;
+	*dbytes = bytes >= seen->bytes ? bytes - seen->bytes : bytes;
+	seen->count = count;
+	seen->bytes = bytes;
+	return d;
+}
+
+static uint32_t clamp32(uint64_t v)
+{
+	return v > 0xffffffffull ? 0xffffffffu : (uint32_t)v;
+}
+
+int net_account(struct net_enf *n, const void *data, struct event *ev)
+{
+	const struct bh_net_event *e = data;
+	int fd = bpf_map__fd(n->skel->maps.bh_net_agg_seen);
+	struct bh_net_agg_key k;
+	struct bh_net_agg_seen *seen;
+	uint64_t d, dbytes;
+
+	if (n->ncpus <= 0 || e->cpu >= (uint32_t)n->ncpus)
+		return 1;	/* cannot account: report it as one */
+	seen = calloc((size_t)n->ncpus, sizeof(*seen));
+	if (!seen)
+		return 1;
+	agg_key_of(e, &k);
+	if (bpf_map_lookup_elem(fd, &k, seen))
+		memset(seen, 0, (size_t)n->ncpus * sizeof(*seen));
+	d = account(&seen[e->cpu], e->count_total, e->bytes_total, &dbytes);
+	if (d)
+		bpf_map_update_elem(fd, &k, seen, BPF_ANY);
+	free(seen);
+	ev->net.count = clamp32(d);
+	ev->net.bytes = dbytes;
+	return d != 0;
+}
+
 int net_sweep(struct net_enf *n, net_sweep_fn fn, void *ctx)
 {
-	int fd = bpf_map__fd(n->skel->maps.bh_net_agg), first = 1, emitted = 0;
+	int fd = bpf_map__fd(n->skel->maps.bh_net_agg), sfd = bpf_map__fd(n->skel->maps.bh_net_agg_seen);
 	struct bh_net_agg_key key, next;
+	struct bh_net_agg_seen *seen;
 	struct bh_net_agg *v;
 	struct timespec ts;
+	int first = 1, emitted = 0;
 	uint64_t now;
 
 	if (n->ncpus <= 0)
 		return 0;
 	v = calloc((size_t)n->ncpus, sizeof(*v));
-	if (!v)
+	seen = calloc((size_t)n->ncpus, sizeof(*seen));
+	if (!v || !seen) {
+		free(v);
+		free(seen);
 		return -ENOMEM;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
@@ -436,10 +504,18 @@ int net_sweep(struct net_enf *n, net_sweep_fn fn, void *ctx)
 		key = next;
 		if (bpf_map_lookup_elem(fd, &next, v))
 			continue;
+		if (bpf_map_lookup_elem(sfd, &next, seen))
+			memset(seen, 0, (size_t)n->ncpus * sizeof(*seen));
 		for (int c = 0; c < n->ncpus; c++) {
 			struct event ev;
+			uint64_t d, dbytes;
 
-			if (!v[c].count || now - v[c].last_ns < n->skel->rodata->agg_ns)
+			/* A slot the kernel reports itself soon, or has nothing new: not yet. */
+			if (v[c].count == seen[c].count || now - v[c].last_ns < n->skel->rodata->agg_ns)
+				continue;
+			d = account(&seen[c], v[c].count, v[c].bytes, &dbytes);
+			dirty = 1;
+			if (!d)
 				continue;
 			memset(&ev, 0, sizeof(ev));
 			ev.kind = EVENT_NET;
@@ -455,20 +531,27 @@ int net_sweep(struct net_enf *n, net_sweep_fn fn, void *ctx)
 				ev.net.rport = next.port;
 			else
 				ev.net.lport = next.port;
-			ev.net.count = v[c].count > 0xffffffffull ? 0xffffffffu : (uint32_t)v[c].count;
-			ev.net.bytes = v[c].bytes;
+			ev.net.count = clamp32(d);
+			ev.net.bytes = dbytes;
 			ev.net.policy_id = v[c].policy_id;
 			ev.net.ref = v[c].ref;
 			fn(ctx, &ev, next.cgroup_id, v[c].gen & 1);
-			v[c].count = 0;
-			v[c].bytes = 0;
-			v[c].last_ns = now;
-			dirty = 1;
 			emitted++;
 		}
 		if (dirty)
-			bpf_map_update_elem(fd, &next, v, BPF_EXIST);
+			bpf_map_update_elem(sfd, &next, seen, BPF_ANY);
+	}
+	/* Accounts of keys the LRU has dropped go too (the map is as large as the aggregate's). */
+	first = 1;
+	while (!bpf_map_get_next_key(sfd, first ? NULL : &key, &next)) {
+		if (bpf_map_lookup_elem(fd, &next, v) && errno == ENOENT) {
+			bpf_map_delete_elem(sfd, &next);
+			continue;	/* from the same place: the walk goes on after the deleted key */
+		}
+		key = next;
+		first = 0;
 	}
 	free(v);
+	free(seen);
 	return emitted;
 }

@@ -97,11 +97,18 @@ uint64_t net_lost(const struct net_enf *n);
  * The event points into data: use it before the record is released.
  */
 int net_decode(const void *data, size_t size, struct event *ev, uint32_t *gen);
+/*
+ * The count and bytes of a decoded record: what its aggregate slot holds
+ * beyond what the agent has reported (the kernel sends totals). Returns 1
+ * with ev->net.count/bytes set, 0 when the sweep already reported it all
+ * (drop the record).
+ */
+int net_account(struct net_enf *n, const void *data, struct event *ev);
 
 /*
  * Aggregated denials the kernel has not reported yet (a burst that ended
- * within its last second): calls fn for each as a synthesized event and
- * resets it. Run every few seconds.
+ * within its last second, or events it could not send): calls fn for each
+ * as a synthesized event and accounts for it. Run every few seconds.
  */
 typedef void (*net_sweep_fn)(void *ctx, struct event *ev, uint64_t cgroup_id, uint32_t gen);
 int net_sweep(struct net_enf *n, net_sweep_fn fn, void *ctx);

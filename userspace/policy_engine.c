@@ -409,6 +409,8 @@ static int net_event_cb(void *ctx, void *data, size_t size)
 		agent_count_malformed(pe->pp.agent);
 		return 0;
 	}
+	if (pe->net && !net_account(pe->net, data, &ev))
+		return 0;	/* the sweep has reported these denials already */
 	emit_net(pe, &ev, ((const struct bh_net_event *)data)->hdr.cgroup_id, gen);
 	return 0;
 }

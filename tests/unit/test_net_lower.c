@@ -521,7 +521,6 @@ static void test_decode(void)
 	e.action = BH_NET_ACT_DENY;
 	e.hook = BH_HOOK_CONNECT;
 	e.gen = 1;
-	e.count = 3;
 	e.rport = 443;
 	e.raddr[0] = 10;
 	e.raddr[5] = 0xff;	/* garbage beyond an IPv4 address is dropped */
@@ -529,7 +528,7 @@ static void test_decode(void)
 	ASSERT_EQ(ev.kind, EVENT_NET, "kind");
 	ASSERT_EQ(ev.action, ACTION_DENY, "action");
 	ASSERT_EQ(ev.net.rport, 443, "port");
-	ASSERT_EQ(ev.net.count, 3, "count");
+	ASSERT_EQ(ev.net.count, 1, "count until accounted");
 	ASSERT_EQ(ev.net.raddr[5], 0, "IPv4 address cleaned");
 	ASSERT_EQ(gen, 1, "generation");
 	ASSERT_EQ(net_decode(&e, sizeof(e) - 1, &ev, &gen), -EINVAL, "short record");
@@ -545,6 +544,53 @@ static void test_decode(void)
 	e.action = BH_NET_ACT_AUDIT;
 	e.hdr.kind = BH_EV_EXEC;
 	ASSERT_EQ(net_decode(&e, sizeof(e), &ev, &gen), -EINVAL, "wrong kind");
+}
+
+/*
+ * Records carry their slot's totals; the agent reports what is new, in the
+ * real bh_net_agg_seen map: repeated totals are dropped, a restarted slot
+ * counts from zero, and another CPU's slot is accounted on its own.
+ */
+static void test_account(void)
+{
+	struct bh_net_event e = { 0 };
+	struct event ev;
+	uint32_t gen;
+
+	e.hdr.kind = BH_EV_NET;
+	e.hdr.cgroup_id = 0xacc0;
+	e.family = 4;
+	e.proto = 6;
+	e.action = BH_NET_ACT_DENY;
+	e.hook = BH_HOOK_CONNECT;
+	e.rport = 444;
+	e.cpu = 0;
+	e.count_total = 5;
+	e.bytes_total = 500;
+	ASSERT_EQ(net_decode(&e, sizeof(e), &ev, &gen), 0, "decode");
+	ASSERT_EQ(net_account(N, &e, &ev), 1, "first record");
+	ASSERT_EQ(ev.net.count, 5, "all of it");
+	ASSERT_EQ(ev.net.bytes, 500, "bytes");
+	e.count_total = 8;
+	e.bytes_total = 800;
+	ASSERT_EQ(net_account(N, &e, &ev), 1, "second record");
+	ASSERT_EQ(ev.net.count, 3, "what is new");
+	ASSERT_EQ(ev.net.bytes, 300, "new bytes");
+	ASSERT_EQ(net_account(N, &e, &ev), 0, "the same totals again: nothing new");
+	e.count_total = 2;
+	e.bytes_total = 20;
+	ASSERT_EQ(net_account(N, &e, &ev), 1, "a slot made anew");
+	ASSERT_EQ(ev.net.count, 2, "counts from zero");
+	if (libbpf_num_possible_cpus() > 1) {
+		e.cpu = 1;
+		e.count_total = 4;
+		ASSERT_EQ(net_account(N, &e, &ev), 1, "another CPU");
+		ASSERT_EQ(ev.net.count, 4, "its own account");
+	}
+	e.cpu = 100000;
+	ASSERT_EQ(net_decode(&e, sizeof(e), &ev, &gen), 0, "decode");
+	ASSERT_EQ(net_account(N, &e, &ev), 1, "a CPU out of range is reported");
+	ASSERT_EQ(ev.net.count, 1, "as one");
 }
 
 int main(void)
@@ -598,6 +644,7 @@ int main(void)
 	RUN(test_many_rules_lower);
 	RUN(test_program_decides);
 	RUN(test_decode);
+	RUN(test_account);
 	net_close(N, true);
 	enforce_close(E);
 	if (enforce_unload(pin_dir, err, sizeof(err)) < 0)

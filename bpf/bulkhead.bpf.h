@@ -45,15 +45,24 @@ static __always_inline void bh_count_lost(void *lost, void *lost_total, __u64 cg
 }
 
 /*
- * Submit without waking the reader unless enough bytes are waiting: a wake-up
- * per record costs a VM exit (KERNEL-TESTING.md); the agent drains on a short
- * timer instead.
+ * Telemetry: wake the reader when wakeup_bytes are waiting (it must drain
+ * before the ring fills), otherwise only if it has caught up (flags 0,
+ * adaptive: the kernel wakes the reader for a record that lands in a ring the
+ * reader had emptied, i.e. the first record after a drain). A wake-up costs a
+ * VM exit (KERNEL-TESTING.md) and the agent's caches: it gets one per batch,
+ * then drains --drain-ms later.
  */
 static __always_inline __u64 bh_submit_flags(void *rb, __u64 wakeup_bytes)
 {
-	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : 0;
 }
+
+/*
+ * Alerts and cgroup events: adaptive wake-up, so the agent reads an alert as
+ * soon as it is submitted (a flood wakes it once per batch it reads, not per
+ * record), whatever the telemetry drain period.
+ */
+#define BH_ALERT_SUBMIT_FLAGS	0
 
 static __always_inline void bh_fill_hdr(struct bh_event_hdr *h, __u32 kind,
 					struct task_struct *task)

@@ -115,7 +115,7 @@ static __always_inline int cgroup_event(struct cgroup *cgrp, const char *path, _
 	e->path_len = n - 1;
 	if (op == BH_CGROUP_MKDIR)
 		hold(e);	/* a prefix is shorter than any cut path */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	bpf_ringbuf_submit(e, BH_ALERT_SUBMIT_FLAGS);
 	return 0;
 }
 

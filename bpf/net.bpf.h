@@ -564,7 +564,7 @@ static __always_inline void report(const struct hookctx *h, const struct flow *f
 	e->cpu = bpf_get_smp_processor_id();
 	e->count_total = a->count;
 	e->bytes_total = a->bytes;
-	bpf_ringbuf_submit(e, bh_submit_flags(&bh_net_rb, wakeup_bytes));
+	bpf_ringbuf_submit(e, BH_ALERT_SUBMIT_FLAGS);
 }
 
 /*

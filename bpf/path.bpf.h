@@ -479,7 +479,7 @@ __noinline int bh_file_report3(const struct bh_report *r, const struct bh_file_k
 
 		e->path_len = n > 1 ? n - 1 : 0;
 	}
-	bpf_ringbuf_submit(e, bh_submit_flags(&bh_file_rb, file_wakeup_bytes));
+	bpf_ringbuf_submit(e, BH_ALERT_SUBMIT_FLAGS);
 	return 0;
 }
 

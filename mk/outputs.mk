@@ -38,6 +38,12 @@ $(BUILD)/bench/events_watch: bench/events_watch.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
 
+# The event path replayed without the kernel (formatting cost, warm; for profiles).
+$(BUILD)/bench/events_replay: bench/events_replay.c $(BUILD)/libbulkhead.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS) $(LDLIBS_MHD)
+
 bench-events: $(BUILD)/bulkhead $(BUILD)/bench/events_load $(BUILD)/bench/events_watch $(BUILD)/bench/bhbench_nop
 	$(Q)sh scripts/deps.sh bench
 	$(Q)bash bench/events.sh $(BUILD)

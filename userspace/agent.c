@@ -25,8 +25,11 @@
 #include "process.h"
 #include "registry.h"
 
-#define STATS_EVERY_MS 10000
+#define SYNC_EVERY_MS 10000	/* boot -> wall clock offset */
 #define REPORT_EVERY_MS 1000	/* loss reports, metrics rendering */
+#define PE_TICK_MS 1000		/* the policy engine's periodic work (net aggregate sweeps every 2 s) */
+#define PE_FAST_TICK_MS 50	/* ... while new cgroups may wait for their runtime state */
+#define PE_SETTLE_MS 6000	/* how long they may (policy_engine.c: 5 s), from a mkdir, start or reload */
 #define TEL_BATCH 4096		/* telemetry records between two looks at the alert rings */
 #define DRAIN_ROUNDS_MAX 64	/* batches per loop turn (then epoll again) */
 
@@ -45,11 +48,32 @@ struct agent {
 	struct metrics *metrics;
 	struct lost *lost;
 	int lock_fd, epfd, sigfd, timerfd;
+	int tel_fd;				/* the telemetry ring, in epoll edge-triggered */
 	int tel_budget;
+	bool tel_more;				/* the last drain left records behind */
+	size_t tel_urgent;			/* a backlog this large is drained at once */
+	/* What is due when (CLOCK_MONOTONIC ms): the one-shot timer is armed for the earliest. */
+	uint64_t drain_due;			/* 0: no telemetry waits */
+	uint64_t report_due, sync_due, pe_due, pe_fast_until;
+	uint64_t timer_at;
 	uint64_t malformed;
 	uint64_t lost_reported;
-	uint64_t ticks;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* New cgroups may wait in the policy engine for their runtime state: tick it fast for a while. */
+static void pe_settling(struct agent *a)
+{
+	a->pe_fast_until = mono_ms() + PE_SETTLE_MS;
+	a->pe_due = 0;
+}
 
 const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id)
 {
@@ -79,8 +103,10 @@ void agent_emit(struct agent *a, const struct event *ev)
 
 void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path)
 {
-	if (a->pe)
+	if (a->pe) {
 		policy_engine_cgroup_mkdir(a->pe, cgroup_id, path);
+		pe_settling(a);
+	}
 	if (a->attr)
 		attrib_cgroup_new(a->attr, cgroup_id, path);
 }
@@ -213,12 +239,22 @@ static void periodic(struct agent *a)
  * completely, then telemetry in batches of TEL_BATCH records with a look at
  * the alert rings between two batches. The writers are woken after each
  * batch: they write while the next one is decoded.
+ *
+ * Then make sure no record is left without a wake-up to come: records are
+ * submitted with adaptive wake-up (the kernel wakes the reader when a record
+ * lands in a ring the reader has emptied), and libbpf's reader stores its
+ * position and then reads the producer's without a fence between. With the
+ * fence, either the producer saw the reader caught up (and wakes it) or the
+ * reader sees the record: alert records are read again here, telemetry is
+ * scheduled (a->drain_due).
  */
 static void drain(struct agent *a)
 {
-	for (int round = 0; round < DRAIN_ROUNDS_MAX; round++) {
-		int n;
+	uint64_t now;
+	int n;
 
+	a->tel_more = true;
+	for (int round = 0; round < DRAIN_ROUNDS_MAX; round++) {
 		if (a->alert_rb && ring_buffer__consume(a->alert_rb) < 0 && errno != EINTR)
 			log_warn_errno("agent: alert ring buffer consume");
 		a->tel_budget = TEL_BATCH;
@@ -227,14 +263,79 @@ static void drain(struct agent *a)
 		if (n >= 0 || errno != EAGAIN) {
 			if (n < 0 && errno != EINTR)
 				log_warn_errno("agent: ring buffer consume");
+			a->tel_more = false;
 			break;
 		}
 	}
+	do
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (a->alert_rb && ring_buffer__consume(a->alert_rb) > 0);
+	now = mono_ms();
+	a->drain_due = a->tel_more ? now : process_tel_backlog(a->proc) ? now + a->cfg->drain_ms : 0;
+	if (a->tel_more)
+		output_flush(a->out);
+}
+
+/*
+ * The timed work, each when due or nearly so (then it rides on this wake-up
+ * instead of making its own): loss reports and metrics every second, the
+ * clock offset every 10 s, the policy engine every second (every 50 ms while
+ * new cgroups may wait for their runtime state), attribution's held events
+ * and dead cgroups, writers with telemetry held back.
+ */
+static void timed_work(struct agent *a, uint64_t now)
+{
+	if (now + REPORT_EVERY_MS / 4 >= a->report_due) {
+		periodic(a);
+		a->report_due = now + REPORT_EVERY_MS;
+	}
+	if (now + SYNC_EVERY_MS / 4 >= a->sync_due) {
+		clock_sync();
+		a->sync_due = now + SYNC_EVERY_MS;
+	}
+	if (a->pe) {
+		uint64_t period = now < a->pe_fast_until ? PE_FAST_TICK_MS : PE_TICK_MS;
+
+		if (now + period / 4 >= a->pe_due) {
+			policy_engine_tick(a->pe);
+			a->pe_due = now + period;
+		}
+	}
+	if (a->attr && now >= attrib_next_due_ms(a->attr))
+		attrib_tick(a->attr);
+	if (now >= output_due_ms(a->out))
+		output_flush(a->out);
+}
+
+/* Arm the one-shot timer for the earliest work due. */
+static void arm_timer(struct agent *a)
+{
+	struct itimerspec its = { 0 };
+	uint64_t at = a->report_due, d;
+
+	if (a->sync_due < at)
+		at = a->sync_due;
+	if (a->drain_due && a->drain_due < at)
+		at = a->drain_due;
+	if (a->pe && a->pe_due < at)
+		at = a->pe_due;
+	if (a->attr && (d = attrib_next_due_ms(a->attr)) < at)
+		at = d;
+	if ((d = output_due_ms(a->out)) < at)
+		at = d;
+	if (at == a->timer_at)
+		return;
+	a->timer_at = at;
+	its.it_value.tv_sec = (time_t)(at / 1000);
+	its.it_value.tv_nsec = (long)(at % 1000) * 1000000L;
+	if (!at)
+		its.it_value.tv_nsec = 1;	/* now (0 would disarm) */
+	if (timerfd_settime(a->timerfd, TFD_TIMER_ABSTIME, &its, NULL))
+		log_warn_errno("agent: timerfd_settime");
 }
 
 static int setup_loop(struct agent *a, char *err, size_t errlen)
 {
-	struct itimerspec its = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
@@ -251,17 +352,24 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "agent: event loop set-up: %s", strerror(errno));
 		return -1;
 	}
-	its.it_interval.tv_sec = a->cfg->drain_ms / 1000;
-	its.it_interval.tv_nsec = (a->cfg->drain_ms % 1000) * 1000000L;
-	its.it_value = its.it_interval;
-	timerfd_settime(a->timerfd, 0, &its, NULL);
+	/* Everything is due at once: the first turn drains, reports and ticks. */
+	a->drain_due = a->report_due = a->sync_due = a->pe_due = 1;
+	a->timer_at = UINT64_MAX;
 
 	ev.data.fd = a->sigfd;
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sigfd, &ev);
 	ev.data.fd = a->timerfd;
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev);
-	ev.data.fd = ring_buffer__epoll_fd(a->rb);
+	/*
+	 * The telemetry ring wakes the loop for the first record after a drain
+	 * (adaptive wake-up) and when a->tel_urgent bytes wait: edge-triggered,
+	 * so a ring that fills meanwhile does not wake it again until then.
+	 */
+	a->tel_fd = process_tel_ringbuf_fd(a->proc);
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.fd = a->tel_fd;
 	epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.events = EPOLLIN;
 	if (a->alert_rb) {
 		ev.data.fd = ring_buffer__epoll_fd(a->alert_rb);
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
@@ -321,6 +429,7 @@ static int handle_signal(struct agent *a)
 			output_reopen(a->out);
 			if (a->pe) {
 				policy_engine_reload(a->pe);
+				pe_settling(a);
 			} else if (a->cfg->policy_path) {
 				char err[512];
 
@@ -328,8 +437,10 @@ static int handle_signal(struct agent *a)
 				if (enforcement_start(a, err, sizeof(err)))
 					log_warn("%s: policies are NOT enforced; fix it and send SIGHUP again",
 						 err);
-				else if (a->pe)
+				else if (a->pe) {
 					log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
+					pe_settling(a);
+				}
 			}
 			break;
 		default:
@@ -340,15 +451,23 @@ static int handle_signal(struct agent *a)
 	return 1;
 }
 
+/*
+ * The loop sleeps until something is due. Telemetry is drained drain_ms after
+ * the first record that woke it (one wake-up per batch), at once when the
+ * ring holds a->tel_urgent bytes, and along with anything else that wakes the
+ * loop; alerts and cgroup events wake it at once (their rings wake the
+ * reader for every record that finds it caught up).
+ */
 static void loop(struct agent *a)
 {
 	struct epoll_event evs[8];
-	uint64_t expirations;
+	uint64_t expirations, now;
 	int n, running = 1;
-	uint32_t stats_ticks = STATS_EVERY_MS / (a->cfg->drain_ms ? a->cfg->drain_ms : 1);
-	uint32_t report_ticks = REPORT_EVERY_MS / (a->cfg->drain_ms ? a->cfg->drain_ms : 1);
 
 	while (running) {
+		bool tel = false, other = false;
+
+		arm_timer(a);
 		n = epoll_wait(a->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
 			log_warn_errno("agent: epoll_wait");
@@ -357,24 +476,26 @@ static void loop(struct agent *a)
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == a->sigfd) {
 				running = handle_signal(a);
+				other = true;
 			} else if (evs[i].data.fd == a->timerfd) {
-				if (a->pe)
-					policy_engine_tick(a->pe);
-				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0) {
-					a->ticks++;
-					if (a->attr)
-						attrib_tick(a->attr);
-					if (a->ticks % (report_ticks ? report_ticks : 1) == 0)
-						periodic(a);
-					if (a->ticks % (stats_ticks ? stats_ticks : 1) == 0)
-						clock_sync();
-				}
+				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0)
+					a->timer_at = 0;	/* fired: arm again */
+			} else if (evs[i].data.fd == a->tel_fd) {
+				tel = true;
 			} else if (a->attr && evs[i].data.fd == attrib_fd(a->attr)) {
 				attrib_process(a->attr);
+				other = true;
+			} else {
+				other = true;		/* the alert rings */
 			}
 		}
-		/* Records are submitted without wake-ups: drain on every turn. */
-		drain(a);
+		now = mono_ms();
+		if (tel && !a->drain_due)
+			a->drain_due = now + a->cfg->drain_ms;
+		if (other || (a->drain_due && now >= a->drain_due) ||
+		    (tel && process_tel_backlog(a->proc) >= a->tel_urgent))
+			drain(a);
+		timed_work(a, mono_ms());
 	}
 	drain(a);
 	if (a->attr) {
@@ -414,7 +535,7 @@ static void agent_close(struct agent *a)
 
 int agent_run(const struct agent_config *cfg)
 {
-	struct agent a = { .cfg = cfg, .lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct agent a = { .cfg = cfg, .lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1, .tel_fd = -1 };
 	/*
 	 * The drain timer empties the telemetry ring every drain_ms; waking the
 	 * agent before that only guards against overflow, so it waits for an
@@ -478,6 +599,7 @@ int agent_run(const struct agent_config *cfg)
 	a.attr = attrib_new(&acfg, emit_now, cgroup_gone, &a, err, sizeof(err));
 	if (!a.lost || !a.attr)
 		goto out;
+	a.tel_urgent = popts.wakeup_bytes / 2;
 	a.proc = process_tel_open(&popts, err, sizeof(err));
 	if (!a.proc)
 		goto out;
@@ -510,6 +632,8 @@ int agent_run(const struct agent_config *cfg)
 	};
 	if (enforcement_start(&a, err, sizeof(err)))
 		goto out;
+	if (a.pe)
+		pe_settling(&a);
 	/* Every feature's ring buffers and loss counters, whoever loaded them. */
 	lost_discover(a.lost);
 	metrics_discover_rings(a.metrics);

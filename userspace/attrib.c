@@ -816,6 +816,19 @@ void attrib_tick(struct attrib *a)
 	}
 }
 
+uint64_t attrib_next_due_ms(const struct attrib *a)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (const struct centry *e = a->watch; e; e = e->wnext) {
+		if (e->held && e->held_since_ms + a->cfg.defer_ms < due)
+			due = e->held_since_ms + a->cfg.defer_ms;
+		if (e->gone && e->gone_at_ms < due)
+			due = e->gone_at_ms;
+	}
+	return due;
+}
+
 void attrib_flush(struct attrib *a)
 {
 	for (struct centry *e = a->watch; e; e = e->wnext)

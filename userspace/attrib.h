@@ -68,8 +68,10 @@ void attrib_free(struct attrib *a);
 int attrib_fd(const struct attrib *a);
 /* Apply the resolver's answers, send the events they release. */
 void attrib_process(struct attrib *a);
-/* Periodic (every drain tick): release events held too long, drop dead cgroups. */
+/* Release events held too long, drop dead cgroups: at least by attrib_next_due_ms(). */
 void attrib_tick(struct attrib *a);
+/* When attrib_tick() has work next (CLOCK_MONOTONIC ms), UINT64_MAX if never. */
+uint64_t attrib_next_due_ms(const struct attrib *a);
 
 /*
  * Never blocks, never NULL. The answer may be pending (asked, not answered

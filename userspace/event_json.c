@@ -92,7 +92,7 @@ static void args_json(struct json_writer *w, const char *args, size_t len)
 
 static void process_json(struct json_writer *w, const struct event_process *p)
 {
-	char *c = json_cursor(w, PROCESS_IDS_MAX);
+	char *c = json_cursor(w, PROCESS_IDS_MAX + JSON_STR16_MAX + 1), *q;
 
 	if (!c)
 		return;
@@ -109,8 +109,19 @@ static void process_json(struct json_writer *w, const struct event_process *p)
 	c = JSON_LIT(c, ",\"gid\":");
 	c = json_put_u64(c, p->gid);
 	c = JSON_LIT(c, ",\"comm\":");
-	json_cursor_end(w, c);
-	STR(w, p->comm);
+	_Static_assert(sizeof(p->comm) >= 16, "json_put_str16 reads 16 bytes");
+	q = json_put_str16(c, p->comm);
+	if (q && !p->exe && !p->args) {		/* fork, exit: the whole object here */
+		*q++ = '}';
+		json_cursor_end(w, q);
+		return;
+	}
+	if (q) {
+		json_cursor_end(w, q);
+	} else {
+		json_cursor_end(w, c);
+		STR(w, p->comm);
+	}
 	if (p->exe) {
 		JSON_RAW(w, ",\"exe\":");
 		json_raw_str(w, p->exe, p->exe_len);

@@ -6,6 +6,7 @@
 #include "json_writer.h"
 #include "utf8.h"
 
+
 void json_init(struct json_writer *w, FILE *out)
 {
 	memset(w, 0, sizeof(*w));
@@ -151,29 +152,90 @@ static inline bool all_plain8(uint64_t x)
 	return !below && !above && !has_zero(x ^ BYTES('"')) && !has_zero(x ^ BYTES('\\'));
 }
 
-/* A quoted string: the plain bytes at its start (usually all) copied in one pass. */
+#ifdef __SSE2__
+/* Bit i set: byte i of the 16 at p is not plain. A byte below 0x20 as a
+ * signed byte is a control character or not ASCII; then DEL, '"', '\\'. */
+static inline unsigned not_plain16(const unsigned char *p, __m128i *out)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+	__m128i bad = _mm_or_si128(
+		_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
+		_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+	*out = x;
+	return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
+/*
+ * The length of the plain run at the start of p[0..n), copied to d (bytes
+ * after the run may be written too: the caller writes over them). Blocks of
+ * 16 (or 8) bytes, the last one overlapping the one before rather than a
+ * loop over the rest.
+ */
+static inline size_t plain_run(char *d, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	uint64_t x;
+
+#ifdef __SSE2__
+	if (n >= 16) {
+		__m128i v;
+		unsigned m;
+
+		for (; i + 16 <= n; i += 16) {
+			m = not_plain16(p + i, &v);
+			_mm_storeu_si128((__m128i *)(d + i), v);
+			if (m)
+				return i + (size_t)__builtin_ctz(m);
+		}
+		if (i == n)
+			return n;
+		i = n - 16;	/* bytes before n - 16 + (16 - (n % 16)) were plain */
+		m = not_plain16(p + i, &v);
+		_mm_storeu_si128((__m128i *)(d + i), v);
+		return m ? i + (size_t)__builtin_ctz(m) : n;
+	}
+#endif
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&x, p + i, 8);
+			if (!all_plain8(x))
+				goto bytes;
+			memcpy(d + i, &x, 8);
+		}
+		if (i == n)
+			return n;
+		memcpy(&x, p + n - 8, 8);
+		if (all_plain8(x)) {
+			memcpy(d + n - 8, &x, 8);
+			return n;
+		}
+	}
+bytes:
+	for (; i < n && plain[p[i]]; i++)
+		d[i] = (char)p[i];
+	return i;
+}
+
+/* A quoted string: the plain bytes at its start (usually all) copied at once. */
 void json_raw_str(struct json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char *d;
 	size_t i;
-	uint64_t x;
 
 	if (!json_reserve_(w, n + 2))
 		return;
-	d = w->buf + w->len;
-	*d++ = '"';
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&x, p + i, 8);
-		if (!all_plain8(x))
-			break;
-		memcpy(d + i, &x, 8);
+	w->buf[w->len] = '"';
+	i = plain_run(w->buf + w->len + 1, p, n);
+	if (i == n) {		/* all plain: the room reserved holds the closing quote */
+		w->buf[w->len + 1 + n] = '"';
+		w->len += n + 2;
+		w->buf[w->len] = '\0';
+		return;
 	}
-	for (; i < n && plain[p[i]]; i++)
-		d[i] = (char)p[i];
 	w->len += 1 + i;
-	if (i < n)
-		escaped(w, p + i, n - i);
+	escaped(w, p + i, n - i);
 	putc_(w, '"');
 }
 
@@ -184,54 +246,20 @@ void json_strn(struct json_writer *w, const char *s, size_t n)
 }
 
 /* "00" .. "99": two digits per division. */
-static const char digit_pairs[201] =
+const char json_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-static size_t u64_len(uint64_t v)
-{
-	size_t n = 1;
+const uint64_t json_pow10[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+	1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+	1000000000000000000ull, 10000000000000000000ull,
+};
 
-	while (v >= 10000) {
-		v /= 10000;
-		n += 4;
-	}
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
-/* The n decimal digits of v, written straight into the buffer (no copy through the stack). */
-static void put_digits(char *d, size_t n, uint64_t v)
-{
-	char *p = d + n;
-
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10)
-		memcpy(p - 2, digit_pairs + 2 * v, 2);
-	else
-		p[-1] = (char)('0' + v);
-}
-
-char *json_put_u64(char *c, uint64_t v)
-{
-	size_t n = u64_len(v);
-
-	put_digits(c, n, v);
-	return c + n;
-}
-
-char *json_put_i64(char *c, int64_t v)
-{
-	if (v < 0) {
-		*c++ = '-';
-		return json_put_u64(c, (uint64_t)0 - (uint64_t)v);
-	}
-	return json_put_u64(c, (uint64_t)v);
-}
+#define u64_len json_u64_len_
+#define put_digits json_put_digits_
 
 void json_raw_u64(struct json_writer *w, uint64_t v)
 {

@@ -70,14 +70,98 @@ void json_raw_i64(struct json_writer *w, int64_t v);
  */
 #define JSON_U64_MAX 20		/* digits of the largest uint64_t */
 #define JSON_LIT(c, lit) ((char *)memcpy((c), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
-char *json_put_u64(char *c, uint64_t v);
-char *json_put_i64(char *c, int64_t v);	/* JSON_U64_MAX + 1 */
+static inline char *json_put_u64(char *c, uint64_t v);
+static inline char *json_put_i64(char *c, int64_t v);	/* JSON_U64_MAX + 1 */
 
 
 /* Append '\n', write the line to w->out (if set), reset. Returns 0 or -1. */
 int json_end_line(struct json_writer *w);
 
 /* ---- the inline common path -------------------------------------------- */
+
+/*
+ * A short string at the cursor: s is 16 readable bytes holding a string that
+ * ends at its first NUL or after 16 bytes (a task's comm). Written quoted at
+ * c (room: JSON_STR16_MAX) if it needs no escaping, returning the cursor past
+ * it; NULL if it does (the caller then uses json_raw_str()).
+ */
+#define JSON_STR16_MAX 18
+#ifdef __SSE2__
+#include <emmintrin.h>
+static inline char *json_put_str16(char *c, const char *s)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)s);
+	unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) | 0x10000u;
+	unsigned n = (unsigned)__builtin_ctz(nul);
+	/* Not plain: below 0x20 as a signed byte (control, not ASCII), DEL, '"', '\\'. */
+	unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
+		_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')))));
+
+	if (bad & ((1u << n) - 1))
+		return NULL;
+	*c = '"';
+	_mm_storeu_si128((__m128i *)(c + 1), x);
+	c[1 + n] = '"';
+	return c + 2 + n;
+}
+#else
+static inline char *json_put_str16(char *c, const char *s) { (void)c; (void)s; return NULL; }
+#endif
+
+extern const char json_digit_pairs[201];	/* "00" .. "99" */
+extern const uint64_t json_pow10[20];
+
+/* Decimal digits of v: floor(log10) from the bit length (1233 / 4096 is just
+ * under log10(2)), then one comparison. v | 1 has as many digits as v, and 1
+ * for 0. */
+static inline size_t json_u64_len_(uint64_t v)
+{
+	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+
+	return t + ((v | 1) >= json_pow10[t]);
+}
+
+/* The n decimal digits of v at d, two per division, from the end. */
+static inline void json_put_digits_(char *d, size_t n, uint64_t v)
+{
+	char *p = d + n;
+
+	while (v >= 100) {
+		uint64_t q = v / 100;
+
+		p -= 2;
+		memcpy(p, json_digit_pairs + 2 * (v - q * 100), 2);
+		v = q;
+	}
+	if (v >= 10)
+		memcpy(p - 2, json_digit_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+}
+
+static inline char *json_put_u64(char *c, uint64_t v)
+{
+	size_t n;
+
+	if (v < 10) {		/* ids 0, exit codes, signals */
+		*c = (char)('0' + v);
+		return c + 1;
+	}
+	n = json_u64_len_(v);
+
+	json_put_digits_(c, n, v);
+	return c + n;
+}
+
+static inline char *json_put_i64(char *c, int64_t v)
+{
+	if (v < 0) {
+		*c++ = '-';
+		return json_put_u64(c, (uint64_t)0 - (uint64_t)v);
+	}
+	return json_put_u64(c, (uint64_t)v);
+}
 
 bool json_grow_(struct json_writer *w, size_t n);
 

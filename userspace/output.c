@@ -34,6 +34,7 @@ struct output {
 	struct sink sinks[MAX_SINKS];
 	size_t nsinks;
 	bool want_json_telemetry;	/* some sink formats telemetry as JSON */
+	bool tel_json_only;		/* the JSON sink is the only one taking telemetry */
 	struct json_writer w;		/* one event at a time: alerts, loss reports */
 	/*
 	 * Telemetry for the JSON sink is formatted straight into the sink's
@@ -104,6 +105,7 @@ struct output *output_new(const struct output_config *cfg, char *err, size_t err
 	}
 	if (cfg->syslog_telemetry && o->nsinks)
 		o->want_json_telemetry = true;
+	o->tel_json_only = o->json && !(cfg->syslog_telemetry && o->nsinks > 1);
 	for (size_t i = 0; i < o->nsinks; i++) {
 		int e = oq_start(o->sinks[i].q);
 
@@ -236,6 +238,10 @@ void output_emit(struct output *o, const struct event *ev)
 	if (staged) {
 		if (stage_line(o, ev, &line, &len))
 			return;
+		if (o->tel_json_only) {		/* nothing else to hand it to */
+			o->stats.emitted++;
+			return;
+		}
 	} else {
 		json_reset(&o->w);
 		event_to_json(&o->w, ev);
@@ -290,6 +296,19 @@ void output_flush(struct output *o)
 		stage_end(o);
 	for (size_t i = 0; i < o->nsinks; i++)
 		oq_nudge(o->sinks[i].q);
+}
+
+uint64_t output_due_ms(struct output *o)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (size_t i = 0; i < o->nsinks; i++) {
+		uint64_t d = oq_due_ms(o->sinks[i].q);
+
+		if (d < due)
+			due = d;
+	}
+	return due;
 }
 
 int output_reopen(struct output *o)

@@ -77,6 +77,9 @@ void output_emit(struct output *o, const struct event *ev);
 void output_lost(struct output *o, const struct output_lost *l);
 /* Called after each batch: queue the staged telemetry, wake the writers that have enough to write. */
 void output_flush(struct output *o);
+/* When output_flush() must run again to wake a writer for telemetry held back
+ * (CLOCK_MONOTONIC ms; output_queue.h's OQ_WAKE_MS); UINT64_MAX if never. */
+uint64_t output_due_ms(struct output *o);
 /* SIGHUP: reopen files (logrotate). Old file kept if the new one cannot be opened. */
 int output_reopen(struct output *o);
 const struct output_stats *output_stats(struct output *o);

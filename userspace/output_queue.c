@@ -22,7 +22,8 @@ struct output_queue {
 	struct oq_buf fill[OQ_NCLASS];	/* the loop appends here */
 	size_t inflight[OQ_NCLASS];	/* bytes the writer holds, not yet delivered */
 	size_t lent[OQ_NCLASS];		/* bytes in the fill buffer the loop has borrowed */
-	uint64_t waiting_since_ms;	/* when fill[OQ_TELEMETRY] stopped being empty */
+	uint64_t woken_ms;		/* when the writer was last woken for telemetry */
+	bool tel_unwoken;		/* telemetry waits that the writer was not woken for */
 	size_t wake_bytes;
 	bool stop, reopen;
 	uint64_t stop_at_ms;		/* CLOCK_MONOTONIC */
@@ -34,15 +35,6 @@ static uint64_t mono_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* A few ms coarse, without a clock read: for the loop's per-batch decisions. */
-static uint64_t coarse_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -105,23 +97,21 @@ static int make_room(struct output_queue *q, enum oq_class cls, size_t len)
 }
 
 /* Bytes were added to the class's fill buffer (mutex held). */
-static void added(struct output_queue *q, enum oq_class cls, size_t before)
+static void added(struct output_queue *q, enum oq_class cls)
 {
 	if (cls == OQ_ALERT)
 		pthread_cond_signal(&q->cv);
-	else if (!before)
-		q->waiting_since_ms = coarse_ms();
+	else
+		q->tel_unwoken = true;
 }
 
 int oq_push2(struct output_queue *q, enum oq_class cls, const void *a, size_t alen,
 	     const void *b2, size_t blen)
 {
 	struct oq_buf *b = &q->fill[cls];
-	size_t before;
 	int err;
 
 	pthread_mutex_lock(&q->mu);
-	before = b->len;
 	err = make_room(q, cls, alen + blen);
 	if (err) {
 		q->st.dropped[cls]++;
@@ -131,7 +121,7 @@ int oq_push2(struct output_queue *q, enum oq_class cls, const void *a, size_t al
 			memcpy(b->data + b->len + alen, b2, blen);
 		b->len += alen + blen;
 		q->st.queued[cls]++;
-		added(q, cls, before);
+		added(q, cls);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return err;
@@ -177,7 +167,7 @@ void oq_give_back(struct output_queue *q, enum oq_class cls, struct oq_buf *b, u
 	q->lent[cls] = 0;
 	q->st.queued[cls] += nmsgs;
 	if (f->len > before)
-		added(q, cls, before);
+		added(q, cls);
 	pthread_mutex_unlock(&q->mu);
 	memset(b, 0, sizeof(*b));
 }
@@ -205,12 +195,30 @@ void oq_kick(struct output_queue *q)
 void oq_nudge(struct output_queue *q)
 {
 	size_t n;
+	uint64_t now;
 
 	pthread_mutex_lock(&q->mu);
 	n = q->fill[OQ_TELEMETRY].len;
-	if (n && (n >= q->wake_bytes || coarse_ms() - q->waiting_since_ms >= OQ_WAKE_MS))
-		pthread_cond_signal(&q->cv);
+	if (n && q->tel_unwoken) {
+		now = mono_ms();
+		if (n >= q->wake_bytes || now - q->woken_ms >= OQ_WAKE_MS) {
+			pthread_cond_signal(&q->cv);
+			q->woken_ms = now;
+			q->tel_unwoken = false;
+		}
+	}
 	pthread_mutex_unlock(&q->mu);
+}
+
+uint64_t oq_due_ms(struct output_queue *q)
+{
+	uint64_t due = UINT64_MAX;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->fill[OQ_TELEMETRY].len && q->tel_unwoken)
+		due = q->woken_ms + OQ_WAKE_MS;
+	pthread_mutex_unlock(&q->mu);
+	return due;
 }
 
 void oq_request_reopen(struct output_queue *q)
@@ -258,6 +266,8 @@ static void *writer_main(void *arg)
 				swap_buf(&d[c], &q->fill[c]);
 				q->fill[c].len = 0;
 				d[c].off = 0;
+				if (c == OQ_TELEMETRY)
+					q->tel_unwoken = false;
 			}
 			q->inflight[c] = d[c].len - d[c].off;
 		}

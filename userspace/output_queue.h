@@ -22,8 +22,9 @@
  *
  * Waking the writer costs a context switch (tens of microseconds on a VM),
  * so telemetry is written in large batches: alerts wake the writer at once,
- * telemetry only when OQ_WAKE_BYTES are waiting (a quarter of the budget if
- * that is less) or its oldest bytes have waited OQ_WAKE_MS (oq_nudge()).
+ * telemetry (oq_nudge(), at the end of the loop's batch) when OQ_WAKE_BYTES
+ * are waiting (a quarter of the budget if that is less), and otherwise at
+ * most every OQ_WAKE_MS: the loop nudges again by oq_due_ms().
  */
 #ifndef BULKHEAD_OUTPUT_QUEUE_H
 #define BULKHEAD_OUTPUT_QUEUE_H
@@ -38,8 +39,8 @@ enum oq_class { OQ_ALERT = 0, OQ_TELEMETRY = 1, OQ_NCLASS = 2 };
 #define OQ_BACKOFF_MIN_MS	100
 #define OQ_BACKOFF_MAX_MS	30000
 #define OQ_CHUNK_MAX		(256u << 10)	/* most bytes handed to deliver() at once */
-#define OQ_WAKE_BYTES		(1u << 20)	/* telemetry that wakes the writer ... */
-#define OQ_WAKE_MS		200		/* ... or the longest it waits for it */
+#define OQ_WAKE_BYTES		(1u << 20)	/* telemetry that wakes the writer at once ... */
+#define OQ_WAKE_MS		200		/* ... else at most this often */
 
 struct oq_buf {
 	char *data;
@@ -107,6 +108,9 @@ void oq_count_dropped(struct output_queue *q, enum oq_class cls, uint64_t n);
 void oq_kick(struct output_queue *q);
 /* Loop thread, end of a batch: wake the writer if telemetry is due (OQ_WAKE_*). */
 void oq_nudge(struct output_queue *q);
+/* When oq_nudge() will wake the writer for the telemetry waiting now
+ * (CLOCK_MONOTONIC ms); UINT64_MAX if none waits unannounced. */
+uint64_t oq_due_ms(struct output_queue *q);
 /* SIGHUP: ask the writer to reopen (files). */
 void oq_request_reopen(struct output_queue *q);
 

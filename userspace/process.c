@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -14,6 +16,8 @@
 struct process_tel {
 	struct process_bpf *skel;
 	int ncpus;
+	size_t page;
+	const unsigned long *cons, *prod;	/* the ring's positions, mapped read-only */
 };
 
 struct process_tel *process_tel_open(const struct process_tel_opts *opts, char *err, size_t errlen)
@@ -52,10 +56,23 @@ struct process_tel *process_tel_open(const struct process_tel_opts *opts, char *
 			 "(tp_btf/sched_process_exec, _fork, _exit): %s", strerror(-e));
 		goto fail;
 	}
+	/* The consumer page, then the producer page (only the first may be writable). */
+	p->page = (size_t)sysconf(_SC_PAGESIZE);
+	p->cons = mmap(NULL, p->page, PROT_READ, MAP_SHARED, process_tel_ringbuf_fd(p), 0);
+	p->prod = mmap(NULL, p->page, PROT_READ, MAP_SHARED, process_tel_ringbuf_fd(p), (off_t)p->page);
+	if (p->cons == MAP_FAILED || p->prod == MAP_FAILED) {
+		snprintf(err, errlen, "process: cannot map the ring buffer's positions: %s", strerror(errno));
+		goto fail;
+	}
 	return p;
 fail:
 	process_tel_close(p);
 	return NULL;
+}
+
+size_t process_tel_backlog(const struct process_tel *p)
+{
+	return __atomic_load_n(p->prod, __ATOMIC_ACQUIRE) - __atomic_load_n(p->cons, __ATOMIC_RELAXED);
 }
 
 int process_tel_ringbuf_fd(const struct process_tel *p)
@@ -86,6 +103,10 @@ void process_tel_close(struct process_tel *p)
 {
 	if (!p)
 		return;
+	if (p->cons && p->cons != MAP_FAILED)
+		munmap((void *)p->cons, p->page);
+	if (p->prod && p->prod != MAP_FAILED)
+		munmap((void *)p->prod, p->page);
 	process_bpf__destroy(p->skel);
 	free(p);
 }

@@ -6,8 +6,11 @@
  * member must give the same bytes as one formatted per event). Every line is
  * also parsed back with json-c.
  */
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "clock.h"
 #include "event_json.h"
 #include "json_writer.h"
 #include "test.h"
@@ -90,6 +93,116 @@ static void test_escaping_words(void)
 	json_strn(&w, s, 8);
 	ASSERT_STREQ(w.buf, "\"abcdefg\xef\xbf\xbd\"", "a high byte in the word");
 	json_free(&w);
+}
+
+/*
+ * Strings are copied in blocks of 16 (or 8) bytes, the last block overlapping
+ * the one before: every length up to 48, a byte that is not plain at every
+ * position, against byte-by-byte escaping (and bytes past ASCII: U+FFFD).
+ */
+static void test_escaping_blocks(void)
+{
+	static const unsigned char odd[] = { 0x00, 0x01, 0x1f, '"', '\\', 0x7f, 0x80, 0xff };
+	struct json_writer w;
+	char s[48], want[48 * 6 + 3], one[8];
+
+	json_init(&w, NULL);
+	for (size_t n = 0; n <= sizeof(s); n++)
+		for (size_t pos = 0; pos <= n; pos++)	/* pos == n: all plain */
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				for (size_t i = 0; i < n; i++)
+					s[i] = (char)(0x20 + (i * 7 + n) % 0x5f);	/* printable ASCII */
+				if (pos < n)
+					s[pos] = (char)odd[k];
+				strcpy(want, "\"");
+				for (size_t i = 0; i < n; i++) {
+					if ((unsigned char)s[i] >= 0x80)
+						strcpy(one, "\xef\xbf\xbd");	/* a lone byte past ASCII */
+					else
+						ref_escape(one, (unsigned char)s[i]);
+					strcat(want, one);
+				}
+				strcat(want, "\"");
+				json_reset(&w);
+				json_strn(&w, s, n);
+				if (strcmp(w.buf, want)) {
+					fprintf(stderr, "    length %zu, byte 0x%02x at %zu\n", n, odd[k], pos);
+					ASSERT_STREQ(w.buf, want, "blockwise escaping");
+				}
+				ASSERT_EQ(strlen(w.buf), w.len, "length kept");
+			}
+	json_free(&w);
+}
+
+/* Numbers: every power of ten and its neighbours, against printf. */
+static void test_number_digits(void)
+{
+	char got[32], want[32], *end;
+	uint64_t p = 1;
+
+	for (int e = 0; e < 20; e++, p *= 10)
+		for (int d = -1; d <= 1; d++) {
+			uint64_t v = p + (uint64_t)(int64_t)d;
+
+			end = json_put_u64(got, v);
+			*end = '\0';
+			snprintf(want, sizeof(want), "%" PRIu64, v);
+			ASSERT_STREQ(got, want, "u64");
+			end = json_put_i64(got, -(int64_t)(v >> 1));
+			*end = '\0';
+			snprintf(want, sizeof(want), "%" PRId64, -(int64_t)(v >> 1));
+			ASSERT_STREQ(got, want, "negative i64");
+		}
+	for (uint64_t v = 0; v < 100000; v++) {
+		end = json_put_u64(got, v);
+		*end = '\0';
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		if (strcmp(got, want))
+			ASSERT_STREQ(got, want, "small u64");
+	}
+	end = json_put_u64(got, UINT64_MAX);
+	*end = '\0';
+	ASSERT_STREQ(got, "18446744073709551615", "UINT64_MAX");
+	end = json_put_i64(got, INT64_MIN);
+	*end = '\0';
+	ASSERT_STREQ(got, "-9223372036854775808", "INT64_MIN");
+}
+
+static void *format_zero(void *out)
+{
+	clock_format_rfc3339(0, out, 40);
+	return NULL;
+}
+
+/* RFC 3339 times: the cached second and its fraction, across seconds and backwards. */
+static void test_times(void)
+{
+	char first[40];
+	pthread_t t;
+
+	/* The cache is per thread: a thread's first time, in 1970's first second. */
+	ASSERT_EQ(pthread_create(&t, NULL, format_zero, first), 0, "thread");
+	pthread_join(t, NULL);
+	ASSERT_STREQ(first, "1970-01-01T00:00:00.000000000Z", "first call, time 0");
+
+	static const uint64_t ns[] = {
+		1795000000123456789ull, 1795000000999999999ull, 1795000001000000000ull,
+		1795000000000000001ull, 1795000001000000009ull, 0ull, 999999999ull,
+		1795086399999999999ull, 1795086400000000000ull,
+	};
+	char got[40], want[40];
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		time_t secs = (time_t)(ns[i] / 1000000000ull);
+		struct tm tm;
+
+		gmtime_r(&secs, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned)(ns[i] % 1000000000ull));
+		clock_format_rfc3339(ns[i], got, sizeof(got));
+		ASSERT_STREQ(got, want, "RFC 3339");
+	}
 }
 
 static void test_long_strings_grow(void)
@@ -238,6 +351,42 @@ static void test_event_lines(void)
 	json_free(&w);
 }
 
+/* comm: 16 bytes without a NUL, escapes, bytes past its NUL ignored, in every event shape. */
+static void test_comm(void)
+{
+	static const struct { const char *comm; size_t n; const char *want; } cases[] = {
+		{ "0123456789abcdef", 16, "\"comm\":\"0123456789abcdef\"" },
+		{ "a\"b\\c", 5, "\"comm\":\"a\\\"b\\\\c\"" },
+		{ "tab\there", 8, "\"comm\":\"tab\\there\"" },
+		{ "\xff\xfe", 2, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "", 0, "\"comm\":\"\"" },
+		{ "x\0\"\x01\xff", 5, "\"comm\":\"x\"" },	/* after the NUL: not part of it */
+	};
+	struct json_writer w;
+	struct event ev;
+	char want[128];
+
+	json_init(&w, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int k = 0; k < 3; k++) {
+			base(&ev, k == 0 ? EVENT_FORK : k == 1 ? EVENT_EXIT : EVENT_EXEC, &host);
+			memset(ev.proc.comm, 'Z', sizeof(ev.proc.comm));
+			memcpy(ev.proc.comm, cases[i].comm, cases[i].n);
+			ev.proc.comm[cases[i].n < 16 ? cases[i].n : 16] = '\0';
+			if (cases[i].n == 5 && cases[i].comm[1] == '\0')
+				memcpy(ev.proc.comm, cases[i].comm, 5);
+			if (k == 2) {
+				ev.proc.exe = "/x";
+				ev.proc.exe_len = 2;
+			}
+			snprintf(want, sizeof(want), "%s%s", cases[i].want,
+				 k == 0 ? "},\"fork\"" : k == 1 ? "},\"exit\"" : ",\"exe\":\"/x\"}");
+			ASSERT_CONTAINS(fmt(&w, &ev), want, "comm");
+			ASSERT_TRUE(parses(w.buf), "parses");
+		}
+	json_free(&w);
+}
+
 static void test_alert_lines(void)
 {
 	struct json_writer w;
@@ -320,9 +469,13 @@ int main(void)
 {
 	RUN(test_escaping);
 	RUN(test_escaping_words);
+	RUN(test_escaping_blocks);
+	RUN(test_number_digits);
+	RUN(test_times);
 	RUN(test_long_strings_grow);
 	RUN(test_numbers_and_nesting);
 	RUN(test_event_lines);
+	RUN(test_comm);
 	RUN(test_alert_lines);
 	RUN(test_names);
 	return test_summary();

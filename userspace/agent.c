@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,13 @@
 #include "metrics.h"
 #include "output.h"
 #include "policy_engine.h"
+#include "policy_watch.h"
 #include "preflight.h"
 #include "probe.h"
 #include "process.h"
 #include "registry.h"
 
+#define POLICY_WATCH_QUIET_MS 500	/* a change on disk is read once nothing changed for this long */
 #define SYNC_EVERY_MS 10000	/* boot -> wall clock offset */
 #define REPORT_EVERY_MS 1000	/* loss reports, metrics rendering */
 #define PE_TICK_MS 1000		/* the policy engine's periodic work (net aggregate sweeps every 2 s) */
@@ -40,6 +43,7 @@ struct agent {
 	struct output *out;
 	struct process_tel *proc;
 	struct policy_engine *pe;		/* NULL: nothing enforced */
+	struct policy_watch *watch;		/* NULL: reload on SIGHUP only */
 	struct policy_engine_params pe_params;
 	struct ring_buffer *rb;			/* telemetry (process) */
 	struct ring_buffer *alert_rb;		/* alerts and cgroup events: drained first */
@@ -378,6 +382,18 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 		ev.data.fd = attrib_fd(a->attr);
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
+	if (a->cfg->policy_path && !a->cfg->no_policy_watch) {
+		char werr[PATH_MAX + 64];
+
+		/* Not fatal: SIGHUP still reloads; said loudly. */
+		a->watch = policy_watch_open(a->cfg->policy_path, POLICY_WATCH_QUIET_MS, werr, sizeof(werr));
+		if (!a->watch)
+			log_warn("%s: changes on disk are NOT picked up; send SIGHUP after a change", werr);
+		else {
+			ev.data.fd = policy_watch_fd(a->watch);
+			epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		}
+	}
 	return 0;
 }
 
@@ -416,6 +432,26 @@ fail:
 	return -1;
 }
 
+/* Reload the policies (SIGHUP, or a change on disk). */
+static void reload_policies(struct agent *a)
+{
+	char err[512];
+
+	if (a->pe) {
+		policy_engine_reload(a->pe);
+		pe_settling(a);
+		return;
+	}
+	/* The first policy the kernel must enforce may have just arrived. */
+	if (enforcement_start(a, err, sizeof(err)))
+		log_warn("%s: policies are NOT enforced; fix it (the agent reloads on a change, "
+			 "or on SIGHUP)", err);
+	else if (a->pe) {
+		log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
+		pe_settling(a);
+	}
+}
+
 /* Returns 1 to keep running, 0 to stop. */
 static int handle_signal(struct agent *a)
 {
@@ -427,21 +463,8 @@ static int handle_signal(struct agent *a)
 			log_info("agent: SIGHUP: reopening outputs%s", a->cfg->policy_path ?
 				 ", reloading policies" : "");
 			output_reopen(a->out);
-			if (a->pe) {
-				policy_engine_reload(a->pe);
-				pe_settling(a);
-			} else if (a->cfg->policy_path) {
-				char err[512];
-
-				/* The first policy the kernel must enforce may have just arrived. */
-				if (enforcement_start(a, err, sizeof(err)))
-					log_warn("%s: policies are NOT enforced; fix it and send SIGHUP again",
-						 err);
-				else if (a->pe) {
-					log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
-					pe_settling(a);
-				}
-			}
+			if (a->cfg->policy_path)
+				reload_policies(a);
 			break;
 		default:
 			log_info("agent: %s: detaching and exiting", strsignal(si.ssi_signo));
@@ -485,6 +508,12 @@ static void loop(struct agent *a)
 			} else if (a->attr && evs[i].data.fd == attrib_fd(a->attr)) {
 				attrib_process(a->attr);
 				other = true;
+			} else if (a->watch && evs[i].data.fd == policy_watch_fd(a->watch)) {
+				if (policy_watch_process(a->watch)) {
+					log_info("policy: %s changed on disk: reloading", a->cfg->policy_path);
+					reload_policies(a);
+				}
+				other = true;
 			} else {
 				other = true;		/* the alert rings */
 			}
@@ -513,6 +542,7 @@ static void loop(struct agent *a)
 
 static void agent_close(struct agent *a)
 {
+	policy_watch_free(a->watch);
 	ring_buffer__free(a->rb);
 	ring_buffer__free(a->alert_rb);
 	policy_engine_close(a->pe);

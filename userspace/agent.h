@@ -29,6 +29,7 @@ struct agent_config {
 	uint32_t wakeup_bytes;
 	uint32_t drain_ms;			/* drain period of the ring buffers */
 	bool fork_events;
+	bool no_policy_watch;			/* reload on SIGHUP only, not on changes on disk */
 	bool containers_only;
 	bool require_lsm;			/* refuse to run without BPF LSM */
 	bool verbose;

@@ -38,7 +38,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: bulkhead run [options]\n"
-"  -p, --policy PATH        policy file or directory (default /etc/bulkhead/policies)\n"
+"  -p, --policy PATH        policy file or directory (default /etc/bulkhead/policies);\n"
+"                           reloaded when it changes on disk, and on SIGHUP\n"
+"      --no-policy-watch    reload the policies on SIGHUP only\n"
 "  -o, --json-file PATH     write JSON lines to PATH (reopened on SIGHUP); default stdout\n"
 "      --state-root DIR     container runtime state directory (repeatable; replaces defaults)\n"
 "      --cgroup-root DIR    cgroup v2 mount to use (default: found in /proc/self/mounts)\n"
@@ -93,7 +95,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM,
        O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS,
        O_SYSLOG, O_SYSLOG_REMOTE, O_SYSLOG_FAC, O_SYSLOG_ALL, O_QUEUE, O_AQUEUE, O_METRICS,
-       O_METRICS_MAX, O_BPF_STATS, O_DEFER };
+       O_METRICS_MAX, O_BPF_STATS, O_DEFER, O_NO_WATCH };
 static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
@@ -122,6 +124,7 @@ static const struct option opts[] = {
 		{ "metrics-max-containers", required_argument, NULL, O_METRICS_MAX },
 		{ "bpf-stats", no_argument, NULL, O_BPF_STATS },
 		{ "defer-ms", required_argument, NULL, O_DEFER },
+		{ "no-policy-watch", no_argument, NULL, O_NO_WATCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -193,6 +196,7 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 				return 2;
 			break;
 		case O_NOFORK: cfg->fork_events = false; break;
+		case O_NO_WATCH: cfg->no_policy_watch = true; break;
 		case O_CONT: cfg->containers_only = true; break;
 		case O_LSM: cfg->require_lsm = true; break;
 		case O_ATTACH: cfg->enforce.attach_cgroup = optarg; break;

@@ -232,9 +232,19 @@ static void resolve_one(struct attrib *a, uint64_t id, const char *path, bool fr
 	if (!(path && path[0]))
 		registry_forget(a->reg, id);
 	ci = path && path[0] ? registry_add_path(a->reg, id, path) : registry_lookup(a->reg, id);
+	/* The root cgroup is never a container's: no state to wait for (the
+	 * registry waits a few seconds for a host-looking cgroup it sees first). */
 	if (ci->resolved) {
 		retry_remove(a, id);
 		post(a, id, ci);
+		return;
+	}
+	if (ci->host && !strcmp(ci->cgroup_path, "/")) {
+		struct container_info root = *ci;
+
+		root.resolved = true;
+		retry_remove(a, id);
+		post(a, id, &root);
 		return;
 	}
 	r = retry_find(a, id);

@@ -309,6 +309,23 @@ static void test_host_and_zero(void)
 	attrib_free(a);
 }
 
+/* The root cgroup can hold no container: its answer is final at once (no retries for its state). */
+static void test_root_final(void)
+{
+	struct attrib *a = open_attrib(false, 0);
+	const struct container_info *ci;
+	struct stat st;
+
+	ASSERT_TRUE(a != NULL && !stat(cgroot, &st), "set-up");
+	ci = attrib_lookup(a, st.st_ino);
+	ASSERT_TRUE(attrib_pending(a, ci), "first sight: pending");
+	ASSERT_EQ(pump(a, 1000, known, st.st_ino), 0, "final within a second (a host-looking cgroup waits 5 s)");
+	ci = attrib_lookup(a, st.st_ino);
+	ASSERT_TRUE(ci->host, "host");
+	ASSERT_STREQ(ci->cgroup_path, "/", "the root");
+	attrib_free(a);
+}
+
 /* The member as event_json.c formats it from scratch. */
 static const char *fresh_member(const struct container_info *ci)
 {
@@ -382,6 +399,7 @@ int main(void)
 	RUN(test_gone_after_grace);
 	RUN(test_hold_bounded);
 	RUN(test_host_and_zero);
+	RUN(test_root_final);
 	ret = test_summary();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

@@ -10,7 +10,8 @@
 POLICY_SRCS := $(addprefix userspace/,policy_yaml.c policy_glob.c policy_parse.c \
 	policy_set.c policy_dump.c)
 POLICY_HDRS := userspace/policy.h userspace/policy_internal.h
-POLICY_TESTS := $(sort $(wildcard tests/unit/test_policy*.c))
+# (test_policy_watch is the agent's file watch, not the language: unit.mk builds it.)
+POLICY_TESTS := $(filter-out tests/unit/test_policy_watch.c,$(sort $(wildcard tests/unit/test_policy*.c)))
 POLICY_SAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/unit/%,$(POLICY_TESTS))
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

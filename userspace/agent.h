@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The agent: owns the loaded features, the container registry and the
- * outputs, and runs the event loop (epoll over ring buffers, a drain timer
- * and a signalfd). Data flow: bpf/<feature>.bpf.c -> ring buffer ->
+ * outputs, and runs the event loop (epoll over ring buffers, a one-shot
+ * timer for the work due next, a signalfd). Data flow: bpf/<feature>.bpf.c -> ring buffer ->
  * userspace/<feature>.c decoder -> agent_emit() -> userspace/output.c.
  */
 #ifndef BULKHEAD_AGENT_H
@@ -27,7 +27,7 @@ struct agent_config {
 	const char *lock_path;
 	uint32_t ringbuf_bytes;
 	uint32_t wakeup_bytes;
-	uint32_t drain_ms;			/* drain period of the ring buffers */
+	uint32_t drain_ms;			/* telemetry waits at most this long in its ring */
 	bool fork_events;
 	bool no_policy_watch;			/* reload on SIGHUP only, not on changes on disk */
 	bool containers_only;

@@ -47,7 +47,9 @@ static void usage(FILE *f)
 "      --btf FILE           kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "      --lock-file PATH     single-instance lock (default " BH_LOCK_DEFAULT ")\n"
 "      --ringbuf-size BYTES telemetry ring buffer size, power of two (default %u)\n"
-"      --drain-ms MS        ring buffer drain period (default 50)\n"
+"      --drain-ms MS        telemetry batching: its ring is read MS after the first record that\n"
+"                           finds it empty, at once when an eighth of it is full (default 500,\n"
+"                           1..1000); alerts are read at once\n"
 "      --no-fork-events     do not report fork events\n"
 "      --containers-only    do not report events of host processes\n"
 "      --require-lsm        exit with an error if BPF LSM is not available\n"
@@ -294,7 +296,7 @@ int cmd_run(int argc, char **argv)
 			.lock_path = BH_LOCK_DEFAULT,
 			.ringbuf_bytes = BH_RINGBUF_DEFAULT,
 			.wakeup_bytes = BH_WAKEUP_BYTES_DEFAULT,
-			.drain_ms = 50,
+			.drain_ms = 500,
 			.fork_events = true,
 		},
 	};

@@ -276,8 +276,6 @@ static void drain(struct agent *a)
 	while (a->alert_rb && ring_buffer__consume(a->alert_rb) > 0);
 	now = mono_ms();
 	a->drain_due = a->tel_more ? now : process_tel_backlog(a->proc) ? now + a->cfg->drain_ms : 0;
-	if (a->tel_more)
-		output_flush(a->out);
 }
 
 /*
@@ -485,10 +483,11 @@ static void loop(struct agent *a)
 {
 	struct epoll_event evs[8];
 	uint64_t expirations, now;
+	size_t backlog;
 	int n, running = 1;
 
 	while (running) {
-		bool tel = false, other = false;
+		bool other = false;
 
 		arm_timer(a);
 		n = epoll_wait(a->epfd, evs, 8, -1);
@@ -504,7 +503,7 @@ static void loop(struct agent *a)
 				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0)
 					a->timer_at = 0;	/* fired: arm again */
 			} else if (evs[i].data.fd == a->tel_fd) {
-				tel = true;
+				;	/* the ring's backlog is looked at below */
 			} else if (a->attr && evs[i].data.fd == attrib_fd(a->attr)) {
 				attrib_process(a->attr);
 				other = true;
@@ -518,11 +517,13 @@ static void loop(struct agent *a)
 				other = true;		/* the alert rings */
 			}
 		}
+		/* Any wake-up looks at the telemetry ring: a record that did not wake
+		 * the loop (none should) waits one drain period, not forever. */
 		now = mono_ms();
-		if (tel && !a->drain_due)
+		backlog = process_tel_backlog(a->proc);
+		if (backlog && !a->drain_due)
 			a->drain_due = now + a->cfg->drain_ms;
-		if (other || (a->drain_due && now >= a->drain_due) ||
-		    (tel && process_tel_backlog(a->proc) >= a->tel_urgent))
+		if (other || (a->drain_due && now >= a->drain_due) || backlog >= a->tel_urgent)
 			drain(a);
 		timed_work(a, mono_ms());
 	}

@@ -623,6 +623,47 @@ static void test_queue_borrow(void)
 	oq_free(q, 1000);
 }
 
+/*
+ * Telemetry wakes the writer at the end of a batch, at most every OQ_WAKE_MS
+ * (or at once when OQ_WAKE_BYTES wait); what a batch left behind is due
+ * OQ_WAKE_MS after the last wake (oq_due_ms(): the loop comes back then),
+ * never later; alerts wake it at once.
+ */
+static void test_queue_telemetry_wakes(void)
+{
+	struct mem_sink s = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct output_queue *q = oq_new("mem", &mem_ops, &s, 4096, 4096);
+	uint64_t t0, due;
+
+	ASSERT_TRUE(q && !oq_start(q), "start");
+	usleep(50000);				/* the writer is asleep (as after each write below) */
+	ASSERT_EQ(oq_due_ms(q), UINT64_MAX, "nothing waits: nothing due");
+	ASSERT_EQ(oq_push(q, OQ_TELEMETRY, "a\n", 2), 0, "push");
+	usleep(50000);
+	ASSERT_EQ(ms_len(&s), 0, "telemetry alone does not wake the writer");
+	t0 = mono_ms();
+	oq_nudge(q);
+	ASSERT_EQ(wait_len(&s, 2, 2000), 0, "the first nudge wakes it");
+	ASSERT_EQ(oq_due_ms(q), UINT64_MAX, "the writer took it: nothing due");
+	usleep(20000);
+	ASSERT_EQ(oq_push(q, OQ_TELEMETRY, "b\n", 2), 0, "push");
+	oq_nudge(q);				/* within OQ_WAKE_MS of the last wake */
+	due = oq_due_ms(q);
+	ASSERT_TRUE(due >= t0 + OQ_WAKE_MS && due <= mono_ms() + OQ_WAKE_MS, "due OQ_WAKE_MS after the last wake");
+	usleep(50000);
+	ASSERT_EQ(ms_len(&s), 2, "held back until then");
+	ASSERT_EQ(oq_push(q, OQ_ALERT, "!\n", 2), 0, "an alert");
+	ASSERT_EQ(wait_len(&s, 6, 2000), 0, "wakes the writer at once, which takes the telemetry too");
+	ASSERT_EQ(oq_due_ms(q), UINT64_MAX, "nothing due");
+	usleep(20000);
+	ASSERT_EQ(oq_push(q, OQ_TELEMETRY, "c\n", 2), 0, "push");
+	while (mono_ms() < oq_due_ms(q))
+		usleep(5000);
+	oq_nudge(q);				/* when the loop comes back */
+	ASSERT_EQ(wait_len(&s, 8, 2000), 0, "then it is written");
+	oq_free(q, 1000);
+}
+
 static void test_output_bad_remote(void)
 {
 	struct output_config cfg = { .syslog_remote = { "tcp://nohost" } };
@@ -649,6 +690,7 @@ int main(void)
 	RUN(test_remote_tcp_down_then_up);
 	RUN(test_json_reopen);
 	RUN(test_queue_borrow);
+	RUN(test_queue_telemetry_wakes);
 	RUN(test_output_batch_budget);
 	RUN(test_output_alert_overtakes_batch);
 	RUN(test_output_end_to_end);

@@ -31,8 +31,7 @@
 #define SYNC_EVERY_MS 10000	/* boot -> wall clock offset */
 #define REPORT_EVERY_MS 1000	/* loss reports, metrics rendering */
 #define PE_TICK_MS 1000		/* the policy engine's periodic work (net aggregate sweeps every 2 s) */
-#define PE_FAST_TICK_MS 50	/* ... while new cgroups may wait for their runtime state */
-#define PE_SETTLE_MS 6000	/* how long they may (policy_engine.c: 5 s), from a mkdir, start or reload */
+#define PE_FAST_TICK_MS 50	/* ... while new cgroups wait for their runtime state */
 #define TEL_BATCH 4096		/* telemetry records between two looks at the alert rings */
 #define DRAIN_ROUNDS_MAX 64	/* batches per loop turn (then epoll again) */
 
@@ -58,7 +57,7 @@ struct agent {
 	size_t tel_urgent;			/* a backlog this large is drained at once */
 	/* What is due when (CLOCK_MONOTONIC ms): the one-shot timer is armed for the earliest. */
 	uint64_t drain_due;			/* 0: no telemetry waits */
-	uint64_t report_due, sync_due, pe_due, pe_fast_until;
+	uint64_t report_due, sync_due, pe_due;
 	uint64_t timer_at;
 	uint64_t malformed;
 	uint64_t lost_reported;
@@ -72,10 +71,9 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* New cgroups may wait in the policy engine for their runtime state: tick it fast for a while. */
+/* New cgroups may wait in the policy engine for their runtime state: tick it now. */
 static void pe_settling(struct agent *a)
 {
-	a->pe_fast_until = mono_ms() + PE_SETTLE_MS;
 	a->pe_due = 0;
 }
 
@@ -296,7 +294,7 @@ static void timed_work(struct agent *a, uint64_t now)
 		a->sync_due = now + SYNC_EVERY_MS;
 	}
 	if (a->pe) {
-		uint64_t period = now < a->pe_fast_until ? PE_FAST_TICK_MS : PE_TICK_MS;
+		uint64_t period = policy_engine_waiting(a->pe) ? PE_FAST_TICK_MS : PE_TICK_MS;
 
 		if (now + period / 4 >= a->pe_due) {
 			policy_engine_tick(a->pe);

@@ -158,6 +158,11 @@ static void pending_remove(struct policy_engine *pe, uint32_t i)
 	pe->pending[i] = pe->pending[--pe->npending];
 }
 
+bool policy_engine_waiting(const struct policy_engine *pe)
+{
+	return pe->npending > 0;
+}
+
 static void pending_clear(struct policy_engine *pe)
 {
 	while (pe->npending)

@@ -68,6 +68,8 @@ void policy_engine_cgroup_rmdir(struct policy_engine *pe, uint64_t id);
 int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb);
 /* Periodic work (every drain tick): classify new containers, sweep aggregates. */
 void policy_engine_tick(struct policy_engine *pe);
+/* Do new cgroups wait for their runtime state (then tick every 50 ms, not every second)? */
+bool policy_engine_waiting(const struct policy_engine *pe);
 /* Load the policy set again; a bad set keeps the one in force. 0 or -1. */
 int policy_engine_reload(struct policy_engine *pe);
 /* One line for the agent's ready message: "network enforcement under X (N policies)". */

@@ -90,6 +90,34 @@ static __always_inline int check(struct bh_hook *h, struct bh_file_key *key, int
 	return verdict(h, BH_SEC_FILE, v.first, hook, 0, v.ref, key, len);
 }
 
+/*
+ * A file reached through another mount than the container's root, but lying
+ * in the root's own tree: a bind mount of a part of it (made from a symlink,
+ * or by open_tree() + move_mount(), which no mount hook sees resolved). Its
+ * name in the root's tree must be allowed too, in table tab. Volumes (another
+ * file system, or outside the root's tree) and /proc, /dev are not looked at.
+ * key2 holds the name.
+ */
+static __always_inline int check_in_root(struct bh_hook *h, struct vfsmount *m, struct dentry *d,
+					 __u32 tab, __u8 ops, __u8 hook)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dentry *rd = BPF_CORE_READ(t, fs, root.dentry);
+	struct bh_verdict v = {};
+	int len;
+
+	if (m == BPF_CORE_READ(t, fs, root.mnt) || BPF_CORE_READ(d, d_sb) != BPF_CORE_READ(rd, d_sb))
+		return 0;
+	len = bh_walk_mode(h->s, h->s->key2.path, m, d, BH_WALK_IN_ROOT);
+	if (len == -2)
+		return 0;
+	if (tab == BH_TAB_FILE)
+		return check(h, &h->s->key2, len, ops, hook);
+	if (len <= 0 || bh_decide(&h->s->key2, h->gen, tab, h->policy, len, ops, &v) || !v.deny)
+		return 0;
+	return verdict(h, BH_SEC_EXEC, BH_OP_EXEC, hook, BH_FE_EXEC_TAB, v.ref, &h->s->key2, len);
+}
+
 static __always_inline int check_dentry(struct bh_hook *h, const struct path *dir, struct dentry *d,
 					__u8 ops, __u8 hook)
 {
@@ -120,6 +148,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 	__u8 ops = 0;
 	__u32 mode;
 	long len;
+	int r;
 
 	if (ret)
 		return ret;
@@ -133,7 +162,11 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 	if (!ops || !fh_restricts(&h, ops, 0))
 		return 0;
 	len = bpf_d_path((struct path *)&file->f_path, h.s->key.path, BH_FILE_PATH_MAX);
-	return check(&h, &h.s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
+	r = check(&h, &h.s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
+	if (r)
+		return r;
+	return check_in_root(&h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			     BH_TAB_FILE, ops, BH_FH_OPEN);
 }
 
 SEC("lsm/bprm_check_security")
@@ -143,6 +176,7 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	struct bh_file_key *key;
 	struct bh_hook h;
 	long len, n;
+	int r;
 
 	if (ret)
 		return ret;
@@ -170,6 +204,17 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
 		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
 			       key, len);
+	/* Its name in the root's tree, if reached through a bind mount of a part of it. */
+	if ((h.pol->flags & BH_CGP_FILE) &&
+	    (r = check_in_root(&h, BPF_CORE_READ(bprm, file, f_path.mnt),
+			       BPF_CORE_READ(bprm, file, f_path.dentry), BH_TAB_FILE, 1 << BH_OP_EXEC,
+			       BH_FH_EXEC)))
+		return r;
+	if ((h.pol->flags & BH_CGP_EXEC) &&
+	    (r = check_in_root(&h, BPF_CORE_READ(bprm, file, f_path.mnt),
+			       BPF_CORE_READ(bprm, file, f_path.dentry), BH_TAB_EXEC, 1 << BH_OP_EXEC,
+			       BH_FH_EXEC)))
+		return r;
 	/*
 	 * The name it was invoked by, when absolute and different ("/bin/sh", a
 	 * symlink to busybox): a rule (not a default) that denies that name
@@ -424,7 +469,7 @@ int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned lo
 	     unsigned long flags, int ret)
 {
 	struct bh_hook h;
-	int len;
+	int len, r;
 
 	if (ret)
 		return ret;
@@ -433,7 +478,11 @@ int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned lo
 		return 0;
 	len = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(file, f_path.mnt),
 			   BPF_CORE_READ(file, f_path.dentry));
-	return check(&h, &h.s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
+	r = check(&h, &h.s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
+	if (r)
+		return r;
+	return check_in_root(&h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
 }
 
 /*

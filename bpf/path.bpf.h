@@ -79,8 +79,8 @@ struct bh_walk {
 	__u64 d, vmnt, mnt;		/* kernel pointers, read with probe reads */
 	__u64 root_d, root_m;
 	__u32 n, off;
-	__u32 done;			/* 1: reached the root; 2: over-long */
-	__u32 which;			/* 0: into key, 1: into key2 */
+	__u32 done;			/* 1: reached the root; 2: over-long; 3: not under the root */
+	__u32 which;			/* bit 0: into key2 (else key); bit 1: BH_WALK_IN_ROOT */
 };
 
 struct bh_scratch {
@@ -150,6 +150,13 @@ struct bh_walk_ctx {
 	struct bh_scratch *s;
 };
 
+/*
+ * Walk modes: across mounts up to the task's root (the name the task sees),
+ * or, BH_WALK_IN_ROOT, up the dentries only, to the root's dentry: the name a
+ * file has in the root's own tree, whatever mount it was reached through.
+ */
+#define BH_WALK_IN_ROOT	2
+
 /* One step up: a component, or a mount crossing. */
 static long bh_walk_up(__u32 i, void *ctx)
 {
@@ -158,12 +165,13 @@ static long bh_walk_up(__u32 i, void *ctx)
 	struct dentry *d = (void *)w->d, *parent, *mroot;
 	struct vfsmount *vmnt = (void *)w->vmnt;
 	struct mount *mnt = (void *)w->mnt;
+	int in_root = w->which & BH_WALK_IN_ROOT;
 
-	if (w->d == w->root_d && w->vmnt == w->root_m) {
+	if (w->d == w->root_d && (in_root || w->vmnt == w->root_m)) {
 		w->done = 1;
 		return 1;
 	}
-	mroot = BPF_CORE_READ(vmnt, mnt_root);
+	mroot = in_root ? NULL : BPF_CORE_READ(vmnt, mnt_root);
 	if (d == mroot) {
 		struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
 
@@ -178,7 +186,7 @@ static long bh_walk_up(__u32 i, void *ctx)
 	}
 	parent = BPF_CORE_READ(d, d_parent);
 	if (parent == d) {
-		w->done = 1;
+		w->done = in_root ? 3 : 1;
 		return 1;
 	}
 	if (w->n >= BH_FILE_WALK_DEPTH)
@@ -194,7 +202,7 @@ static long bh_walk_emit(__u32 i, void *ctx)
 {
 	struct bh_scratch *s = ((struct bh_walk_ctx *)ctx)->s;
 	struct bh_walk *w = &s->walk;
-	char *out = w->which ? s->key2.path : s->key.path;
+	char *out = w->which & 1 ? s->key2.path : s->key.path;
 	const unsigned char *name;
 	struct dentry *c;
 	__u32 len, off = w->off;
@@ -217,18 +225,19 @@ static long bh_walk_emit(__u32 i, void *ctx)
 
 /*
  * The path of (vfsmnt, d) relative to the current task's root, NUL-terminated,
- * into out (s->key.path or s->key2.path). Returns bytes with the NUL, or -1
- * when the walk is over-long (too deep, or BH_FILE_PATH_MAX bytes).
+ * into out (s->key.path or s->key2.path). Returns bytes with the NUL, -1 when
+ * the walk is over-long (too deep, or BH_FILE_PATH_MAX bytes), -2 (mode
+ * BH_WALK_IN_ROOT only) when d is not under the root's dentry.
  */
-static __always_inline int bh_walk_path(struct bh_scratch *s, char *out, struct vfsmount *vmnt,
-					struct dentry *d)
+static __always_inline int bh_walk_mode(struct bh_scratch *s, char *out, struct vfsmount *vmnt,
+					struct dentry *d, __u32 mode)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct bh_walk_ctx c = { .s = s };
 	struct bh_walk *w = &s->walk;
 	__u32 off;
 
-	w->which = out == s->key2.path;
+	w->which = (out == s->key2.path) | mode;
 	w->d = (__u64)d;
 	w->vmnt = (__u64)vmnt;
 	w->mnt = (__u64)vmnt - bpf_core_field_offset(struct mount, mnt);
@@ -238,6 +247,8 @@ static __always_inline int bh_walk_path(struct bh_scratch *s, char *out, struct 
 	w->off = 0;
 	w->done = 0;
 	bpf_loop(2 * BH_FILE_WALK_DEPTH, bh_walk_up, &c, 0);
+	if (w->done == 3)
+		return -2;
 	if (w->done != 1)
 		return -1;
 	if (w->n == 0) {
@@ -251,6 +262,12 @@ static __always_inline int bh_walk_path(struct bh_scratch *s, char *out, struct 
 		return -1;
 	out[off & 255] = 0;
 	return off + 1;
+}
+
+static __always_inline int bh_walk_path(struct bh_scratch *s, char *out, struct vfsmount *vmnt,
+					struct dentry *d)
+{
+	return bh_walk_mode(s, out, vmnt, d, 0);
 }
 
 static __always_inline int bh_walk_struct_path(struct bh_scratch *s, char *out, const struct path *p)

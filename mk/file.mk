@@ -13,3 +13,12 @@ file-bench: $(BUILD)/bench/file_bench $(BUILD)/bulkhead-static
 bench: file-bench
 
 .PHONY: file-bench
+
+# The guest's bind-mount test helper (static: it runs inside busybox containers).
+$(BUILD)/tests/helpers/bindtree: tests/helpers/bindtree.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
+
+test-bins: $(BUILD)/tests/helpers/bindtree
+guest-test: $(BUILD)/tests/helpers/bindtree

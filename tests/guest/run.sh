@@ -79,6 +79,9 @@ fi
 DYN_BINS=""
 for b in $GUEST_DYN_BINS; do DYN_BINS="$DYN_BINS $(command -v "$b")"; done
 AGENT=${AGENT:-$BUILD/bulkhead-static}
+# Static test helpers the cases use (copied to /bulkhead/build/tests/helpers/).
+HELPERS=$BUILD/tests/helpers/bindtree
+[ -x "$HELPERS" ] || fail "$HELPERS not built (make test-bins, or make guest-test)"
 [ -x "$AGENT" ] || fail "$AGENT not built; run make build/bulkhead-static (or make guest-test)"
 
 # --- kernel -------------------------------------------------------------------------
@@ -104,6 +107,7 @@ inputs() {
 	dyn_libs
 	echo tests/guest/init
 	echo tests/guest/run.sh
+	echo "$HELPERS"
 	find tests/lib -name '*.sh' | LC_ALL=C sort
 	find "$CASES_DIR" tests/guest/lib policies -type f 2>/dev/null | LC_ALL=C sort
 	echo "$K/VERSION"
@@ -163,7 +167,8 @@ else
 	[ -d policies ] && cp -R policies "$r/bulkhead/policies"
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead"
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead-static"
-	mkdir -p "$r/bulkhead/build/tests"
+	mkdir -p "$r/bulkhead/build/tests/helpers"
+	cp "$HELPERS" "$r/bulkhead/build/tests/helpers/"
 	cp "$K/modules/order" "$K"/modules/*.ko "$r/lib/modules/" 2>/dev/null
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"

@@ -183,7 +183,9 @@ fi
 t_initrd=$(($(now_ms) - t0))
 
 # --- boot ---------------------------------------------------------------------------
-append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1"
+# softlockup_panic: a CPU stuck in the kernel panics the guest at once, its stack on the
+# console (a panic prints whatever "quiet" holds back), instead of a silent wait for the timeout.
+append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1 softlockup_panic=1"
 [ -n "$CASES" ] && append="$append BULKHEAD_CASES=$CASES"
 [ -n "${BULKHEAD_CASE_TIMEOUT:-}" ] && append="$append BULKHEAD_CASE_TIMEOUT=$BULKHEAD_CASE_TIMEOUT"
 [ -n "${GUEST_APPEND:-}" ] && append="$append $GUEST_APPEND"

@@ -48,17 +48,25 @@ ms_since_event() {
 	return 1
 }
 
+# latency WORD FILTER CMD...: the ms from an event's time to its line in the output,
+# for the first event matching WORD and FILTER after CMD (run once the watch is on).
+latency() {
+	local word="$1" filter="$2" waiter
+	shift 2
+	ms_since_event "$word" "$filter" > "$T_WORK/lat.ms" &
+	waiter=$!
+	sleep 0.2
+	"$@" > /dev/null
+	wait $waiter
+	cat "$T_WORK/lat.ms"
+}
+
 # Each denial in its own second: the kernel aggregates a destination's denials per second.
 deny_filter=".kind == \"net\" and .action == \"deny\" and .container.pod == \"$pod\""
 sleep 1.5
 worst=0
 for i in 1 2 3; do
-	ms_since_event '"kind":"net"' "$deny_filter" > "$T_WORK/lat.ms" &
-	waiter=$!
-	sleep 0.2
-	alert_raise
-	wait $waiter
-	ms=$(cat "$T_WORK/lat.ms")
+	ms=$(latency '"kind":"net"' "$deny_filter" alert_raise)
 	t_log "denial $i: in the file ${ms} ms after it happened"
 	[ "$ms" = none ] && { worst=none; break; }
 	[ "$ms" -gt "$worst" ] && worst=$ms
@@ -77,12 +85,7 @@ t_in_cgroup "$cg" sh -c 'end=$(($(date +%s) + 6)); while [ $(date +%s) -lt $end 
 flood=$!
 t_defer "kill $flood"
 sleep 1
-ms_since_event '"kind":"net"' "$deny_filter" > "$T_WORK/lat.ms" &
-waiter=$!
-sleep 0.2
-alert_raise
-wait $waiter
-ms=$(cat "$T_WORK/lat.ms")
+ms=$(latency '"kind":"net"' "$deny_filter" alert_raise)
 wait $flood
 if [ "$ms" = none ]; then
 	t_fail alert_latency_flood "the denial raised during the flood never reached the JSON output"
@@ -96,12 +99,8 @@ fi
 # within the drain period.
 sleep 2
 mark="bh-lat-$$"
-ms_since_event "$mark" ".kind == \"exec\" and (.process.args | index(\"$mark\"))" > "$T_WORK/lat.ms" &
-waiter=$!
-sleep 0.2
-t_in_cgroup "$cg" /bin/echo "$mark" > /dev/null
-wait $waiter
-ms=$(cat "$T_WORK/lat.ms")
+ms=$(latency "$mark" ".kind == \"exec\" and (.process.args | index(\"$mark\"))" \
+	t_in_cgroup "$cg" /bin/echo "$mark")
 if [ "$ms" = none ]; then
 	t_fail telemetry_after_idle "the exec event never reached the JSON output"
 elif [ "$ms" -le "$TEL_MAX_MS" ]; then

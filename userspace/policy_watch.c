@@ -20,7 +20,6 @@
 struct policy_watch {
 	int epfd, ino, timer, wd;
 	uint32_t quiet_ms;
-	uint64_t changes;
 	char dir[PATH_MAX];	/* what is watched */
 	char base[NAME_MAX + 1];	/* a file's name in dir; "" when the path is a directory */
 	int lost_said;		/* the watched directory went away: said once */
@@ -111,11 +110,6 @@ int policy_watch_fd(const struct policy_watch *w)
 	return w->epfd;
 }
 
-uint64_t policy_watch_changes(const struct policy_watch *w)
-{
-	return w->changes;
-}
-
 /* Does this event concern the policies? A file path: its name, or a ConfigMap's "..data". */
 static int relevant(const struct policy_watch *w, const struct inotify_event *e)
 {
@@ -152,10 +146,8 @@ int policy_watch_process(struct policy_watch *w)
 			off += sizeof(*e) + e->len;
 		}
 	}
-	if (seen) {
-		w->changes++;
+	if (seen)
 		arm(w, w->quiet_ms);
-	}
 	if (read(w->timer, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return 0;
 	if (w->wd < 0) {

@@ -31,8 +31,6 @@ int policy_watch_fd(const struct policy_watch *w);
  * should be reloaded now; 0 otherwise.
  */
 int policy_watch_process(struct policy_watch *w);
-/* Changes seen since the start (for tests and logs). */
-uint64_t policy_watch_changes(const struct policy_watch *w);
 void policy_watch_free(struct policy_watch *w);
 
 #endif

@@ -22,3 +22,4 @@ $(BUILD)/tests/helpers/bindtree: tests/helpers/bindtree.c
 
 test-bins: $(BUILD)/tests/helpers/bindtree
 guest-test: $(BUILD)/tests/helpers/bindtree
+guest-selftest: $(BUILD)/tests/helpers/bindtree

@@ -31,20 +31,27 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Ibpf -I$(BUILD)/include
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ibpf
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
-	-Ibpf -Iuserspace -I$(BUILD)/skel $(BH_SAN_FLAGS)
+	-Iuserspace -Ibpf -I$(BUILD)/skel $(BH_SAN_FLAGS)
+DEPFLAGS = -MMD -MP
 LDLIBS  := -lbpf -lelf -lz -lyaml -ljson-c
 LDLIBS_MHD := -lmicrohttpd
 
+# BPF programs: bpf/<feature>.bpf.c; shared kernel/user records in bpf/abi/,
+# BPF-only helpers in bpf/lib/. User space: one folder per subsystem
+# (docs/ARCHITECTURE.md), sources found per folder.
 BPF_SRCS  := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
-US_SRCS   := $(sort $(wildcard userspace/*.c))
+US_DIRS   := lib policy pipeline attrib telemetry enforce detect anomaly output metrics agent cli
+US_SRCS   := $(sort $(foreach d,$(US_DIRS),$(wildcard userspace/$(d)/*.c)))
 US_OBJS   := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(US_SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(US_OBJS))
+# The policy language: its own library (no libbpf), linked by the fuzzer and its tests.
+POLICY_SRCS := $(sort $(wildcard userspace/policy/*.c))
+POLICY_OBJS := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(POLICY_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/main.o $(POLICY_OBJS),$(US_OBJS))
 
 ifeq ($(SAN),1)
 all: $(BUILD)/bulkhead
@@ -55,34 +62,42 @@ endif
 deps:
 	$(Q)sh scripts/deps.sh build
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $(@:.o=.d) -c $< -o $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-# Every userspace object may include any skeleton: generate them all first.
-$(BUILD)/obj/%.o: userspace/%.c $(wildcard userspace/*.h bpf/*.h) $(SKELS) | $(BUILD)/obj
+# Skeletons are generated before any object is compiled (order only); -MMD
+# then records which object really includes which skeleton and header.
+$(BUILD)/obj/%.o: userspace/%.c | $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/libbulkhead.a: $(LIB_OBJS)
+$(BUILD)/libbhpolicy.a: $(POLICY_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bulkhead: $(BUILD)/obj/main.o $(BUILD)/libbulkhead.a
+$(BUILD)/libbulkhead.a: $(LIB_OBJS) $(POLICY_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bulkhead: $(BUILD)/obj/cli/main.o $(BUILD)/libbulkhead.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(LDLIBS_MHD)
 
 # One self-contained binary for the QEMU guest and for scratch container images.
-$(BUILD)/bulkhead-static: $(BUILD)/obj/main.o $(BUILD)/libbulkhead.a
+$(BUILD)/bulkhead-static: $(BUILD)/obj/cli/main.o $(BUILD)/libbulkhead.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -static $(LDFLAGS) $^ -o $@ $(LDLIBS) $(LDLIBS_MHD_STATIC)
 
-$(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj:
+$(BUILD)/bpf $(BUILD)/skel:
 	$(Q)mkdir -p $@
+
+-include $(US_OBJS:.o=.d) $(BPF_OBJS:.o=.d)
 
 vmlinux:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BUILD)/vmlinux.h.tmp

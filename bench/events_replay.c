@@ -16,13 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "event.h"
-#include "event_json.h"
-#include "events.h"
-#include "json_writer.h"
-#include "output.h"
-#include "process.h"
+#include "lib/clock.h"
+#include "pipeline/event.h"
+#include "pipeline/event_json.h"
+#include "abi/events.h"
+#include "lib/json_writer.h"
+#include "output/output.h"
+#include "telemetry/process.h"
 
 #define BATCH 4096
 

@@ -26,9 +26,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../userspace/enforce.h"
-#include "../userspace/file.h"
-#include "policy.h"
+#include "enforce/enforce.h"
+#include "enforce/file.h"
+#include "policy/policy.h"
 
 static uint64_t now_ns(void)
 {

@@ -42,10 +42,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../userspace/enforce.h"
-#include "../userspace/net.h"
-#include "log.h"
-#include "policy.h"
+#include "enforce/enforce.h"
+#include "enforce/net.h"
+#include "lib/log.h"
+#include "policy/policy.h"
 
 #define REPEAT 2000000
 

@@ -2,21 +2,21 @@
 /*
  * The one tracer of cgroup v2 directories made and removed (BTF tracepoints:
  * no tracefs). Its records feed container attribution and enforcement alike
- * (bpf/cgroup.h); the agent wakes at once for each: it must act before the
+ * (bpf/abi/cgroup.h); the agent wakes at once for each: it must act before the
  * container's first process runs.
  *
  * Once enforcement runs, a new cgroup below one of the hold prefixes
  * (bulkhead run --hold-new-cgroups) also enters bh_cg_hold, the enforcement
  * core's map: enforcing hooks deny for it, fail-closed, until the agent has
- * classified it or hold_ns have passed (bpf/enforce.h). The tracer reaches
+ * classified it or hold_ns have passed (bpf/abi/enforce.h). The tracer reaches
  * that map through a one-slot map of maps, which the agent fills when
  * enforcement starts (at start-up, or on the SIGHUP that brings the first
  * policy with kernel rules): the tracer itself never pins anything.
- * Consumer: userspace/cgroup_events.c.
+ * Consumer: userspace/telemetry/cgroup_events.c.
  */
-#include "bulkhead.bpf.h"
-#include "cgroup.h"
-#include "enforce.h"
+#include "lib/bulkhead.bpf.h"
+#include "abi/cgroup.h"
+#include "abi/enforce.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,7 +29,7 @@ struct {
 	__uint(max_entries, BH_CGROUP_RINGBUF);
 } bh_cgev_rb SEC(".maps");
 
-/* Slot 0: the enforcement core's bh_cg_hold (bpf/enforce.bpf.h), or empty. */
+/* Slot 0: the enforcement core's bh_cg_hold (bpf/lib/enforce.bpf.h), or empty. */
 struct bh_cg_hold_inner {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BH_MAX_CONTAINERS);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The enforcement core's maps, and nothing else: userspace/enforce.c loads
+ * The enforcement core's maps, and nothing else: userspace/enforce/enforce.c loads
  * this object first so that the shared maps exist (pinned by name) before any
  * enforcing feature loads and reuses them.
  */
-#include "enforce.bpf.h"
+#include "lib/enforce.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -3,10 +3,10 @@
  * The fallback for kernels without BPF LSM (the 6.18 hosts here): syscall
  * tracepoints read the path a process passes to open/openat/openat2/execve/
  * execveat, match it against the same tables as the LSM programs
- * (bpf/path.bpf.h), and stop an enforce-mode offender with
+ * (bpf/lib/path.bpf.h), and stop an enforce-mode offender with
  * bpf_send_signal(SIGKILL) before the syscall runs. Audit mode only reports.
  *
- * What it cannot do, and says so (userspace/probe.c, the agent's start-up
+ * What it cannot do, and says so (userspace/enforce/probe.c, the agent's start-up
  * line, docs/ARCHITECTURE.md):
  *   - the process is killed, not refused: there is no EPERM to handle. The
  *     signal is delivered when the syscall returns, so the call itself still
@@ -24,7 +24,7 @@
  *   - only open (read/write by the open flags) and exec are covered: create,
  *     delete, rename, link, truncate, chmod/chown need the LSM hooks.
  */
-#include "path.bpf.h"
+#include "lib/path.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -20,9 +20,9 @@
  * The path hooks resolve paths by a bounded dentry walk (bpf_d_path is not
  * allowed there). Containers without an entry, without a policy, or whose
  * policy has no file/exec rules are never touched. enforce: -EPERM and a
- * deny event; audit: allowed and an audit event (bpf/path.bpf.h).
+ * deny event; audit: allowed and an audit event (bpf/lib/path.bpf.h).
  */
-#include "path.bpf.h"
+#include "lib/path.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

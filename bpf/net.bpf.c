@@ -18,12 +18,12 @@
  * packet the other way is a reply, and passes while the policy in force
  * allows the flow the way it was opened. Decisions are memoized per flow
  * (bh_net_memo) under a stamp of the policy in force: a packet of a flow
- * already decided costs a compare (bpf/net.h).
+ * already decided costs a compare (bpf/abi/net.h).
  *
- * Map layouts and the lowering of rules: bpf/net.h, userspace/net_lower.c.
- * Loader and decoder: userspace/net.c.
+ * Map layouts and the lowering of rules: bpf/abi/net.h, userspace/enforce/net_lower.c.
+ * Loader and decoder: userspace/enforce/net.c.
  */
-#include "net.bpf.h"
+#include "lib/net.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -3,9 +3,9 @@
  * Tiny programs whose only job is to be loaded (and, where harmless,
  * attached) one at a time by `bulkhead probe`: the kernel's verifier and
  * attach paths are the only reliable feature test (KERNEL-TESTING.md).
- * Loader: userspace/probe.c. Every program is a no-op for the system.
+ * Loader: userspace/enforce/probe.c. Every program is a no-op for the system.
  */
-#include "bulkhead.bpf.h"
+#include "lib/bulkhead.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -2,9 +2,9 @@
 /*
  * Process lifecycle telemetry: exec, fork, exit from BTF-enabled sched
  * tracepoints (no tracefs needed), streamed to the agent over one ring buffer.
- * Consumer: userspace/process.c.
+ * Consumer: userspace/telemetry/process.c.
  */
-#include "bulkhead.bpf.h"
+#include "lib/bulkhead.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

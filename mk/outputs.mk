@@ -13,7 +13,7 @@
 METRICS_NOMHD_OBJ := $(BUILD)/obj/static/metrics_http.o
 LDLIBS_MHD_STATIC :=
 
-$(METRICS_NOMHD_OBJ): userspace/metrics_http.c userspace/metrics_http.h userspace/log.h
+$(METRICS_NOMHD_OBJ): userspace/metrics/metrics_http.c userspace/metrics/metrics_http.h userspace/lib/log.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -DBH_NO_MHD -c $< -o $@

@@ -5,11 +5,9 @@
 #   build/san/tests/unit/test_policy*   unit tests under ASan + UBSan (in test-bins)
 #   build/fuzz/fuzz_policy    the fuzzer (clang -fsanitize=fuzzer,address,undefined)
 
-# The language itself (no libbpf, no logger): listed, not globbed, because other
-# policy_*.c files (the engine that lowers sets into maps) need the whole agent.
-POLICY_SRCS := $(addprefix userspace/,policy_yaml.c policy_glob.c policy_parse.c \
-	policy_set.c policy_dump.c)
-POLICY_HDRS := userspace/policy.h userspace/policy_internal.h
+# The language itself (no libbpf, no logger): userspace/policy/ (the Makefile's
+# POLICY_SRCS), which the fuzzer and these tests compile on their own.
+POLICY_HDRS := $(wildcard userspace/policy/*.h)
 # (test_policy_watch is the agent's file watch, not the language: unit.mk builds it.)
 POLICY_TESTS := $(filter-out tests/unit/test_policy_watch.c,$(sort $(wildcard tests/unit/test_policy*.c)))
 POLICY_SAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/unit/%,$(POLICY_TESTS))

@@ -42,6 +42,9 @@ run_part() {
 
 part_unit() {
 	local b
+	# The unit tests that write real maps pin under /sys/fs/bpf: on a fresh
+	# machine nothing is mounted yet (host tests mount it through common.sh).
+	grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 	for b in build/tests/unit/test_* build/san/tests/unit/test_*; do
 		[ -x "$b" ] || continue
 		case "$b" in build/san/*) n="san-$(basename "$b")" ;; *) n="$(basename "$b")" ;; esac

@@ -38,10 +38,10 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "../../userspace/enforce.h"
-#include "../../userspace/net.h"
-#include "log.h"
-#include "policy.h"
+#include "enforce/enforce.h"
+#include "enforce/net.h"
+#include "lib/log.h"
+#include "policy/policy.h"
 
 static void rule(struct policy_net_rule *r, const char *a, int len, int proto, int lo, int hi,
 		 int action)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "registry.h"
+#include "lib/log.h"
+#include "attrib/registry.h"
 
 #define MAX_ROOTS 16
 

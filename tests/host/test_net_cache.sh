@@ -1,5 +1,5 @@
 #!/bin/bash
-# Memoized decisions (bpf/net.h, bh_net_memo) and flow memory across policy swaps.
+# Memoized decisions (bpf/abi/net.h, bh_net_memo) and flow memory across policy swaps.
 # Three long-lived sockets keep their state while a helper swaps the policy of their
 # cgroup under them, one swap at a time; after each swap the very next packet of each
 # flow must get the new policy's answer, never the one memoized under the old policy,

@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "agent_config.h"
+#include "agent/agent_config.h"
 #include "test.h"
 
 static const struct option opts[] = {

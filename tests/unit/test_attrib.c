@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "attrib.h"
-#include "event_json.h"
+#include "attrib/attrib.h"
+#include "pipeline/event_json.h"
 #include "test.h"
 
 #define UID "8a1c2f0e-5b7d-4e2a-9c3b-1d2e3f405162"

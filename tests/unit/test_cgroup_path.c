@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cgroup_path.h"
+#include "lib/cgroup_path.h"
 #include "test.h"
 
 #define H64a "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

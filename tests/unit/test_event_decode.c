@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Process records (bpf/events.h) as the decoder sees them: hostile input.
+ * Process records (bpf/abi/events.h) as the decoder sees them: hostile input.
  * Variable-size exec records are accepted only when their size is exactly
  * the header plus the lengths they declare, each within its limit; the
  * strings point into the record; fork and exit records have fixed sizes.
  */
 #include <stdlib.h>
 
-#include "event.h"
-#include "events.h"
-#include "process.h"
+#include "pipeline/event.h"
+#include "abi/events.h"
+#include "telemetry/process.h"
 #include "test.h"
 
 /* An exec record of exe and argv (NUL-separated, argc strings), packed as the kernel sends it. */

@@ -18,9 +18,9 @@
 #include <bpf/libbpf.h>
 
 #include "test.h"
-#include "../../userspace/enforce.h"
-#include "../../userspace/file.h"
-#include "policy.h"
+#include "enforce/enforce.h"
+#include "enforce/file.h"
+#include "policy/policy.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
-#include "event_json.h"
-#include "json_writer.h"
+#include "lib/clock.h"
+#include "pipeline/event_json.h"
+#include "lib/json_writer.h"
 #include "test.h"
 
 /* json-c, declared by hand: its json_bool type clashes with the writer's json_bool(). */

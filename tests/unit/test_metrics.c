@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "metrics.h"
-#include "metrics_http.h"
-#include "output_rfc5424.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_http.h"
+#include "output/output_rfc5424.h"
 #include "test.h"
 
 static struct container_info ct(uint64_t id, const char *ns, const char *pod, const char *name)

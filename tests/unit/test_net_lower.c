@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 
 #include "test.h"
-/* userspace/ explicitly: bpf/enforce.h and bpf/net.h (the shared layouts) come first on -I */
-#include "../../userspace/enforce.h"
-#include "../../userspace/net.h"
-#include "policy.h"
+/* userspace/ explicitly: bpf/abi/enforce.h and bpf/abi/net.h (the shared layouts) come first on -I */
+#include "enforce/enforce.h"
+#include "enforce/net.h"
+#include "policy/policy.h"
 
 static struct enforce *E;
 static struct net_enf *N;

@@ -17,10 +17,10 @@
 #include <sys/socket.h>
 #include <json-c/json.h>
 
-#include "output.h"
-#include "output_json.h"
-#include "output_queue.h"
-#include "output_remote.h"
+#include "output/output.h"
+#include "output/output_json.h"
+#include "output/output_queue.h"
+#include "output/output_remote.h"
 #include "test.h"
 
 static uint64_t mono_ms(void)

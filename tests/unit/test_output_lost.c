@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Loss reports (userspace/lost.c) on real BPF maps of the kind every feature
- * declares (bpf/bulkhead.bpf.h): an LRU per-CPU hash per cgroup and a per-CPU
+ * Loss reports (userspace/telemetry/lost.c) on real BPF maps of the kind every feature
+ * declares (bpf/lib/bulkhead.bpf.h): an LRU per-CPU hash per cgroup and a per-CPU
  * total array, written here as the kernel would. Deltas per container, only
  * what is new, a counter the kernel's LRU restarted, forgetting a cgroup, and
  * finding the maps by name among the process's own. Needs root (bpf()).
@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "lost.h"
+#include "telemetry/lost.h"
 #include "test.h"
 
 static int ncpus;

@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 
 #include "test.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 #define HDR "apiVersion: bulkhead/v1\nkind: Policy\nmetadata:\n  name: t\nspec:\n" \
 	    "  selector:\n    containers: [app]\n"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "policy_watch.h"
+#include "agent/policy_watch.h"
 #include "test.h"
 
 #define QUIET_MS 40

@@ -16,8 +16,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "oci_state.h"
-#include "registry.h"
+#include "attrib/oci_state.h"
+#include "attrib/registry.h"
 #include "test.h"
 
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "output_rfc5424.h"
-#include "output_syslog.h"
+#include "output/output_rfc5424.h"
+#include "output/output_syslog.h"
 #include "test.h"
 
 #define STARTS(s, prefix) (!strncmp((s), (prefix), strlen(prefix)))

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent: owns the loaded features, the container registry and the
+ * outputs, and runs the event loop (epoll over ring buffers, a one-shot
+ * timer for the work due next, a signalfd). Data flow: bpf/<feature>.bpf.c -> ring buffer ->
+ * userspace/<feature>.c decoder -> agent_emit() -> userspace/output/output.c.
+ */
+#ifndef BULKHEAD_AGENT_H
+#define BULKHEAD_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pipeline/event.h"
+#include "metrics/metrics.h"
+#include "output/output.h"
+#include "enforce/policy_engine.h"
+
+#define AGENT_MAX_STATE_ROOTS 16
+
+struct agent_config {
+	const char *policy_path;
+	const char *json_path;			/* NULL: stdout */
+	const char *state_roots[AGENT_MAX_STATE_ROOTS + 1];	/* NULL-terminated */
+	const char *cgroup_root;		/* NULL: find the cgroup2 mount */
+	const char *btf_path;			/* NULL: /sys/kernel/btf/vmlinux */
+	const char *lock_path;
+	uint32_t ringbuf_bytes;
+	uint32_t wakeup_bytes;
+	uint32_t drain_ms;			/* telemetry waits at most this long in its ring */
+	bool fork_events;
+	bool no_policy_watch;			/* reload on SIGHUP only, not on changes on disk */
+	bool containers_only;
+	bool require_lsm;			/* refuse to run without BPF LSM */
+	bool verbose;
+	struct enforce_config enforce;		/* policy_engine.h */
+	struct output_config output;		/* syslog, queues (json_path, containers_only above) */
+	struct metrics_config metrics;		/* --metrics-addr, --bpf-stats */
+	uint32_t defer_ms;			/* longest hold of an event for its container (attrib.h) */
+};
+
+struct agent;
+
+/* Run until SIGINT/SIGTERM. Returns the process exit status. */
+int agent_run(const struct agent_config *cfg);
+
+/*
+ * For decoders. agent_container() never blocks (attrib.h): the answer may
+ * still be pending, and agent_emit() then holds a copy of the event until
+ * the container is known. Everything an event points to is copied then.
+ */
+const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id);
+/* ci's JSON member cached by the attribution cache, or NULL (event.h: container_json). */
+const char *agent_container_json(struct agent *a, const struct container_info *ci, size_t *len);
+void agent_emit(struct agent *a, const struct event *ev);
+void agent_count_malformed(struct agent *a);
+/* cgroup v2 directories made and removed (cgroup_events.c). path may be NULL. */
+void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path);
+void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id);
+
+#endif

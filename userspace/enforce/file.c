@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/* File and exec enforcement: loader (LSM or fallback), pinned links, counters, event decoding. See file.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/clock.h"
+#include "enforce/fallback.h"
+#include "enforce/file.h"
+#include "file.skel.h"
+#include "fallback.skel.h"
+#include "lib/log.h"
+
+#define FILE_MAX_PROGS 24
+
+struct file_enf {
+	struct enforce *e;
+	struct file_bpf *lsm;
+	struct fallback_bpf *fb;
+	struct bpf_object *obj;		/* the one loaded */
+	struct bpf_link *links[FILE_MAX_PROGS];
+	int nlinks;
+	enum file_mode mode;
+	struct file_maps maps;
+	int ncpus;
+	char describe[256];
+};
+
+struct file_maps *file_maps_of(struct file_enf *f)
+{
+	return &f->maps;
+}
+
+static int clear_gen_cb(void *ctx, uint32_t gen)
+{
+	return file_clear_gen(&((struct file_enf *)ctx)->maps, gen);
+}
+
+enum file_mode file_mode_of(const struct file_enf *f)
+{
+	return f->mode;
+}
+
+const char *file_mode_describe(const struct file_enf *f)
+{
+	return f->describe;
+}
+
+/* libbpf's output while trying the LSM programs: kept, shown only if the verifier ran. */
+static char lsm_log[65536];
+static size_t lsm_log_len;
+
+static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
+{
+	static char line[32768];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n <= 0 || strstr(line, " relocated, ") || strstr(line, " insns from sub-prog ") ||
+	    strstr(line, "CO-RE relocating") || strstr(line, ": matching candidate") ||
+	    strstr(line, ": found target candidate") || strstr(line, ": patched insn") ||
+	    strstr(line, "<byte_off>") || strstr(line, " <field> "))
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (lsm_log_len + (size_t)n >= sizeof(lsm_log)) {	/* keep the tail */
+		size_t drop = lsm_log_len / 2;
+
+		memmove(lsm_log, lsm_log + drop, lsm_log_len - drop);
+		lsm_log_len -= drop;
+	}
+	memcpy(lsm_log + lsm_log_len, line, (size_t)n);
+	lsm_log_len += (size_t)n;
+	lsm_log[lsm_log_len] = 0;
+	return 0;
+}
+
+/* Configure the rodata both objects share (same names, path.bpf.h). */
+#define SET_RODATA(skel, o) do {							\
+	(skel)->rodata->file_wakeup_bytes = (o)->wakeup_bytes && (o)->wakeup_bytes < BH_FILE_RINGBUF / 4 ? \
+		(o)->wakeup_bytes : BH_FILE_RINGBUF / 4;				\
+	if ((o)->events_per_sec)							\
+		(skel)->rodata->file_events_per_sec = (o)->events_per_sec;		\
+	if ((o)->events_burst)								\
+		(skel)->rodata->file_events_burst = (o)->events_burst;			\
+} while (0)
+
+/*
+ * The verifier refused a program (a bug, not a kernel without BPF LSM): load
+ * once more with a large verifier log and show its last lines.
+ */
+static void verifier_tail(struct file_enf *f, const struct file_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	size_t sz = 64u << 20;
+	char *buf = calloc(1, sz), *p;
+	struct bpf_program *prog;
+	struct file_bpf *sk;
+	libbpf_print_fn_t old;
+	int lines = 0;
+
+	if (!buf)
+		return;
+	oo.btf_custom_path = o->btf_path;
+	sk = file_bpf__open_opts(&oo);	/* not pinned: nothing shared is touched */
+	if (!sk)
+		goto out;
+	bpf_object__for_each_program(prog, sk->obj) {
+		bpf_program__set_log_buf(prog, buf, sz);
+		bpf_program__set_log_level(prog, 1);
+	}
+	old = libbpf_set_print(capture_print);
+	if (!file_bpf__load(sk)) {
+		libbpf_set_print(old);
+		goto out;
+	}
+	libbpf_set_print(old);
+	p = buf + strlen(buf);
+	while (p > buf && lines < 40)
+		if (*--p == '\n')
+			lines++;
+	log_warn("file: the verifier refused the LSM programs; the end of its log:");
+	for (char *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (nl > p)
+			log_warn("file:   %.*s", (int)(nl - p), p);
+		if (!*nl)
+			break;
+	}
+out:
+	file_bpf__destroy(sk);
+	free(buf);
+}
+
+static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	libbpf_print_fn_t old = NULL;
+	int r;
+
+	oo.pin_root_path = enforce_pin_dir(f->e);
+	oo.btf_custom_path = o->btf_path;
+	f->lsm = file_bpf__open_opts(&oo);
+	if (!f->lsm) {
+		snprintf(err, errlen, "file: cannot open the LSM object: %s", strerror(errno));
+		return -errno;
+	}
+	SET_RODATA(f->lsm, o);
+	/* The bench's empty baselines load only when asked for (FILE_MODE_BENCH_EMPTY). */
+	{
+		bool empty = o->mode == FILE_MODE_BENCH_EMPTY;
+		struct bpf_program *pr;
+
+		bpf_object__for_each_program(pr, f->lsm->obj)
+			bpf_program__set_autoload(pr, empty == !strncmp(bpf_program__name(pr),
+								       "bh_empty_", 9));
+	}
+	lsm_log_len = 0;
+	lsm_log[0] = 0;
+	/* BULKHEAD_BPF_STATS=1: the verifier's statistics per program (development). */
+	static char stats[FILE_MAX_PROGS][512];
+	int nst = 0;
+	struct bpf_program *prog;
+
+	if (getenv("BULKHEAD_BPF_STATS"))
+		bpf_object__for_each_program(prog, f->lsm->obj) {
+			if (nst == FILE_MAX_PROGS)
+				break;
+			bpf_program__set_log_buf(prog, stats[nst++], sizeof(stats[0]));
+			bpf_program__set_log_level(prog, 4);
+		}
+	if (quiet)
+		old = libbpf_set_print(capture_print);
+	r = file_bpf__load(f->lsm);
+	nst = 0;
+	if (getenv("BULKHEAD_BPF_STATS"))
+		bpf_object__for_each_program(prog, f->lsm->obj)
+			if (nst < FILE_MAX_PROGS) {
+				for (char *c = stats[nst]; *c; c++)
+					if (*c == '\n')
+						*c = ' ';
+				log_info("file: %s: %s", bpf_program__name(prog), stats[nst++]);
+			}
+	if (quiet)
+		libbpf_set_print(old);
+	if (r && strstr(lsm_log, "BEGIN PROG LOAD LOG"))
+		verifier_tail(f, o);
+	if (r) {
+		snprintf(err, errlen, "file: cannot load the BPF LSM programs: %s", strerror(-r));
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		return r;
+	}
+	f->obj = f->lsm->obj;
+	f->maps.paths = bpf_map__fd(f->lsm->maps.bh_file_paths);
+	f->maps.globs = bpf_map__fd(f->lsm->maps.bh_file_globs);
+	f->maps.pol = bpf_map__fd(f->lsm->maps.bh_file_pol);
+	return 0;
+}
+
+static int load_fallback(struct file_enf *f, const struct file_opts *o, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	int r;
+
+	oo.pin_root_path = enforce_pin_dir(f->e);
+	oo.btf_custom_path = o->btf_path;
+	f->fb = fallback_bpf__open_opts(&oo);
+	if (!f->fb) {
+		snprintf(err, errlen, "file: cannot open the fallback object: %s", strerror(errno));
+		return -errno;
+	}
+	SET_RODATA(f->fb, o);
+	r = fallback_bpf__load(f->fb);
+	if (r) {
+		snprintf(err, errlen, "file: cannot load the syscall-tracepoint fallback: %s", strerror(-r));
+		fallback_bpf__destroy(f->fb);
+		f->fb = NULL;
+		return r;
+	}
+	f->obj = f->fb->obj;
+	f->maps.paths = bpf_map__fd(f->fb->maps.bh_file_paths);
+	f->maps.globs = bpf_map__fd(f->fb->maps.bh_file_globs);
+	f->maps.pol = bpf_map__fd(f->fb->maps.bh_file_pol);
+	return 0;
+}
+
+/*
+ * Attach every program of the loaded object and pin its link under
+ * <pin dir>/links/file_<program>; a link pinned by a previous agent is
+ * replaced after the new one is attached (never a moment without).
+ */
+static int attach_all(struct file_enf *f, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int replaced = 0;
+
+	bpf_object__for_each_program(prog, f->obj) {
+		char name[128], path[PATH_MAX];
+		struct bpf_link *l, *old;
+
+		if (f->nlinks == FILE_MAX_PROGS)
+			break;
+		if (!bpf_program__autoload(prog))
+			continue;	/* the bench's empty baselines, unless asked for */
+		l = bpf_program__attach(prog);
+		if (!l) {
+			snprintf(err, errlen, "file: cannot attach %s: %s", bpf_program__name(prog),
+				 strerror(errno));
+			return -errno;
+		}
+		f->links[f->nlinks++] = l;
+		snprintf(name, sizeof(name), "file_%s", bpf_program__name(prog));
+		if (enforce_link_path(f->e, name, path, sizeof(path)))
+			continue;
+		old = access(path, F_OK) ? NULL : bpf_link__open(path);
+		if (old) {
+			bpf_link__unpin(old);
+			bpf_link__detach(old);
+			bpf_link__destroy(old);
+			replaced++;
+		}
+		if (bpf_link__pin(l, path))
+			log_warn("file: cannot pin the link of %s at %s: it lasts only as long as the "
+				 "agent", bpf_program__name(prog), path);
+	}
+	if (replaced)
+		log_info("file: replaced %d links pinned by a previous agent", replaced);
+	return 0;
+}
+
+struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen)
+{
+	struct enforce_feature feat = { .name = "file", .clear_gen = clear_gen_cb };
+	char lsm_err[256] = "";
+	struct file_enf *f;
+	int r;
+
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "file: out of memory");
+		return NULL;
+	}
+	f->e = e;
+	f->ncpus = libbpf_num_possible_cpus();
+	f->mode = o->mode;
+	switch (o->mode) {
+	case FILE_MODE_AUTO:
+	case FILE_MODE_LOAD_ONLY:
+		r = load_lsm(f, o, 1, lsm_err, sizeof(lsm_err));
+		if (!r) {
+			f->mode = o->mode == FILE_MODE_AUTO ? FILE_MODE_LSM : FILE_MODE_LOAD_ONLY;
+			break;
+		}
+		r = load_fallback(f, o, err, errlen);
+		if (!r && o->mode == FILE_MODE_AUTO)
+			f->mode = FILE_MODE_FALLBACK;
+		break;
+	case FILE_MODE_LSM:
+	case FILE_MODE_BENCH_EMPTY:
+		r = load_lsm(f, o, 0, err, errlen);
+		break;
+	default:
+		r = load_fallback(f, o, err, errlen);
+		break;
+	}
+	if (r)
+		goto fail;
+	feat.ctx = f;
+	if (f->mode == FILE_MODE_BENCH_EMPTY) {
+		feat.name = "file-bench";
+		feat.clear_gen = NULL;
+	}
+	if (feat.clear_gen && enforce_register(e, &feat)) {
+		snprintf(err, errlen, "file: cannot register with the enforcement core");
+		goto fail;
+	}
+	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
+		goto fail;
+	if (f->mode == FILE_MODE_LSM)
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
+			 f->nlinks);
+	else if (f->mode == FILE_MODE_FALLBACK)
+	{
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "
+			 "FALLBACK (no BPF LSM%s%s)", lsm_err[0] ? ": " : "", lsm_err[0] ? lsm_err + 6 : "");
+		log_warn("file: FALLBACK in force: %s", fallback_limits());
+	}
+	else
+		snprintf(f->describe, sizeof(f->describe), "file and exec maps loaded, nothing attached");
+	return f;
+fail:
+	file_close(f, false);
+	return NULL;
+}
+
+void file_close(struct file_enf *f, bool detach)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->nlinks; i++) {
+		if (detach) {
+			bpf_link__unpin(f->links[i]);
+			bpf_link__detach(f->links[i]);
+		}
+		bpf_link__destroy(f->links[i]);
+	}
+	file_bpf__destroy(f->lsm);
+	fallback_bpf__destroy(f->fb);
+	free(f);
+}
+
+int file_ringbuf_fd(const struct file_enf *f)
+{
+	return f->lsm ? bpf_map__fd(f->lsm->maps.bh_file_rb) : bpf_map__fd(f->fb->maps.bh_file_rb);
+}
+
+int file_prog_fd(const struct file_enf *f, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(f->obj, name);
+
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT])
+{
+	int fd = f->lsm ? bpf_map__fd(f->lsm->maps.bh_file_stats) : bpf_map__fd(f->fb->maps.bh_file_stats);
+	uint64_t vals[f->ncpus > 0 ? f->ncpus : 1];
+
+	for (uint32_t k = 0; k < BH_FS_COUNT; k++) {
+		out[k] = 0;
+		if (f->ncpus <= 0 || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < f->ncpus; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+int file_decode(const void *data, size_t size, struct event *ev, uint32_t *gen)
+{
+	const struct bh_file_event *e = data;
+	size_t plen;
+
+	if (size != sizeof(*e) || e->hdr.kind != BH_EV_FILE || e->op > BH_OP_MOUNT ||
+	    e->hook >= BH_FH_COUNT ||
+	    (e->action != BH_FILE_ACT_DENY && e->action != BH_FILE_ACT_AUDIT))
+		return -EINVAL;
+	plen = e->path_len < BH_FILE_PATH_MAX ? e->path_len : BH_FILE_PATH_MAX - 1;
+	plen = strnlen(e->path, plen);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = e->op == BH_OP_EXEC ? EVENT_EXEC_DENY : EVENT_FILE;
+	ev->action = e->action == BH_FILE_ACT_AUDIT ? ACTION_AUDIT : ACTION_DENY;
+	ev->time_ns = clock_boot_to_real_ns(e->hdr.ts_boot_ns);
+	ev->proc.pid = e->hdr.pid;
+	ev->proc.tid = e->hdr.tid;
+	ev->proc.ppid = e->hdr.ppid;
+	ev->proc.uid = e->hdr.uid;
+	ev->proc.gid = e->hdr.gid;
+	memcpy(ev->proc.comm, e->hdr.comm, BH_COMM_LEN);
+	ev->proc.comm[BH_COMM_LEN] = '\0';
+	ev->file.path = e->path;
+	ev->file.path_len = plen;
+	ev->file.op = e->op;
+	ev->file.hook = e->hook;
+	ev->file.flags = e->flags;
+	ev->file.suppressed = e->suppressed;
+	ev->file.policy_id = e->policy_id;
+	ev->file.ref = e->ref;
+	if (gen)
+		*gen = e->gen & 1;
+	return 0;
+}

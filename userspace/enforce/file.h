@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * File and exec enforcement, the userspace half of bpf/file.bpf.c (BPF LSM)
+ * and bpf/fallback.bpf.c (syscall tracepoints, kernels without BPF LSM):
+ *   file.c        loads the programs (maps pinned under the enforcement pin
+ *                 directory, shared by both objects), attaches them, reads
+ *                 counters and decodes the kernel's bh_file_event records;
+ *   file_lower.c  lowers a policy's file and exec tables into one generation
+ *                 of the path trie (layout: bpf/abi/file.h).
+ *
+ *	struct file_enf *f = file_open(e, &opts, err, sizeof(err));
+ *	file_lower_policy(f, gen, p, &st);	// inside an enforce transaction
+ *	ring_buffer__add(rb, file_ringbuf_fd(f), ...);  file_decode(data, size, &ev, &gen);
+ */
+#ifndef BULKHEAD_FILE_USER_H
+#define BULKHEAD_FILE_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The shared layouts; the path is explicit because this header has the same name. */
+#include "abi/file.h"
+#include "enforce/enforce.h"
+#include "pipeline/event.h"
+#include "policy/policy.h"
+
+enum file_mode {
+	FILE_MODE_AUTO = 0,	/* BPF LSM if this kernel runs it, else the fallback */
+	FILE_MODE_LSM,		/* BPF LSM or fail */
+	FILE_MODE_FALLBACK,	/* syscall tracepoints + SIGKILL */
+	FILE_MODE_LOAD_ONLY,	/* maps only, nothing attached (tests of the lowering) */
+	FILE_MODE_BENCH_EMPTY,	/* only the empty baseline programs (make bench) */
+};
+
+struct file_opts {
+	enum file_mode mode;
+	const char *btf_path;		/* NULL: the running kernel's */
+	uint32_t wakeup_bytes;		/* 0: a quarter of the ring */
+	uint32_t events_per_sec;	/* per container; 0: BH_FILE_EVENTS_PER_SEC */
+	uint32_t events_burst;		/* 0: BH_FILE_EVENTS_BURST */
+};
+
+struct file_enf;
+
+/* Open, configure, load (maps pinned under the core's pin directory),
+ * register with the core, attach. NULL with a one-line reason in err. */
+struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen);
+/* detach: also unpin the links (bulkhead run --detach-on-exit). */
+void file_close(struct file_enf *f, bool detach);
+
+/* Which programs are in force: FILE_MODE_LSM or FILE_MODE_FALLBACK (or LOAD_ONLY). */
+enum file_mode file_mode_of(const struct file_enf *f);
+const char *file_mode_describe(const struct file_enf *f);
+int file_ringbuf_fd(const struct file_enf *f);
+int file_prog_fd(const struct file_enf *f, const char *name);
+
+/* ---- lowering (file_lower.c) ---------------------------------------------- */
+
+/* Does the policy restrict files (rules or a deny default)? exec? */
+bool file_policy_active(const struct policy *p);
+bool exec_policy_active(const struct policy *p);
+
+struct file_lower_stats {
+	uint32_t nodes;		/* trie entries written */
+	uint32_t globs;		/* glob slots written */
+	uint32_t policies;	/* policies lowered */
+};
+
+/* Write p's file and exec tables into generation gen. -errno on a map
+ * error; -E2BIG / -EINVAL with a logged reason for what the kernel tables
+ * cannot hold (pattern too long, too many globs under one prefix). */
+int file_lower_policy(struct file_enf *f, uint32_t gen, const struct policy *p,
+		      struct file_lower_stats *st);
+
+/*
+ * The lowered form in memory, for tests and for the writer: what the
+ * kernel's trie holds for one table of one policy, and the decision the
+ * kernel's lookup computes from it (must agree with policy_file_decide()
+ * and policy_exec_decide()).
+ */
+struct file_entry {
+	char key[BH_FILE_PATH_MAX];	/* path bytes; NUL-terminated entries include it */
+	uint32_t keylen;		/* bytes compared (with the NUL if any) */
+	struct bh_file_node node;	/* bucket[] holds indexes into the table's globs */
+};
+
+struct file_table {
+	struct file_entry *ent;
+	uint32_t n, cap;
+	struct bh_file_glob *globs;
+	uint32_t nglobs;
+	uint8_t restrict_ops;		/* ops with any deny */
+};
+
+/* tab: BH_TAB_FILE or BH_TAB_EXEC. 0, or -errno with a reason in err. */
+int file_table_build(const struct policy *p, int tab, struct file_table *t, char *err, size_t errlen);
+void file_table_free(struct file_table *t);
+/* The kernel's decision for op on path (absolute, normalized); *ref = rule. */
+int file_table_decide(const struct file_table *t, const char *path, int op, uint32_t *ref);
+/* The same glob matcher as the kernel's (bh_glob_match). */
+int file_glob_match(const struct bh_file_glob *g, const char *path, uint32_t len);
+
+/* ---- counters and events -------------------------------------------------- */
+
+int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT]);
+
+/*
+ * Decode one ring-buffer record into ev (container, policy and rule names
+ * are left to the caller). Returns 0, or -EINVAL for a malformed record.
+ * The event points into data: use it before the record is released.
+ */
+int file_decode(const void *data, size_t size, struct event *ev, uint32_t *gen);
+
+/* Internal, shared by file.c and file_lower.c. */
+struct file_maps {
+	int paths, globs, pol;
+	uint32_t glob_next[2];	/* glob slots handed out per generation */
+};
+struct file_maps *file_maps_of(struct file_enf *f);
+int file_clear_gen(struct file_maps *m, uint32_t gen);
+
+#endif

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lowering of a policy's file and exec tables into the kernel's path trie
+ * (layout and lookup: bpf/abi/file.h, bpf/lib/path.bpf.h).
+ *
+ * Entries (literal strings, "\0" = the terminating NUL is part of the key):
+ *   "/"                          always: every path finds a node
+ *   exact "/a/b"                 "/a/b\0"
+ *   prefix "/a/"                 "/a/" and "/a\0"
+ *   glob "/h/ * /x"              its literal directory prefix "/h/"
+ *   every strict ancestor        "/h\0", "/a\0" ... marked BH_FN_ANCESTOR
+ * A path x finds the longest entry K that is a prefix of "x\0". The exact
+ * and prefix rules that match x are then exactly those whose own entries are
+ * prefixes of K, so each node's per-op decision is precomputed: the first
+ * (most specific) such rule naming the op, else the default. Globs that can
+ * match x are those whose literal prefix is a prefix of K: the node's bucket,
+ * pruned to globs that could beat the precomputed rule for some op. The
+ * kernel evaluates the bucket in rule order; the first match is the most
+ * specific glob. file_table_decide() is that lookup in userspace; the unit
+ * test checks it against policy_file_decide() over many paths.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "enforce/file.h"
+#include "lib/log.h"
+#include "lib/map_util.h"
+
+#define T_STAR	256
+#define T_DSTAR	257
+
+bool file_policy_active(const struct policy *p)
+{
+	if (p->n_file)
+		return true;
+	for (int o = 0; o < POLICY_OP_COUNT; o++)
+		if (p->file_default[o] == POLICY_DENY)
+			return true;
+	return false;
+}
+
+bool exec_policy_active(const struct policy *p)
+{
+	return p->n_exec || p->exec_default == POLICY_DENY;
+}
+
+/* ---- globs --------------------------------------------------------------- */
+
+/* Length of the literal directory prefix: up to and including the last '/'
+ * before the first '*'. */
+static size_t glob_literal(const char *pat)
+{
+	const char *star = strchr(pat, '*');
+	size_t l = star ? (size_t)(star - pat) : strlen(pat);
+
+	while (l > 0 && pat[l - 1] != '/')
+		l--;
+	return l;
+}
+
+static uint64_t closure_of(const int *tok, int n, int s)
+{
+	uint8_t act[BH_FILE_GLOB_TOKENS + 2] = { 0 };
+	uint64_t m = 0;
+
+	act[s] = 1;
+	for (int i = s; i < n; i++) {	/* epsilon moves only go forward */
+		if (!act[i])
+			continue;
+		if (tok[i] == T_STAR || tok[i] == T_DSTAR)
+			act[i + 1] = 1;
+		/* "/ ** /" matches "/"; at i == 0 the '/' before is the literal prefix's */
+		if (tok[i] == T_DSTAR && (i == 0 || tok[i - 1] == '/') && i + 1 < n && tok[i + 1] == '/')
+			act[i + 2] = 1;
+		/* trailing "/ **" matches the directory itself */
+		if (tok[i] == '/' && i + 2 == n && tok[i + 1] == T_DSTAR)
+			act[n] = 1;
+	}
+	for (int i = 0; i <= n; i++)
+		if (act[i])
+			m |= 1ull << i;
+	return m;
+}
+
+static int glob_compile(const char *pat, struct bh_file_glob *g, char *err, size_t errlen)
+{
+	size_t skip = glob_literal(pat);
+	int tok[BH_FILE_GLOB_TOKENS + 1], n = 0;
+
+	memset(g, 0, sizeof(*g));
+	for (const char *p = pat + skip; *p; p++) {
+		if (n >= BH_FILE_GLOB_TOKENS) {
+			snprintf(err, errlen, "glob '%s': more than %d characters after its literal "
+				 "directory prefix: the kernel matcher cannot hold it", pat,
+				 BH_FILE_GLOB_TOKENS);
+			return -E2BIG;
+		}
+		if (*p == '*' && p[1] == '*') {
+			tok[n++] = T_DSTAR;
+			p++;
+		} else if (*p == '*') {
+			tok[n++] = T_STAR;
+		} else {
+			tok[n++] = (unsigned char)*p;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (tok[i] == T_STAR)
+			g->star |= 1ull << i;
+		else if (tok[i] == T_DSTAR)
+			g->dstar |= 1ull << i;
+		else
+			g->cmask[tok[i]] |= 1ull << i;
+	}
+	g->start = closure_of(tok, n, 0);
+	for (int i = 0; i <= n; i++) {
+		uint64_t c = closure_of(tok, n, i);
+
+		if (c == (1ull << i))
+			continue;	/* no epsilon move from i */
+		if (g->neps == BH_FILE_GLOB_EPS) {
+			snprintf(err, errlen, "glob '%s': too many wildcards for the kernel matcher", pat);
+			return -E2BIG;
+		}
+		g->eps_src[g->neps] = (uint8_t)i;
+		g->eps[g->neps++] = c;
+	}
+	g->accept = (uint8_t)n;
+	g->skip = (uint16_t)skip;
+	return 0;
+}
+
+int file_glob_match(const struct bh_file_glob *g, const char *path, uint32_t len)
+{
+	uint64_t cur = g->start;
+
+	if (len < g->skip)
+		return 0;
+	for (uint32_t k = g->skip; k < len && cur; k++) {
+		unsigned char ch = (unsigned char)path[k];
+		uint64_t nxt = (cur & g->cmask[ch]) << 1;
+
+		if (ch != '/')
+			nxt |= cur & g->star;
+		nxt |= cur & g->dstar;
+		for (int j = 0; j < g->neps; j++)
+			if ((nxt >> (g->eps_src[j] & 63)) & 1)
+				nxt |= g->eps[j];
+		cur = nxt;
+	}
+	return (cur >> (g->accept & 63)) & 1;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+static struct file_entry *entry_get(struct file_table *t, const char *s, size_t len, int nul)
+{
+	uint32_t kl = (uint32_t)len + (nul ? 1 : 0);
+
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->ent[i].keylen == kl && !memcmp(t->ent[i].key, s, len) &&
+		    (!nul || t->ent[i].key[len] == 0))
+			return &t->ent[i];
+	if (kl > BH_FILE_PATH_MAX)
+		return NULL;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 32;
+		struct file_entry *e = realloc(t->ent, cap * sizeof(*e));
+
+		if (!e)
+			return NULL;
+		t->ent = e;
+		t->cap = cap;
+	}
+	struct file_entry *e = &t->ent[t->n++];
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, s, len);
+	e->keylen = kl;
+	return e;
+}
+
+void file_table_free(struct file_table *t)
+{
+	free(t->ent);
+	free(t->globs);
+	memset(t, 0, sizeof(*t));
+}
+
+static int add_entry(struct file_table *t, const char *s, size_t len, int nul, uint8_t flags,
+		     char *err, size_t errlen)
+{
+	struct file_entry *e = entry_get(t, s, len, nul);
+
+	if (!e) {
+		snprintf(err, errlen, "path '%.40s...' (%zu bytes): longer than the kernel's %d-byte "
+			 "path keys", s, len, BH_FILE_PATH_MAX - 1);
+		return -E2BIG;
+	}
+	e->node.flags |= flags;
+	return 0;
+}
+
+int file_table_build(const struct policy *p, int tab, struct file_table *t, char *err, size_t errlen)
+{
+	const struct policy_path_rule *rules = tab == BH_TAB_EXEC ? p->exec : p->file;
+	uint32_t nr = tab == BH_TAB_EXEC ? p->n_exec : p->n_file;
+	uint32_t kind = tab == BH_TAB_EXEC ? POLICY_REF_EXEC : POLICY_REF_FILE;
+	uint32_t *gslot = NULL;	/* rule index -> glob index */
+	uint8_t deflt[BH_OP_COUNT];
+	int r = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (int o = 0; o < BH_OP_COUNT; o++)
+		deflt[o] = tab == BH_TAB_EXEC ? (o == BH_OP_EXEC ? p->exec_default : 0) :
+			   p->file_default[o];
+	for (int o = 0; o < BH_OP_COUNT; o++)
+		if (deflt[o] == POLICY_DENY)
+			t->restrict_ops |= 1u << o;
+	if (nr > BH_RULE_NONE - 1) {
+		snprintf(err, errlen, "too many rules");
+		return -E2BIG;
+	}
+	gslot = calloc(nr ? nr : 1, sizeof(*gslot));
+	t->globs = calloc(nr ? nr : 1, sizeof(*t->globs));
+	if (!gslot || !t->globs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = add_entry(t, "/", 1, 0, 0, err, errlen);
+	for (uint32_t i = 0; i < nr && !r; i++) {
+		const struct policy_path_rule *ru = &rules[i];
+		const char *pat = ru->pattern;
+		size_t len = strlen(pat), lit;
+
+		if (ru->action == POLICY_DENY)
+			t->restrict_ops |= (uint8_t)(tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops);
+		switch (ru->kind) {
+		case POLICY_PAT_EXACT:
+			r = add_entry(t, pat, len, 1, 0, err, errlen);
+			lit = len;
+			break;
+		case POLICY_PAT_PREFIX:
+			r = add_entry(t, pat, len, 0, 0, err, errlen);
+			if (!r && len > 1)
+				r = add_entry(t, pat, len - 1, 1, 0, err, errlen);
+			lit = len > 1 ? len - 1 : 0;
+			break;
+		default:
+			lit = glob_literal(pat);
+			r = add_entry(t, pat, lit, 0, 0, err, errlen);
+			if (!r) {
+				r = glob_compile(pat, &t->globs[t->nglobs], err, errlen);
+				if (!r) {
+					struct bh_file_glob *g = &t->globs[t->nglobs];
+
+					g->rule = (uint16_t)i;
+					g->ops = tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops;
+					g->action = ru->action;
+					g->ref = POLICY_REF(kind, i);
+					gslot[i] = t->nglobs++;
+				}
+			}
+			if (lit > 1) {
+				lit--;	/* the directory the glob's matches live in */
+				if (!r)
+					r = add_entry(t, pat, lit, 1, BH_FN_ANCESTOR, err, errlen);
+			} else {
+				lit = 0;
+			}
+			break;
+		}
+		/* strict ancestors of the rule's literal path */
+		for (size_t k = 1; k < lit && !r; k++)
+			if (pat[k] == '/')
+				r = add_entry(t, pat, k, 1, BH_FN_ANCESTOR, err, errlen);
+	}
+	if (r)
+		goto out;
+
+	/* Per node: the static decision, and the bucket of globs that could beat it. */
+	for (uint32_t e = 0; e < t->n; e++) {
+		struct file_entry *en = &t->ent[e];
+		struct bh_file_node *nd = &en->node;
+		char rep[BH_FILE_PATH_MAX + 2];
+		int nul = en->key[en->keylen - 1] == 0 && en->keylen >= 1 &&
+			  strnlen(en->key, en->keylen) == en->keylen - 1;
+		size_t sl = nul ? en->keylen - 1 : en->keylen;
+
+		memcpy(rep, en->key, sl);
+		if (nul) {
+			rep[sl] = 0;
+		} else {
+			rep[sl] = '\x01';	/* any path below this prefix entry */
+			rep[sl + 1] = 0;
+		}
+		nd->keylen = (uint16_t)en->keylen;
+		for (int o = 0; o < BH_OP_COUNT; o++) {
+			uint16_t op_bit = tab == BH_TAB_EXEC ? (o == BH_OP_EXEC ? 0xffff : 0) : 1u << o;
+
+			nd->best[o] = BH_RULE_NONE;
+			nd->ref[o] = POLICY_REF(kind, POLICY_REF_DEFAULT);
+			if (deflt[o] == POLICY_DENY)
+				nd->deny |= 1u << o;
+			for (uint32_t i = 0; i < nr; i++) {
+				if (rules[i].kind == POLICY_PAT_GLOB || !(rules[i].ops & op_bit) ||
+				    !policy_path_match(&rules[i], rep))
+					continue;
+				nd->best[o] = (uint16_t)i;
+				nd->ref[o] = POLICY_REF(kind, i);
+				if (rules[i].action == POLICY_DENY)
+					nd->deny |= 1u << o;
+				else
+					nd->deny &= ~(1u << o);
+				break;
+			}
+		}
+		for (uint32_t i = 0; i < nr; i++) {
+			const struct bh_file_glob *g;
+			int useful = 0;
+
+			if (rules[i].kind != POLICY_PAT_GLOB)
+				continue;
+			uint8_t beats = 0;
+
+			g = &t->globs[gslot[i]];
+			if (g->skip > sl || memcmp(rules[i].pattern, en->key, g->skip))
+				continue;
+			nd->flags |= BH_FN_GLOBS;
+			for (int o = 0; o < BH_OP_COUNT; o++)
+				if (((g->ops >> o) & 1) && i < nd->best[o]) {
+					useful = 1;
+					beats |= (uint8_t)(1u << o);
+				}
+			if (!useful)
+				continue;
+			if (nd->nglob == BH_FILE_BUCKET) {
+				snprintf(err, errlen, "more than %d globs could decide paths under '%.*s': "
+					 "the kernel evaluates at most %d per path", BH_FILE_BUCKET,
+					 (int)sl, en->key, BH_FILE_BUCKET);
+				r = -E2BIG;
+				goto out;
+			}
+			nd->beats[nd->nglob] = beats;
+			nd->bucket[nd->nglob++] = (uint16_t)gslot[i];
+		}
+	}
+out:
+	free(gslot);
+	if (r)
+		file_table_free(t);
+	return r;
+}
+
+int file_table_decide(const struct file_table *t, const char *path, int op, uint32_t *ref)
+{
+	size_t len = strlen(path);
+	const struct file_entry *best = NULL;
+	uint16_t b;
+	int deny;
+
+	if (len + 1 > BH_FILE_PATH_MAX)
+		return -E2BIG;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct file_entry *e = &t->ent[i];
+
+		if (e->keylen <= len + 1 && !memcmp(e->key, path, e->keylen) &&
+		    (!best || e->keylen > best->keylen))
+			best = e;
+	}
+	if (!best)
+		return -ENOENT;
+	b = best->node.best[op];
+	deny = (best->node.deny >> op) & 1;
+	if (ref)
+		*ref = best->node.ref[op];
+	(void)b;
+	for (int j = 0; j < best->node.nglob; j++) {
+		const struct bh_file_glob *g = &t->globs[best->node.bucket[j]];
+
+		/* exactly the kernel's test: beats[j] (precomputed g->rule < best[op]) */
+		if (!((best->node.beats[j] >> op) & 1) || !file_glob_match(g, path, (uint32_t)len))
+			continue;
+		deny = g->action;
+		if (ref)
+			*ref = g->ref;
+		break;
+	}
+	return deny;
+}
+
+/* ---- maps ------------------------------------------------------------------ */
+
+static int path_key_gen(const void *k, uint32_t gen)
+{
+	return BH_FILE_SCOPE_GEN(((const struct bh_file_key *)k)->scope) == gen;
+}
+
+static int scope_gen(const void *k, uint32_t gen)
+{
+	return BH_FILE_SCOPE_GEN(*(const uint32_t *)k) == gen;
+}
+
+int file_clear_gen(struct file_maps *m, uint32_t gen)
+{
+	int err = map_delete_matching(m->paths, sizeof(struct bh_file_key), path_key_gen, gen, NULL, false);
+	int err2 = map_delete_matching(m->pol, sizeof(uint32_t), scope_gen, gen, NULL, false);
+
+	m->glob_next[gen & 1] = 0;
+	return err ? err : err2;
+}
+
+static int write_table(struct file_maps *m, uint32_t gen, int tab, uint32_t policy_id,
+		       const struct file_table *t, struct file_lower_stats *st)
+{
+	uint32_t base = (gen & 1) * (BH_FILE_GLOB_SLOTS / 2), first = m->glob_next[gen & 1];
+
+	if (first + t->nglobs > BH_FILE_GLOB_SLOTS / 2) {
+		log_warn("file: more than %d globs in one policy set: the kernel holds at most %d",
+			 BH_FILE_GLOB_SLOTS / 2, BH_FILE_GLOB_SLOTS / 2);
+		return -E2BIG;
+	}
+	for (uint32_t i = 0; i < t->nglobs; i++) {
+		uint32_t slot = base + first + i;
+
+		if (bpf_map_update_elem(m->globs, &slot, &t->globs[i], BPF_ANY))
+			return -errno;
+	}
+	m->glob_next[gen & 1] += t->nglobs;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct bh_file_key k;
+		struct bh_file_node nd = t->ent[i].node;
+
+		memset(&k, 0, sizeof(k));
+		k.prefixlen = 32 + 8 * t->ent[i].keylen;
+		k.scope = BH_FILE_SCOPE(gen, tab, policy_id);
+		memcpy(k.path, t->ent[i].key, t->ent[i].keylen);
+		for (int j = 0; j < nd.nglob; j++)
+			nd.bucket[j] = (uint16_t)(base + first + nd.bucket[j]);
+		if (bpf_map_update_elem(m->paths, &k, &nd, BPF_ANY))
+			return -errno;
+	}
+	if (st) {
+		st->nodes += t->n;
+		st->globs += t->nglobs;
+	}
+	return 0;
+}
+
+int file_lower_policy(struct file_enf *f, uint32_t gen, const struct policy *p,
+		      struct file_lower_stats *st)
+{
+	struct file_maps *m = file_maps_of(f);
+	struct bh_file_pol fp = { 0 };
+	struct file_table t;
+	char err[512];
+	uint32_t scope;
+	int r = 0;
+
+	for (int tab = BH_TAB_FILE; tab <= BH_TAB_EXEC && !r; tab++) {
+		if (!(tab == BH_TAB_FILE ? file_policy_active(p) : exec_policy_active(p)))
+			continue;
+		err[0] = 0;
+		r = file_table_build(p, tab, &t, err, sizeof(err));
+		if (r) {
+			log_warn("file: policy %s: %s", p->name, err[0] ? err : strerror(-r));
+			return r;
+		}
+		if (tab == BH_TAB_FILE)
+			fp.restrict_ops = t.restrict_ops;
+		else
+			fp.exec_restrict = t.restrict_ops ? 1 : 0;
+		r = write_table(m, gen, tab, p->id, &t, st);
+		file_table_free(&t);
+	}
+	if (r)
+		return r;
+	fp.flags = BH_FP_LOWERED;
+	fp.over_ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
+	scope = BH_FILE_SCOPE(gen, BH_TAB_FILE, p->id);
+	if (bpf_map_update_elem(m->pol, &scope, &fp, BPF_ANY))
+		return -errno;
+	if (st)
+		st->policies++;
+	return 0;
+}

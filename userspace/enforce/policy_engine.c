@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The agent's enforcement side: policy set -> generations -> containers. See policy_engine.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <bpf/libbpf.h>
+
+#include "agent/agent.h"
+#include "enforce/enforce.h"
+#include "enforce/file.h"
+#include "lib/log.h"
+#include "enforce/net.h"
+#include "policy/policy.h"
+#include "enforce/policy_engine.h"
+#include "attrib/registry.h"
+
+#define WALK_MAX_DIRS	 BH_MAX_CONTAINERS
+#define WALK_MAX_DEPTH	 32
+#define PENDING_MAX	 1024
+#define SETTLE_NS	 (5ull * 1000000000ull)	/* give a new cgroup's runtime state this long */
+#define SWEEP_EVERY_NS	 (2ull * 1000000000ull)
+#define REPORT_EVERY_NS	 (10ull * 1000000000ull)
+
+struct pending {
+	uint64_t id;
+	uint64_t deadline;		/* CLOCK_MONOTONIC ns */
+	char *path;			/* relative to the cgroup2 mount, owned */
+};
+
+struct policy_engine {
+	struct policy_engine_params pp;
+	char policy_path[PATH_MAX];
+	char attach[PATH_MAX];		/* absolute */
+	char attach_rel[PATH_MAX];	/* relative to the cgroup2 mount ("" = the mount) */
+	struct enforce *e;
+	struct net_enf *net;
+	struct file_enf *file;		/* file and exec rules (file.c); NULL until a policy has some */
+	struct ring_buffer *rb;		/* the agent's reader (file events of a later start) */
+	int file_failed;		/* file/exec rules wanted but the programs did not load */
+	uint64_t file_reported[BH_FS_COUNT];
+	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
+	struct policy_set *first;	/* opened, not yet put in force (policy_engine_start) */
+	const struct policy_set *cur;	/* the set being assigned from */
+	int in_txn;
+	uint64_t *release;		/* held cgroups assigned in a transaction */
+	uint32_t nrelease, caprelease;
+	struct pending pending[PENDING_MAX];
+	uint32_t npending;
+	uint64_t last_sweep, last_report;
+	uint64_t net_lost_reported;
+	uint32_t ties_warned;
+	char describe[PATH_MAX + 128];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- containers -> policies ----------------------------------------------- */
+
+static void entry_for(const struct policy *p, struct bh_cg_policy *ent)
+{
+	memset(ent, 0, sizeof(*ent));
+	if (!p)
+		return;		/* a container with no policy: counted, never touched */
+	ent->policy_id = p->id;
+	for (int s = 0; s < BH_SEC_COUNT && s < POLICY_SEC_COUNT; s++)
+		ent->mode[s] = p->mode[s];
+	if (net_policy_active(p))
+		ent->flags |= BH_CGP_NET;
+	if (file_policy_active(p))
+		ent->flags |= BH_CGP_FILE;
+	if (exec_policy_active(p))
+		ent->flags |= BH_CGP_EXEC;
+}
+
+static void note_release(struct policy_engine *pe, uint64_t id)
+{
+	if (pe->nrelease == pe->caprelease) {
+		uint32_t cap = pe->caprelease ? pe->caprelease * 2 : 64;
+		uint64_t *r = realloc(pe->release, cap * sizeof(*r));
+
+		if (!r)
+			return;
+		pe->release = r;
+		pe->caprelease = cap;
+	}
+	pe->release[pe->nrelease++] = id;
+}
+
+static void assign(struct policy_engine *pe, uint64_t id, const struct container_info *ci)
+{
+	struct policy_container pc = {
+		.k8s_namespace = ci->ns, .k8s_pod = ci->pod, .k8s_container = ci->name,
+		.cgroup_path = ci->cgroup_path,
+	};
+	const struct policy *p = NULL;
+	struct bh_cg_policy ent;
+	uint32_t tie = 0;
+
+	if (ci->host) {
+		/* A host cgroup: no entry, never touched. */
+		if (pe->in_txn)
+			note_release(pe, id);
+		else
+			enforce_assign(pe->e, id, NULL, NULL);
+		return;
+	}
+	if (pe->cur)
+		p = policy_select(pe->cur, &pc, &tie);
+	if (tie && pe->ties_warned++ < 10)
+		log_warn("policy: container %s (%s): policies %u and %u select it equally well; "
+			 "%s, loaded first, applies", ci->id, ci->cgroup_path, p ? p->id : 0, tie,
+			 p ? p->name : "?");
+	entry_for(p, &ent);
+	log_debug("policy: container %s (%s, pod %s/%s, cgroup %llu): %s", ci->name[0] ? ci->name : ci->id,
+		  ci->cgroup_path, ci->ns, ci->pod, (unsigned long long)id, p ? p->name : "no policy");
+	if (pe->in_txn) {
+		enforce_txn_assign(pe->e, id, &ent);
+		note_release(pe, id);
+	} else {
+		enforce_assign(pe->e, id, &ent, NULL);
+	}
+}
+
+/* 0: waits in pending; -1: no room, the caller classifies by what is known now. */
+static int pending_add(struct policy_engine *pe, uint64_t id, const char *rel)
+{
+	struct pending *q;
+	char *path;
+
+	for (uint32_t i = 0; i < pe->npending; i++)
+		if (pe->pending[i].id == id)
+			return 0;
+	if (pe->npending == PENDING_MAX || !(path = strdup(rel))) {
+		log_warn("policy: more than %d new cgroups waiting for their runtime state; "
+			 "cgroup %s is classified by its path only", PENDING_MAX, rel);
+		return -1;
+	}
+	q = &pe->pending[pe->npending++];
+	q->id = id;
+	q->deadline = now_ns() + SETTLE_NS;
+	q->path = path;
+	return 0;
+}
+
+static void pending_remove(struct policy_engine *pe, uint32_t i)
+{
+	free(pe->pending[i].path);
+	pe->pending[i] = pe->pending[--pe->npending];
+}
+
+bool policy_engine_waiting(const struct policy_engine *pe)
+{
+	return pe->npending > 0;
+}
+
+static void pending_clear(struct policy_engine *pe)
+{
+	while (pe->npending)
+		pending_remove(pe, pe->npending - 1);
+}
+
+static void pending_drop(struct policy_engine *pe, uint64_t id)
+{
+	for (uint32_t i = 0; i < pe->npending; i++)
+		if (pe->pending[i].id == id) {
+			pending_remove(pe, i);
+			return;
+		}
+}
+
+/* Is rel (relative to the cgroup2 mount) at or below the attach cgroup? */
+static int under_attach(const struct policy_engine *pe, const char *rel)
+{
+	size_t n = strlen(pe->attach_rel);
+
+	return !n || (!strncmp(rel, pe->attach_rel, n) && (rel[n] == '/' || rel[n] == 0));
+}
+
+/* A cgroup seen (walk, mkdir event, retry): assign it now, or wait for its state. */
+static void classify(struct policy_engine *pe, uint64_t id, const char *rel, int final)
+{
+	const struct container_info *ci;
+
+	if (!under_attach(pe, rel))
+		return;
+	ci = registry_add_path(pe->pp.reg, id, rel);
+	if (!ci)
+		return;
+	if (!ci->resolved && !final && !pending_add(pe, id, rel))
+		return;
+	assign(pe, id, ci);
+}
+
+static void walk(struct policy_engine *pe, const char *abs, const char *rel, int depth, int *budget)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > WALK_MAX_DEPTH || *budget <= 0)
+		return;
+	d = opendir(abs);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && *budget > 0) {
+		char a[PATH_MAX], r[PATH_MAX];
+		struct stat st;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if ((size_t)snprintf(a, sizeof(a), "%s/%s", abs, de->d_name) >= sizeof(a) ||
+		    (size_t)snprintf(r, sizeof(r), "%s/%s", rel, de->d_name) >= sizeof(r))
+			continue;
+		if (lstat(a, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		(*budget)--;
+		classify(pe, st.st_ino, r, 0);
+		walk(pe, a, r, depth + 1, budget);
+	}
+	closedir(d);
+	if (*budget <= 0 && depth == 0)
+		log_warn("policy: stopped walking %s after %d cgroups", pe->attach, WALK_MAX_DIRS);
+}
+
+static void walk_all(struct policy_engine *pe)
+{
+	int budget = WALK_MAX_DIRS;
+	struct stat st;
+
+	if (pe->attach_rel[0] && !stat(pe->attach, &st))
+		classify(pe, st.st_ino, pe->attach_rel, 0);	/* the attach cgroup itself */
+	walk(pe, pe->attach, pe->attach_rel, 0, &budget);
+}
+
+/* ---- policy sets -> generations ------------------------------------------- */
+
+static int file_event_cb(void *ctx, void *data, size_t size);
+
+/*
+ * Load the file/exec programs, once: when a policy set first has file or exec
+ * rules (at start or on a reload), or when a previous agent left them pinned.
+ * Until then no file hook costs anything. Never fatal: the agent says loudly
+ * what is not enforced.
+ */
+static void file_start(struct policy_engine *pe)
+{
+	struct file_opts fo = { .btf_path = pe->pp.btf_path, .wakeup_bytes = pe->pp.wakeup_bytes };
+	char ferr[512];
+
+	if (pe->file)
+		return;
+	pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
+	if (!pe->file) {
+		log_warn("policy: WARNING: file and exec rules are NOT enforced: %s", ferr);
+		pe->file_failed = 1;
+		return;
+	}
+	if (file_mode_of(pe->file) == FILE_MODE_FALLBACK)
+		log_warn("policy: WARNING: %s", file_mode_describe(pe->file));
+	else
+		log_info("policy: %s", file_mode_describe(pe->file));
+	if (pe->rb && ring_buffer__add(pe->rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
+		log_warn_errno("policy: file events: adding their ring buffer");
+}
+
+static int set_needs_file(const struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++)
+		if (file_policy_active(&set->policies[i]) || exec_policy_active(&set->policies[i]))
+			return 1;
+	return 0;
+}
+
+static int apply_set(struct policy_engine *pe, struct policy_set *set)
+{
+	struct net_lower_stats st = { 0 };
+	struct file_lower_stats fst = { 0 };
+	int gen, err = 0;
+	uint32_t active = 0;
+
+	if (set_needs_file(set))
+		file_start(pe);
+	gen = enforce_begin(pe->e);
+	if (gen < 0) {
+		log_warn("policy: cannot start a policy transaction: %s", strerror(-gen));
+		return -1;
+	}
+	for (uint32_t i = 0; i < set->n_policies && !err; i++) {
+		const struct policy *p = &set->policies[i];
+
+		if (pe->file && (file_policy_active(p) || exec_policy_active(p)))
+			err = file_lower_policy(pe->file, (uint32_t)gen, p, &fst);
+		if (err || !net_policy_active(p))
+			continue;
+		active++;
+		if (pe->net)
+			err = net_lower_policy(pe->net, (uint32_t)gen, p, &st);
+	}
+	if (err) {
+		enforce_abort(pe->e);
+		log_warn("policy: the new policy set could not be written to the kernel; "
+			 "the one in force stays");
+		return -1;
+	}
+	pe->cur = set;
+	pe->in_txn = 1;
+	pe->nrelease = 0;
+	pending_clear(pe);	/* the walk below finds them again */
+	walk_all(pe);
+	pe->in_txn = 0;
+	if (enforce_commit(pe->e)) {
+		log_warn("policy: commit of generation %d failed", gen);
+		return -1;
+	}
+	policy_set_free(pe->sets[gen]);
+	pe->sets[gen] = set;
+	for (uint32_t i = 0; i < pe->nrelease; i++)
+		enforce_release(pe->e, pe->release[i]);
+	log_info("policy: %u policies in force (%u with network rules: %u kernel nodes, %u port "
+		 "entries), %u containers assigned, generation %d", set->n_policies, active,
+		 st.nodes, st.port_entries, enforce_count(pe->e, (uint32_t)gen), gen);
+	if (pe->file)
+		log_info("file: %u policies with file/exec rules: %u trie entries, %u globs (%s)",
+			 fst.policies, fst.nodes, fst.globs, file_mode_describe(pe->file));
+	return 0;
+}
+
+static struct policy_set *load_set(const char *path)
+{
+	struct policy_errors errs;
+	struct policy_set *set;
+
+	policy_errors_init(&errs);
+	set = policy_set_load(path, &errs);
+	for (uint32_t i = 0; i < errs.n; i++) {
+		char buf[1024];
+
+		policy_error_format(&errs.v[i], buf, sizeof(buf));
+		log_warn("policy: %s", buf);
+	}
+	if (!set)
+		log_warn("policy: %s: %u errors: not loaded", path, errs.n_errors);
+	policy_errors_free(&errs);
+	{
+		char why[256];
+
+		if (policy_set_unimplemented(set, why, sizeof(why)))
+			log_warn("policy: WARNING: %s", why);
+	}
+	return set;
+}
+
+static int set_needs_kernel(const struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++)
+		if (net_policy_active(&set->policies[i]) || file_policy_active(&set->policies[i]) ||
+		    exec_policy_active(&set->policies[i]))
+			return 1;
+	return 0;
+}
+
+int policy_engine_reload(struct policy_engine *pe)
+{
+	struct policy_set *set = load_set(pe->policy_path);
+
+	if (!set) {
+		log_warn("policy: %s has errors: not reloading, the policy in force stays",
+			 pe->policy_path);
+		return -1;
+	}
+	if (apply_set(pe, set)) {
+		policy_set_free(set);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void emit_net(struct policy_engine *pe, struct event *ev, uint64_t cgid, uint32_t gen)
+{
+	const struct policy_set *set = pe->sets[gen & 1];
+	const struct policy *p = set && ev->net.policy_id ? policy_by_id(set, ev->net.policy_id) : NULL;
+	char rule[512];
+
+	ev->container = agent_container(pe->pp.agent, cgid);
+	if (p) {
+		const char *r = policy_rule_ref_format(set, p->id, ev->net.ref, rule, sizeof(rule));
+		size_t n = strlen(p->name);
+
+		ev->net.policy = p->name;
+		/* "name: spec.network.egress[0]" -> the field only */
+		ev->net.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
+	}
+	agent_emit(pe->pp.agent, ev);
+}
+
+static int net_event_cb(void *ctx, void *data, size_t size)
+{
+	struct policy_engine *pe = ctx;
+	struct event ev;
+	uint32_t gen;
+
+	if (net_decode(data, size, &ev, &gen)) {
+		agent_count_malformed(pe->pp.agent);
+		return 0;
+	}
+	if (pe->net && !net_account(pe->net, data, &ev))
+		return 0;	/* the sweep has reported these denials already */
+	emit_net(pe, &ev, ((const struct bh_net_event *)data)->hdr.cgroup_id, gen);
+	return 0;
+}
+
+static int file_event_cb(void *ctx, void *data, size_t size)
+{
+	struct policy_engine *pe = ctx;
+	const struct policy_set *set;
+	const struct policy *p;
+	struct event ev;
+	char rule[512];
+	uint32_t gen;
+
+	if (file_decode(data, size, &ev, &gen)) {
+		agent_count_malformed(pe->pp.agent);
+		return 0;
+	}
+	set = pe->sets[gen & 1];
+	p = set && ev.file.policy_id ? policy_by_id(set, ev.file.policy_id) : NULL;
+	ev.container = agent_container(pe->pp.agent, ((const struct bh_file_event *)data)->hdr.cgroup_id);
+	if (p) {
+		const char *r = policy_rule_ref_format(set, p->id, ev.file.ref, rule, sizeof(rule));
+		size_t n = strlen(p->name);
+
+		ev.file.policy = p->name;
+		ev.file.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
+	}
+	agent_emit(pe->pp.agent, &ev);
+	return 0;
+}
+
+static void sweep_cb(void *ctx, struct event *ev, uint64_t cgid, uint32_t gen)
+{
+	emit_net(ctx, ev, cgid, gen);
+}
+
+void policy_engine_cgroup_mkdir(struct policy_engine *pe, uint64_t id, const char *rel)
+{
+	char path[PATH_MAX];
+
+	/* A path the record had to cut short is looked up by id: never classify a prefix. */
+	if (!rel && !registry_cgroup_path(pe->pp.reg, id, path, sizeof(path)))
+		rel = path;
+	if (rel && rel[0] == '/') {
+		classify(pe, id, rel, 0);
+		return;
+	}
+	log_warn("policy: new cgroup %llu: its path is unknown (gone already?): not classified",
+		 (unsigned long long)id);
+}
+
+void policy_engine_cgroup_rmdir(struct policy_engine *pe, uint64_t id)
+{
+	pending_drop(pe, id);
+	enforce_forget(pe->e, id);
+	registry_forget(pe->pp.reg, id);
+}
+
+int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb)
+{
+	if (pe->net && ring_buffer__add(rb, net_ringbuf_fd(pe->net), net_event_cb, pe))
+		return -errno;
+	pe->rb = rb;
+	if (pe->file && ring_buffer__add(rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
+		return -errno;
+	return 0;
+}
+
+void policy_engine_tick(struct policy_engine *pe)
+{
+	uint64_t now = now_ns();
+
+	/* New cgroups whose runtime state was not there yet: try again now. */
+	for (uint32_t i = 0; i < pe->npending;) {
+		struct pending q = pe->pending[i];
+		const struct container_info *ci;
+
+		registry_forget(pe->pp.reg, q.id);
+		ci = registry_add_path(pe->pp.reg, q.id, q.path);
+		if (ci && !ci->resolved && now < q.deadline) {
+			i++;
+			continue;
+		}
+		if (ci)
+			assign(pe, q.id, ci);	/* resolved, or by what is known at the deadline */
+		pending_remove(pe, i);
+	}
+	if (pe->net && now - pe->last_sweep >= SWEEP_EVERY_NS) {
+		pe->last_sweep = now;
+		net_sweep(pe->net, sweep_cb, pe);
+	}
+	if (pe->net && now - pe->last_report >= REPORT_EVERY_NS) {
+		uint64_t lost = net_lost(pe->net);
+
+		pe->last_report = now;
+		if (lost > pe->net_lost_reported) {
+			log_warn("net: %llu event records lost: ring buffer full (total %llu); denials "
+				 "stay counted per container", (unsigned long long)(lost - pe->net_lost_reported),
+				 (unsigned long long)lost);
+			pe->net_lost_reported = lost;
+		}
+	}
+	if (pe->file && now - pe->last_report < 1000000) {	/* just reported net: same tick */
+		uint64_t fs[BH_FS_COUNT];
+
+		file_stats(pe->file, fs);
+		if (fs[BH_FS_SUPPRESSED] > pe->file_reported[BH_FS_SUPPRESSED] ||
+		    fs[BH_FS_LOST] > pe->file_reported[BH_FS_LOST])
+			log_warn("file: %llu file/exec events suppressed by the per-container rate limit, "
+				 "%llu lost (ring buffer full) since the last report; denials still apply",
+				 (unsigned long long)(fs[BH_FS_SUPPRESSED] - pe->file_reported[BH_FS_SUPPRESSED]),
+				 (unsigned long long)(fs[BH_FS_LOST] - pe->file_reported[BH_FS_LOST]));
+		memcpy(pe->file_reported, fs, sizeof(fs));
+	}
+}
+
+const char *policy_engine_describe(const struct policy_engine *pe)
+{
+	return pe->describe;
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, char *err, size_t errlen)
+{
+	const struct enforce_config *ec = pp->ec;
+	struct enforce_opts eo = { .pin_dir = ec->pin_dir, .btf_path = pp->btf_path };
+	struct net_opts no = { .btf_path = pp->btf_path, .wakeup_bytes = pp->wakeup_bytes };
+	const char *pin_dir = ec->pin_dir ? ec->pin_dir : BH_PIN_DIR_DEFAULT;
+	struct policy_set *set = NULL;
+	struct policy_engine *pe;
+	char cg2[PATH_MAX];
+	struct stat st;
+	int pinned;
+
+	err[0] = 0;
+	pinned = !stat(pin_dir, &st) && S_ISDIR(st.st_mode);
+	if (pp->policy_path && !stat(pp->policy_path, &st)) {
+		set = load_set(pp->policy_path);
+		if (!set) {
+			snprintf(err, errlen, "policy: %s has errors (listed above): not starting",
+				 pp->policy_path);
+			return NULL;
+		}
+	} else if (pp->policy_path) {
+		log_info("policy: no policies at %s: nothing is enforced", pp->policy_path);
+	}
+	if (!set_needs_kernel(set) && !pinned) {
+		if (set)
+			log_info("policy: %u policies loaded; none restricts what this agent enforces "
+				 "in the kernel (network): nothing attached", set->n_policies);
+		policy_set_free(set);
+		return NULL;
+	}
+	pe = calloc(1, sizeof(*pe));
+	if (!pe) {
+		snprintf(err, errlen, "policy: out of memory");
+		policy_set_free(set);
+		return NULL;
+	}
+	pe->pp = *pp;
+	snprintf(pe->policy_path, sizeof(pe->policy_path), "%s", pp->policy_path ? pp->policy_path : "");
+	if (!realpath(ec->attach_cgroup ? ec->attach_cgroup : pp->cgroup2, pe->attach) ||
+	    !realpath(pp->cgroup2, cg2)) {
+		snprintf(err, errlen, "policy: attach cgroup %s: %s",
+			 ec->attach_cgroup ? ec->attach_cgroup : pp->cgroup2, strerror(errno));
+		goto fail;
+	}
+	if (strncmp(pe->attach, cg2, strlen(cg2)) ||
+	    (pe->attach[strlen(cg2)] != '/' && pe->attach[strlen(cg2)] != 0)) {
+		snprintf(err, errlen, "policy: --attach-cgroup %s is not inside the cgroup v2 mount %s",
+			 pe->attach, cg2);
+		goto fail;
+	}
+	snprintf(pe->attach_rel, sizeof(pe->attach_rel), "%s", pe->attach + strlen(cg2));
+	pe->e = enforce_open(&eo, err, errlen);
+	if (!pe->e)
+		goto fail;
+	no.attach_cgroup = pe->attach;
+	pe->net = net_open(pe->e, &no, err, errlen);
+	if (!pe->net)
+		goto fail;
+	{
+		char fpin[PATH_MAX];
+
+		/* File programs left pinned by a previous agent: re-adopt them now. */
+		snprintf(fpin, sizeof(fpin), "%s/bh_file_paths", enforce_pin_dir(pe->e));
+		if (!stat(fpin, &st))
+			file_start(pe);
+	}
+	if (!set) {
+		/* Pins of a previous agent and nothing to enforce now: an empty set in force. */
+		set = calloc(1, sizeof(*set));
+		if (!set) {
+			snprintf(err, errlen, "policy: out of memory");
+			goto fail;
+		}
+	}
+	pe->first = set;
+	return pe;
+fail:
+	policy_set_free(set);
+	policy_engine_close(pe);
+	return NULL;
+}
+
+int policy_engine_hold_fd(const struct policy_engine *pe)
+{
+	return enforce_hold_fd(pe->e);
+}
+
+int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen)
+{
+	const struct enforce_config *ec = pe->pp.ec;
+
+	if (!pe->first)
+		return 0;
+	if (apply_set(pe, pe->first)) {
+		snprintf(err, errlen, "policy: cannot put the policy set in force");
+		return -1;
+	}
+	pe->first = NULL;	/* owned by pe->sets[] */
+	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
+		 "(pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
+		 !pe->file ? "not loaded (no file/exec rules)" :
+		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
+		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
+	return 0;
+}
+
+void policy_engine_close(struct policy_engine *pe)
+{
+	char err[256];
+
+	if (!pe)
+		return;
+	net_close(pe->net, pe->pp.ec->detach_on_exit);
+	file_close(pe->file, pe->pp.ec->detach_on_exit);
+	enforce_close(pe->e);
+	if (pe->pp.ec->detach_on_exit && pe->e) {
+		const char *dir = pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir : BH_PIN_DIR_DEFAULT;
+
+		if (enforce_unload(dir, err, sizeof(err)) < 0)
+			log_warn("%s", err);
+		else
+			log_info("policy: enforcement detached, pins under %s removed", dir);
+	} else if (pe->e) {
+		log_info("policy: enforcement stays in force (pinned under %s); "
+			 "'bulkhead unload' removes it", pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir :
+			 BH_PIN_DIR_DEFAULT);
+	}
+	policy_set_free(pe->first);
+	policy_set_free(pe->sets[0]);
+	policy_set_free(pe->sets[1]);
+	pending_clear(pe);
+	free(pe->release);
+	free(pe);
+}

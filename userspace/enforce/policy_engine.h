@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent's enforcement side: loads the policy set, lowers it into a new
+ * generation of the enforcement maps (userspace/enforce/enforce.c), assigns each
+ * container its policy (policy_select() on what the registry knows), and
+ * keeps that true as containers come and go (cgroup mkdir/rmdir records of
+ * bpf/cgroup.bpf.c, passed on by the agent) and as the policy set is reloaded.
+ *
+ * Enforcement is loaded only when some policy restricts something the
+ * kernel enforces here (the network), or when a previous agent left pinned
+ * enforcement to re-adopt. It survives the agent (pinned under pin_dir)
+ * unless detach_on_exit is set; `bulkhead unload` removes it.
+ */
+#ifndef BULKHEAD_POLICY_ENGINE_H
+#define BULKHEAD_POLICY_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/enforce.h"
+
+/* bulkhead run's enforcement options (part of struct agent_config). */
+struct enforce_config {
+	const char *attach_cgroup;	/* --attach-cgroup; NULL: the cgroup2 mount */
+	const char *pin_dir;		/* --pin-dir; NULL: BH_PIN_DIR_DEFAULT */
+	const char *hold[BH_HOLD_PREFIXES + 1];	/* --hold-new-cgroups, NULL-terminated */
+	uint32_t hold_ms;		/* --hold-ms; 0: BH_HOLD_NS_DEFAULT */
+	bool detach_on_exit;		/* --detach-on-exit */
+};
+
+struct agent;
+struct registry;
+struct ring_buffer;
+struct policy_engine;
+
+struct policy_engine_params {
+	const struct enforce_config *ec;
+	const char *policy_path;
+	const char *cgroup2;		/* the cgroup2 mount */
+	const char *btf_path;
+	uint32_t wakeup_bytes;
+	struct agent *agent;
+	struct registry *reg;
+};
+
+/*
+ * Parse the policy set, load and attach the enforcing programs (re-adopting
+ * pinned ones). Returns NULL with err empty when there is nothing to enforce
+ * (no policy path, no kernel rules, no pins), NULL with a reason in err on
+ * failure (a bad policy file: every error is logged). Nothing new is in force
+ * until policy_engine_start().
+ */
+struct policy_engine *policy_engine_open(const struct policy_engine_params *pp,
+					 char *err, size_t errlen);
+/* bh_cg_hold, for the cgroup tracer to hold new cgroups in (cgroup_events.c). */
+int policy_engine_hold_fd(const struct policy_engine *pe);
+/*
+ * Put the set in force: lower, commit, and classify every cgroup under the
+ * attach cgroup. Call it once the cgroup tracer runs, so that no cgroup made
+ * meanwhile is missed. 0, or -1 with a reason in err.
+ */
+int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen);
+/* A cgroup v2 directory made (rel: relative to the cgroup2 mount; NULL: look it up by id). */
+void policy_engine_cgroup_mkdir(struct policy_engine *pe, uint64_t id, const char *rel);
+void policy_engine_cgroup_rmdir(struct policy_engine *pe, uint64_t id);
+/* Add the engine's ring buffers (network and file events) to the agent's reader. */
+int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb);
+/* Periodic work (every drain tick): classify new containers, sweep aggregates. */
+void policy_engine_tick(struct policy_engine *pe);
+/* Do new cgroups wait for their runtime state (then tick every 50 ms, not every second)? */
+bool policy_engine_waiting(const struct policy_engine *pe);
+/* Load the policy set again; a bad set keeps the one in force. 0 or -1. */
+int policy_engine_reload(struct policy_engine *pe);
+/* One line for the agent's ready message: "network enforcement under X (N policies)". */
+const char *policy_engine_describe(const struct policy_engine *pe);
+void policy_engine_close(struct policy_engine *pe);
+
+#endif

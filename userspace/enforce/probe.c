@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "enforce/probe.h"
+#include "lib/kernel_fs.h"
+#include "lib/json_writer.h"
+#include "probe.skel.h"
+#include "lib/log.h"
+
+/* Failed probes are expected: keep libbpf's verifier dumps for -v only. */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	const char *label;
+	const char *prog;	/* program in probe.bpf.c, or NULL */
+	bool attach;		/* attach too (only where attaching is harmless) */
+} features[PF_MAX] = {
+	[PF_BTF]	 = { "btf", "kernel BTF (CO-RE)", NULL, false },
+	[PF_CGROUP2]	 = { "cgroup_v2", "cgroup v2", NULL, false },
+	[PF_RINGBUF]	 = { "ringbuf", "BPF ring buffer", NULL, false },
+	[PF_SCHED_TP]	 = { "sched_tracepoints", "sched tracepoints (tp_btf)", "bh_pr_sched", true },
+	[PF_SYSCALL_TP]	 = { "syscall_tracepoints", "syscall tracepoints", "bh_pr_sys", true },
+	[PF_BPF_LOOP]	 = { "bpf_loop", "bpf_loop helper", "bh_pr_loop", false },
+	[PF_SEND_SIGNAL] = { "bpf_send_signal", "bpf_send_signal helper", "bh_pr_signal", false },
+	[PF_CGROUP_SKB]	 = { "cgroup_skb", "cgroup_skb programs", "bh_pr_skb", false },
+	[PF_SOCK_ADDR]	 = { "cgroup_sock_addr", "cgroup sock_addr hooks", "bh_pr_conn4", false },
+	[PF_LSM]	 = { "bpf_lsm", "BPF LSM", "bh_pr_lsm", true },
+	[PF_D_PATH]	 = { "bpf_d_path", "bpf_d_path in lsm/file_open", "bh_pr_dpath", false },
+};
+
+const char *probe_feature_key(enum probe_feature f) { return features[f].key; }
+const char *probe_feature_label(enum probe_feature f) { return features[f].label; }
+
+/* Load one program of probe.bpf.c alone (and maybe attach it); 0 or -errno. */
+static int try_prog(const char *name, bool attach)
+{
+	struct probe_bpf *skel;
+	struct bpf_program *p, *want = NULL;
+	struct bpf_link *link = NULL;
+	int err;
+
+	skel = probe_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(p, skel->obj) {
+		bool me = !strcmp(bpf_program__name(p), name);
+
+		bpf_program__set_autoload(p, me);
+		if (me)
+			want = p;
+	}
+	err = want ? probe_bpf__load(skel) : -ENOENT;
+	if (!err && attach) {
+		link = bpf_program__attach(want);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	probe_bpf__destroy(skel);
+	return err;
+}
+
+static void set(struct probe_result *r, enum probe_feature f, bool ok, const char *fmt, const char *arg)
+{
+	r->ok[f] = ok;
+	snprintf(r->detail[f], sizeof(r->detail[f]), fmt, arg ? arg : "");
+}
+
+static void probe_lsm(struct probe_result *r, int err)
+{
+	char lsms[256];
+
+	if (read_small_file(BH_SECURITYFS "/lsm", lsms, sizeof(lsms)))
+		snprintf(lsms, sizeof(lsms), "unknown (securityfs not mounted)");
+	if (!err) {
+		set(r, PF_LSM, true, "active LSMs: %s", lsms);
+		return;
+	}
+	snprintf(r->detail[PF_LSM], sizeof(r->detail[PF_LSM]),
+		 "load failed: %s; active LSMs: %s%s", strerror(-err), lsms,
+		 strstr(lsms, "bpf") ? "" : " (boot with lsm=...,bpf and CONFIG_BPF_LSM=y)");
+	r->ok[PF_LSM] = false;
+}
+
+void probe_run(struct probe_result *r)
+{
+	struct utsname u;
+	char err[256];
+	int e;
+
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+
+	if (log_verbose())
+		libbpf_set_print(old);
+
+	memset(r, 0, sizeof(*r));
+	if (uname(&u) == 0)
+		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
+	kernel_fs_ensure(err, sizeof(err));
+
+	e = access("/sys/kernel/btf/vmlinux", R_OK) ? -errno : 0;
+	set(r, PF_BTF, !e, e ? "missing /sys/kernel/btf/vmlinux (kernel needs CONFIG_DEBUG_INFO_BTF=y)"
+			     : "/sys/kernel/btf/vmlinux", NULL);
+	set(r, PF_CGROUP2, cgroup2_mount() != NULL,
+	    cgroup2_mount() ? "mounted at %s" : "no cgroup2 mount under /sys/fs/cgroup", cgroup2_mount());
+
+	e = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	set(r, PF_RINGBUF, e == 1, e == 1 ? "" : "map type not supported (kernel < 5.8?)", NULL);
+
+	for (int f = 0; f < PF_MAX; f++) {
+		if (!features[f].prog)
+			continue;
+		if (!r->ok[PF_BTF]) {
+			set(r, f, false, "not tried: no kernel BTF", NULL);
+			continue;
+		}
+		if (f == PF_D_PATH && !r->ok[PF_LSM]) {
+			set(r, f, false, "not tried: needs BPF LSM", NULL);
+			continue;
+		}
+		e = try_prog(features[f].prog, features[f].attach);
+		if (f == PF_LSM)
+			probe_lsm(r, e);
+		else if (e)
+			snprintf(r->detail[f], sizeof(r->detail[f]), "%s failed: %s%s",
+				 features[f].attach ? "load/attach" : "load", strerror(-e),
+				 f == PF_SYSCALL_TP && !fs_mounted(BH_TRACEFS, "tracefs") ?
+				 " (tracefs not mounted at " BH_TRACEFS ")" : "");
+		else
+			r->ok[f] = true;
+	}
+	libbpf_set_print(old);
+}
+
+enum bh_mode probe_mode(const struct probe_result *r)
+{
+	if (r->ok[PF_LSM] && r->ok[PF_D_PATH])
+		return BH_MODE_LSM;
+	if (r->ok[PF_SYSCALL_TP] && r->ok[PF_SEND_SIGNAL])
+		return BH_MODE_FALLBACK;
+	return BH_MODE_OBSERVE;
+}
+
+const char *probe_mode_name(enum bh_mode m)
+{
+	switch (m) {
+	case BH_MODE_LSM: return "lsm";
+	case BH_MODE_FALLBACK: return "tracepoint-fallback";
+	default: return "observe-only";
+	}
+}
+
+const char *probe_mode_explain(enum bh_mode m)
+{
+	switch (m) {
+	case BH_MODE_LSM:
+		return "file and exec rules are enforced in the kernel by BPF LSM: denied calls fail with EPERM";
+	case BH_MODE_FALLBACK:
+		return "no BPF LSM: file and exec deny rules are checked at syscall entry and the offending "
+		       "process is KILLED (SIGKILL), not refused with EPERM; the path is read from user memory, "
+		       "which another thread can change after the check; only open and exec are covered";
+	default:
+		return "file and exec rules CANNOT be enforced on this kernel: they are reported only";
+	}
+}
+
+void probe_print_table(FILE *f, const struct probe_result *r)
+{
+	fprintf(f, "kernel %s\n\n%-30s %-4s %s\n", r->kernel, "feature", "ok", "detail");
+	for (int i = 0; i < PF_MAX; i++)
+		fprintf(f, "%-30s %-4s %s\n", features[i].label, r->ok[i] ? "yes" : "no", r->detail[i]);
+	enum bh_mode m = probe_mode(r);
+	fprintf(f, "\nenforcement mode: %s\n  %s\n", probe_mode_name(m), probe_mode_explain(m));
+	fprintf(f, "network enforcement: %s\n",
+		r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR] ? "yes (cgroup_skb + sock_addr)" :
+		r->ok[PF_CGROUP_SKB] ? "packets only (no sock_addr hooks: denied connects are dropped, not refused)" :
+		"no");
+}
+
+void probe_print_json(FILE *f, const struct probe_result *r)
+{
+	struct json_writer w;
+
+	json_init(&w, f);
+	json_begin_object(&w);
+	json_kv_str(&w, "kernel", r->kernel);
+	json_key(&w, "features");
+	json_begin_object(&w);
+	for (int i = 0; i < PF_MAX; i++) {
+		json_key(&w, features[i].key);
+		json_begin_object(&w);
+		json_kv_bool(&w, "ok", r->ok[i]);
+		json_kv_str(&w, "detail", r->detail[i]);
+		json_end_object(&w);
+	}
+	json_end_object(&w);
+	json_kv_str(&w, "mode", probe_mode_name(probe_mode(r)));
+	json_kv_str(&w, "mode_detail", probe_mode_explain(probe_mode(r)));
+	json_kv_bool(&w, "network", r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR]);
+	json_end_object(&w);
+	json_end_line(&w);
+}

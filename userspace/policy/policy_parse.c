@@ -1,0 +1,1399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One YAML document -> one compiled struct policy. Every problem is reported
+ * with the field path and what was expected; parsing goes on after an error
+ * so that one run shows all of them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy_internal.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define API_VERSION "bulkhead/v1"
+
+const char *const policy_op_names[POLICY_OP_COUNT] = {
+	"read", "write", "create", "delete", "rename", "link", "setattr", "exec",
+};
+const char *const policy_escape_names[POLICY_ESC_COUNT] = {
+	"mount", "ptrace", "kernelModules", "bpf", "privilegeEscalation", "namespaces",
+	"hostPaths", "devices", "cgroups",
+};
+const char *const policy_sel_names[POLICY_SEL_COUNT] = {
+	"namespaces", "pods", "containers", "cgroups",
+};
+static const char *const action_names[] = { "allow", "deny" };
+static const char *const mode_names[] = { "enforce", "audit" };
+static const char *const section_names[POLICY_SEC_COUNT] = { "file", "exec", "network", "escape" };
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static size_t lev(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[65], cur[65];
+
+	if (la > 64 || lb > 64)
+		return 1000;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+const char *closest_word(const char *s, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bestd = (size_t)-1, lim = strlen(s) / 3 + 1;
+
+	if (lim > 3)
+		lim = 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = lev(s, cands[i]);
+
+		if (d < bestd) {
+			bestd = d;
+			best = cands[i];
+		}
+	}
+	return bestd <= lim ? best : NULL;
+}
+
+static void join_words(const char *const *w, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", w[i]);
+}
+
+/*
+ * Check a mapping's keys: unknown keys (with a suggestion) and duplicates
+ * are errors. Returns 0 if n is a mapping (even with bad keys), -1 if not.
+ */
+static int check_map(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
+		     size_t nkeys, const char *what)
+{
+	char got[96], list[512];
+
+	if (!n || n->type != YN_MAP) {
+		perr(c, n, "expected %s, got %s", what, ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	join_words(keys, nkeys, list, sizeof(list));
+	/* every mapping here has a handful of keys: refuse floods up front (no O(n^2) work) */
+	if (n->n / 2 > 2 * nkeys + 8) {
+		perr(c, n, "expected %s with at most the keys %s, got %u keys", what, list, n->n / 2);
+		return -1;
+	}
+	for (uint32_t i = 0; i + 1 < n->n; i += 2) {
+		const struct ynode *k = n->kids[i];
+		size_t j;
+
+		if (k->type != YN_SCALAR) {
+			perr(c, k, "expected a key name, got %s", ynode_describe(k, got, sizeof(got)));
+			continue;
+		}
+		for (j = 0; j < nkeys; j++)
+			if (!strcmp(k->str, keys[j]))
+				break;
+		size_t o = path_push_key(c, k->str);
+		if (j == nkeys) {
+			const char *sug = closest_word(k->str, keys, nkeys);
+
+			if (sug)
+				perr(c, k, "unknown key (did you mean '%s'?); expected one of: %s",
+				     sug, list);
+			else
+				perr(c, k, "unknown key; expected one of: %s", list);
+		}
+		for (uint32_t p = 0; p < i; p += 2) {
+			const struct ynode *pk = n->kids[p];
+
+			if (pk->type == YN_SCALAR && !strcmp(pk->str, k->str)) {
+				perr(c, k, "duplicate key (first at line %u, column %u)", pk->line,
+				     pk->col);
+				break;
+			}
+		}
+		path_pop(c, o);
+	}
+	return 0;
+}
+
+static int get_str(struct perr_ctx *c, const struct ynode *n, const char *what, const char **out)
+{
+	char got[96];
+
+	if (!n || n->type != YN_SCALAR || ynode_is_null(n)) {
+		perr(c, n, "expected %s, got %s", what, ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	*out = n->str;
+	return 0;
+}
+
+static int get_enum(struct perr_ctx *c, const struct ynode *n, const char *const *vals,
+		    size_t nvals)
+{
+	char got[96], list[256];
+	const char *s;
+
+	join_words(vals, nvals, list, sizeof(list));
+	if (!n || n->type != YN_SCALAR || ynode_is_null(n)) {
+		perr(c, n, "expected one of %s, got %s", list, ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	s = n->str;
+	for (size_t i = 0; i < nvals; i++)
+		if (!strcmp(s, vals[i]))
+			return (int)i;
+	const char *sug = closest_word(s, vals, nvals);
+	if (sug)
+		perr(c, n, "expected one of %s, got %s (did you mean '%s'?)", list,
+		     ynode_describe(n, got, sizeof(got)), sug);
+	else
+		perr(c, n, "expected one of %s, got %s", list, ynode_describe(n, got, sizeof(got)));
+	return -1;
+}
+
+static int get_bool(struct perr_ctx *c, const struct ynode *n, uint8_t *out)
+{
+	char got[96];
+
+	if (n && n->type == YN_SCALAR && n->plain) {
+		if (!strcmp(n->str, "true") || !strcmp(n->str, "True") || !strcmp(n->str, "TRUE")) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcmp(n->str, "false") || !strcmp(n->str, "False") || !strcmp(n->str, "FALSE")) {
+			*out = 0;
+			return 0;
+		}
+	}
+	perr(c, n, "expected true or false, got %s", ynode_describe(n, got, sizeof(got)));
+	return -1;
+}
+
+/* Strict unsigned decimal, no sign, no leading '+', at most 19 digits. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i = 0;
+
+	if (!s[0])
+		return -1;
+	for (; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+static int get_uint(struct perr_ctx *c, const struct ynode *n, uint64_t lo, uint64_t hi,
+		    const char *what, uint64_t *out)
+{
+	char got[96];
+	uint64_t v;
+
+	if (!n || n->type != YN_SCALAR || parse_u64(n->str, &v) || v < lo || v > hi) {
+		perr(c, n, "expected %s (%llu..%llu), got %s", what, (unsigned long long)lo,
+		     (unsigned long long)hi, ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Durations: "90s", "10m", "1h", "7d" or plain seconds. */
+static int get_duration(struct perr_ctx *c, const struct ynode *n, uint64_t lo, uint64_t hi,
+			uint64_t *out)
+{
+	char got[96], num[24];
+	uint64_t v, mul = 1;
+	size_t len;
+
+	if (!n || n->type != YN_SCALAR || ynode_is_null(n) || (len = n->len) == 0 || len >= sizeof(num))
+		goto bad;
+	memcpy(num, n->str, len + 1);
+	switch (num[len - 1]) {
+	case 's': mul = 1; num[--len] = 0; break;
+	case 'm': mul = 60; num[--len] = 0; break;
+	case 'h': mul = 3600; num[--len] = 0; break;
+	case 'd': mul = 86400; num[--len] = 0; break;
+	default: break;
+	}
+	if (parse_u64(num, &v) || v > UINT64_MAX / mul)
+		goto bad;
+	v *= mul;
+	if (v < lo || v > hi)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	perr(c, n, "expected a duration between %llus and %llud like 30s, 10m, 1h, 7d, got %s",
+	     (unsigned long long)lo, (unsigned long long)(hi / 86400),
+	     ynode_describe(n, got, sizeof(got)));
+	return -1;
+}
+
+/* Quantities: 512, 64Ki, 512Mi, 2Gi, 1Ti (1024s) or 10K, 5M, 1G, 1T (1000s). */
+static int get_quantity(struct perr_ctx *c, const struct ynode *n, uint64_t hi, uint64_t *out)
+{
+	static const struct { const char *sfx; uint64_t mul; } sfx[] = {
+		{ "Ki", 1ull << 10 }, { "Mi", 1ull << 20 }, { "Gi", 1ull << 30 }, { "Ti", 1ull << 40 },
+		{ "K", 1000ull }, { "M", 1000000ull }, { "G", 1000000000ull }, { "T", 1000000000000ull },
+	};
+	char got[96], num[24];
+	uint64_t v, mul = 1;
+	size_t len;
+
+	if (!n || n->type != YN_SCALAR || ynode_is_null(n) || (len = n->len) == 0 || len >= sizeof(num))
+		goto bad;
+	memcpy(num, n->str, len + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		size_t sl = strlen(sfx[i].sfx);
+
+		if (len > sl && !strcmp(num + len - sl, sfx[i].sfx)) {
+			mul = sfx[i].mul;
+			num[len - sl] = 0;
+			break;
+		}
+	}
+	if (parse_u64(num, &v) || v > UINT64_MAX / mul || v * mul > hi)
+		goto bad;
+	*out = v * mul;
+	return 0;
+bad:
+	perr(c, n, "expected a quantity like 512Mi, 2Gi, 10M (at most %llu), got %s",
+	     (unsigned long long)hi, ynode_describe(n, got, sizeof(got)));
+	return -1;
+}
+
+/* A list, or one scalar standing for a one-item list. */
+static int get_list(struct perr_ctx *c, const struct ynode *n, const char *what,
+		    struct ynode *const **items, uint32_t *count)
+{
+	char got[96];
+
+	if (n && n->type == YN_SEQ) {
+		if (n->n == 0) {
+			perr(c, n, "expected at least one %s, got an empty list", what);
+			return -1;
+		}
+		if (n->n > POLICY_MAX_LIST) {
+			perr(c, n, "expected at most %u items, got %u", POLICY_MAX_LIST, n->n);
+			return -1;
+		}
+		*items = n->kids;
+		*count = n->n;
+		return 0;
+	}
+	if (n && n->type == YN_SCALAR && !ynode_is_null(n)) {
+		*items = NULL;
+		*count = 1;
+		return -2;	/* caller: use n itself (LIST_ITEM) */
+	}
+	perr(c, n, "expected a list of %s, got %s", what, ynode_describe(n, got, sizeof(got)));
+	return -1;
+}
+
+/* Iterate a list-or-scalar: for (i...) item = LIST_ITEM(n, items, i). */
+#define LIST_ITEM(n, items, rc, i) ((rc) == -2 ? (struct ynode *)(n) : (items)[i])
+
+/* ---- sections ------------------------------------------------------------ */
+
+static int parse_action_map(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
+			    size_t nkeys, const char *const *vals, size_t nvals,
+			    uint8_t *out, size_t nout, uint8_t dflt)
+{
+	/* scalar: every key; map: "all" then per key */
+	int v, err = 0;
+
+	if (n && n->type == YN_MAP) {
+		const struct ynode *all = ymap_get(n, "all");
+		const char *names[16];
+		size_t nn = 0;
+
+		names[nn++] = "all";
+		for (size_t i = 0; i < nkeys && nn < ARRAY_SIZE(names); i++)
+			names[nn++] = keys[i];
+		if (check_map(c, n, names, nn, "a mapping"))
+			return -1;
+		if (all) {
+			size_t o = path_push_key(c, "all");
+			v = get_enum(c, all, vals, nvals);
+			path_pop(c, o);
+			if (v < 0)
+				err = -1;
+			else
+				dflt = (uint8_t)v;
+		}
+		for (size_t i = 0; i < nout; i++)
+			out[i] = dflt;
+		for (size_t i = 0; i < nkeys; i++) {
+			const struct ynode *k = ymap_get(n, keys[i]);
+			size_t o;
+
+			if (!k)
+				continue;
+			o = path_push_key(c, keys[i]);
+			v = get_enum(c, k, vals, nvals);
+			path_pop(c, o);
+			if (v < 0)
+				err = -1;
+			else
+				out[i < nout ? i : nout - 1] = (uint8_t)v;
+		}
+		return err;
+	}
+	v = get_enum(c, n, vals, nvals);
+	if (v < 0)
+		return -1;
+	for (size_t i = 0; i < nout; i++)
+		out[i] = (uint8_t)v;
+	return 0;
+}
+
+static int parse_ops(struct perr_ctx *c, const struct ynode *n, uint16_t *ops)
+{
+	static const char *const names[] = {
+		"read", "write", "create", "delete", "rename", "link", "setattr", "exec",
+		"chmod", "chown", "all",
+	};
+	struct ynode *const *items;
+	uint32_t cnt;
+	int rc = get_list(c, n, "operation", &items, &cnt), err = 0;
+
+	if (rc == -1)
+		return -1;
+	*ops = 0;
+	for (uint32_t i = 0; i < cnt; i++) {
+		const struct ynode *it = LIST_ITEM(n, items, rc, i);
+		size_t o = rc == -2 ? c->plen : path_push_idx(c, i);
+		int v = get_enum(c, it, names, ARRAY_SIZE(names));
+
+		if (v < 0)
+			err = -1;
+		else if (v == 10)
+			*ops |= POLICY_OPS_ALL;
+		else if (v >= 8)
+			*ops |= 1u << POLICY_OP_SETATTR;
+		else
+			*ops |= (uint16_t)(1u << v);
+		path_pop(c, o);
+	}
+	return err;
+}
+
+static int push_path_rule(struct perr_ctx *c, const struct ynode *at, struct policy_path_rule **tab,
+			  struct policy_src **srcs, uint32_t *n, uint32_t max, const char *what,
+			  const struct policy_path_rule *r, const char *field)
+{
+	if (*n >= max) {
+		perr(c, at, "too many %s rules: at most %u compiled rules per policy (one per path)",
+		     what, max);
+		return -1;
+	}
+	if (!*tab) {
+		*tab = calloc(max, sizeof(**tab));
+		*srcs = calloc(max, sizeof(**srcs));
+		if (!*tab || !*srcs) {
+			perr(c, at, "out of memory");
+			return -1;
+		}
+	}
+	(*tab)[*n] = *r;
+	(*srcs)[*n].line = at->line;
+	(*srcs)[*n].col = at->col;
+	snprintf((*srcs)[*n].field, sizeof((*srcs)[*n].field), "%s", field);
+	(*n)++;
+	return 0;
+}
+
+static int parse_pattern_node(struct perr_ctx *c, const struct ynode *it,
+			      struct policy_path_rule *r)
+{
+	char err[256], got[96];
+	uint8_t kind;
+	uint32_t spec;
+
+	if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
+		perr(c, it, "expected a path like /etc/ or /usr/bin/*, got %s",
+		     ynode_describe(it, got, sizeof(got)));
+		return -1;
+	}
+	if (pattern_parse_path(it->str, r->pattern, sizeof(r->pattern), &kind, &spec, err,
+			       sizeof(err))) {
+		perr(c, it, "%s, got %s", err, ynode_describe(it, got, sizeof(got)));
+		return -1;
+	}
+	r->kind = kind;
+	r->specificity = spec;
+	r->pattern_len = (uint16_t)strlen(r->pattern);
+	return 0;
+}
+
+static int parse_file(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	static const char *const keys[] = { "paths", "ops", "action" };
+	char got[96];
+	int err = 0;
+
+	if (!n || n->type != YN_SEQ) {
+		perr(c, n, "expected a list of file rules ({paths, ops, action}), got %s",
+		     ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct ynode *r = n->kids[i];
+		size_t o = path_push_idx(c, i);
+		char field[96];
+		struct policy_path_rule rule = { 0 };
+		int action = -1;
+
+		snprintf(field, sizeof(field), "%.95s", c->path);
+		if (check_map(c, r, keys, ARRAY_SIZE(keys), "a file rule mapping {paths, ops, action}")) {
+			err = -1;
+			path_pop(c, o);
+			continue;
+		}
+		const struct ynode *paths = ymap_get(r, "paths"), *ops = ymap_get(r, "ops"),
+				   *act = ymap_get(r, "action");
+		size_t o2;
+
+		rule.ops = POLICY_OPS_ALL;
+		if (ops) {
+			o2 = path_push_key(c, "ops");
+			if (parse_ops(c, ops, &rule.ops))
+				err = -1;
+			path_pop(c, o2);
+		}
+		o2 = path_push_key(c, "action");
+		if (!act) {
+			perr(c, r, "required: allow or deny");
+			err = -1;
+		} else if ((action = get_enum(c, act, action_names, 2)) < 0) {
+			err = -1;
+		}
+		path_pop(c, o2);
+		rule.action = action < 0 ? 0 : (uint8_t)action;
+		rule.src = i;
+
+		o2 = path_push_key(c, "paths");
+		if (!paths) {
+			perr(c, r, "required: the paths this rule applies to");
+			err = -1;
+		} else {
+			struct ynode *const *items;
+			uint32_t cnt;
+			int rc = get_list(c, paths, "path", &items, &cnt);
+
+			if (rc == -1)
+				err = -1;
+			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+				const struct ynode *it = LIST_ITEM(paths, items, rc, j);
+				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+
+				if (parse_pattern_node(c, it, &rule) ||
+				    push_path_rule(c, it, &p->file, &p->file_src, &p->n_file,
+						   POLICY_MAX_FILE_RULES, "file", &rule, field))
+					err = -1;
+				path_pop(c, o3);
+			}
+		}
+		path_pop(c, o2);
+		path_pop(c, o);
+	}
+	return err;
+}
+
+static int parse_exec(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	static const char *const keys[] = { "allow", "deny" };
+	int err = 0;
+
+	if (check_map(c, n, keys, 2, "a mapping {allow: [paths], deny: [paths]}"))
+		return -1;
+	for (int a = 0; a < 2; a++) {
+		const struct ynode *l = ymap_get(n, keys[a]);
+		struct ynode *const *items;
+		uint32_t cnt;
+		int rc;
+
+		if (!l)
+			continue;
+		size_t o = path_push_key(c, keys[a]);
+		rc = get_list(c, l, "executable path", &items, &cnt);
+		if (rc == -1)
+			err = -1;
+		for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+			const struct ynode *it = LIST_ITEM(l, items, rc, j);
+			size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+			struct policy_path_rule rule = { .ops = 1u << POLICY_OP_EXEC,
+							 .action = (uint8_t)a, .src = j };
+			char field[96];
+
+			snprintf(field, sizeof(field), "%.95s", c->path);
+			if (parse_pattern_node(c, it, &rule) ||
+			    push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
+					   POLICY_MAX_EXEC_RULES, "exec", &rule, field))
+				err = -1;
+			path_pop(c, o3);
+		}
+		path_pop(c, o);
+	}
+	return err;
+}
+
+/* "10.0.0.0/8", "2001:db8::/32", "10.1.2.3" (= /32). */
+static int parse_cidr(const char *s, struct policy_net_rule *r, char *err, size_t errlen)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	int fam = strchr(s, ':') ? AF_INET6 : AF_INET;
+	unsigned maxp = fam == AF_INET ? 32 : 128, plen = maxp;
+	uint8_t a[16] = { 0 };
+
+	if (alen == 0 || alen >= sizeof(addr) || inet_pton(fam, (memcpy(addr, s, alen), addr[alen] = 0, addr), a) != 1) {
+		snprintf(err, errlen, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8 or 2001:db8::/32");
+		return -1;
+	}
+	if (slash) {
+		uint64_t v;
+
+		if (strlen(slash + 1) > 3 || parse_u64(slash + 1, &v) || v > maxp) {
+			snprintf(err, errlen, "expected a prefix length 0..%u after '/'", maxp);
+			return -1;
+		}
+		plen = (unsigned)v;
+	}
+	/* host bits must be zero */
+	uint8_t net[16];
+	memcpy(net, a, 16);
+	for (unsigned b = plen; b < maxp; b++)
+		net[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	if (memcmp(net, a, 16)) {
+		char sug[INET6_ADDRSTRLEN];
+
+		inet_ntop(fam, net, sug, sizeof(sug));
+		snprintf(err, errlen, "expected a network address with the host bits zero (did you mean %s/%u?)",
+			 sug, plen);
+		return -1;
+	}
+	memcpy(r->addr, a, 16);
+	r->family = fam == AF_INET ? POLICY_INET : POLICY_INET6;
+	r->prefix_len = (uint8_t)plen;
+	return 0;
+}
+
+static int parse_port(const struct ynode *it, uint16_t *lo, uint16_t *hi)
+{
+	const char *s = it->str, *dash;
+	uint64_t a, b;
+	char tmp[16];
+
+	if (!strcmp(s, "any")) {
+		*lo = 0;
+		*hi = 65535;
+		return 0;
+	}
+	dash = strchr(s, '-');
+	if (!dash) {
+		if (parse_u64(s, &a) || a < 1 || a > 65535)
+			return -1;
+		*lo = *hi = (uint16_t)a;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(tmp) || strlen(s) > 11)
+		return -1;
+	memcpy(tmp, s, (size_t)(dash - s));
+	tmp[dash - s] = 0;
+	if (parse_u64(tmp, &a) || parse_u64(dash + 1, &b) || a > 65535 || b > 65535 || a > b)
+		return -1;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+static uint32_t net_specificity(const struct policy_net_rule *r)
+{
+	return ((uint32_t)r->prefix_len << 18) | ((uint32_t)(r->proto != POLICY_PROTO_ANY) << 17) |
+	       (uint32_t)(65535 - (r->port_hi - r->port_lo));
+}
+
+static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct policy *p, int dir)
+{
+	static const char *const keys[] = { "cidrs", "ports", "protocol", "action" };
+	static const char *const protos[] = { "any", "tcp", "udp", "icmp" };
+	static const uint8_t proto_val[] = { POLICY_PROTO_ANY, POLICY_PROTO_TCP, POLICY_PROTO_UDP,
+					     POLICY_PROTO_ICMP };
+	char got[96], err[256];
+	int errs = 0;
+
+	if (!n || n->type != YN_SEQ) {
+		perr(c, n, "expected a list of rules ({cidrs, ports, protocol, action}), got %s",
+		     ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct ynode *r = n->kids[i];
+		size_t o = path_push_idx(c, i), o2;
+		char field[96];
+		struct policy_net_rule base = { .port_lo = 0, .port_hi = 65535, .src = i };
+		struct policy_net_rule cidrs[2 * POLICY_MAX_LIST];
+		uint16_t plo[POLICY_MAX_LIST], phi[POLICY_MAX_LIST];
+		const struct ynode *cidr_at[2 * POLICY_MAX_LIST];
+		uint32_t ncidr = 0, nport = 0;
+		int bad = 0, v;
+
+		snprintf(field, sizeof(field), "%.95s", c->path);
+		if (check_map(c, r, keys, ARRAY_SIZE(keys),
+			      "a network rule mapping {cidrs, ports, protocol, action}")) {
+			errs = -1;
+			path_pop(c, o);
+			continue;
+		}
+		const struct ynode *cn = ymap_get(r, "cidrs"), *pn = ymap_get(r, "ports"),
+				   *prn = ymap_get(r, "protocol"), *an = ymap_get(r, "action");
+
+		o2 = path_push_key(c, "action");
+		if (!an) {
+			perr(c, r, "required: allow or deny");
+			bad = 1;
+		} else if ((v = get_enum(c, an, action_names, 2)) < 0) {
+			bad = 1;
+		} else {
+			base.action = (uint8_t)v;
+		}
+		path_pop(c, o2);
+
+		if (prn) {
+			o2 = path_push_key(c, "protocol");
+			if ((v = get_enum(c, prn, protos, ARRAY_SIZE(protos))) < 0)
+				bad = 1;
+			else
+				base.proto = proto_val[v];
+			path_pop(c, o2);
+		}
+
+		if (cn) {
+			struct ynode *const *items;
+			uint32_t cnt;
+			int rc;
+
+			o2 = path_push_key(c, "cidrs");
+			rc = get_list(c, cn, "CIDR", &items, &cnt);
+			if (rc == -1)
+				bad = 1;
+			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+				const struct ynode *it = LIST_ITEM(cn, items, rc, j);
+				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+
+				if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
+					perr(c, it, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8, got %s",
+					     ynode_describe(it, got, sizeof(got)));
+					bad = 1;
+				} else if (!strcmp(it->str, "any")) {
+					if (ncidr + 2 <= 2 * POLICY_MAX_LIST) {
+						cidrs[ncidr] = base;
+						cidrs[ncidr].family = POLICY_INET;
+						cidr_at[ncidr++] = it;
+						cidrs[ncidr] = base;
+						cidrs[ncidr].family = POLICY_INET6;
+						cidr_at[ncidr++] = it;
+					}
+				} else if (ncidr < 2 * POLICY_MAX_LIST) {
+					cidrs[ncidr] = base;
+					if (parse_cidr(it->str, &cidrs[ncidr], err, sizeof(err))) {
+						perr(c, it, "%s, got %s", err,
+						     ynode_describe(it, got, sizeof(got)));
+						bad = 1;
+					} else {
+						cidr_at[ncidr++] = it;
+					}
+				}
+				path_pop(c, o3);
+			}
+			path_pop(c, o2);
+		} else {
+			cidrs[0] = base;
+			cidrs[0].family = POLICY_INET;
+			cidrs[1] = base;
+			cidrs[1].family = POLICY_INET6;
+			cidr_at[0] = cidr_at[1] = r;
+			ncidr = 2;
+		}
+
+		if (pn) {
+			struct ynode *const *items;
+			uint32_t cnt;
+			int rc;
+
+			o2 = path_push_key(c, "ports");
+			if (base.proto == POLICY_PROTO_ICMP && prn) {
+				perr(c, pn, "can never match: ICMP has no ports; remove ports or "
+				     "use protocol tcp, udp or any");
+				bad = 1;
+			}
+			rc = get_list(c, pn, "port", &items, &cnt);
+			if (rc == -1)
+				bad = 1;
+			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+				const struct ynode *it = LIST_ITEM(pn, items, rc, j);
+				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+
+				if (!it || it->type != YN_SCALAR || ynode_is_null(it) ||
+				    parse_port(it, &plo[nport], &phi[nport])) {
+					perr(c, it, "expected a port 1..65535, a range like "
+					     "\"8000-8080\" (0..65535, low <= high) or any, got %s",
+					     ynode_describe(it, got, sizeof(got)));
+					bad = 1;
+				} else {
+					nport++;
+				}
+				path_pop(c, o3);
+			}
+			path_pop(c, o2);
+		} else {
+			plo[0] = 0;
+			phi[0] = 65535;
+			nport = 1;
+		}
+
+		for (uint32_t a = 0; !bad && a < ncidr; a++) {
+			for (uint32_t b = 0; !bad && b < nport; b++) {
+				struct policy_net_rule nr = cidrs[a];
+
+				nr.action = base.action;
+				nr.proto = base.proto;
+				nr.port_lo = plo[b];
+				nr.port_hi = phi[b];
+				nr.specificity = net_specificity(&nr);
+				if (p->n_net[dir] >= POLICY_MAX_NET_RULES) {
+					perr(c, cidr_at[a], "too many %s rules: at most %u compiled rules "
+					     "(one per CIDR and port range) per direction",
+					     dir ? "ingress" : "egress", POLICY_MAX_NET_RULES);
+					bad = 1;
+					break;
+				}
+				if (!p->net[dir]) {
+					p->net[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net[dir]));
+					p->net_src[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net_src[dir]));
+					if (!p->net[dir] || !p->net_src[dir]) {
+						perr(c, r, "out of memory");
+						bad = 1;
+						break;
+					}
+				}
+				p->net[dir][p->n_net[dir]] = nr;
+				p->net_src[dir][p->n_net[dir]].line = cidr_at[a]->line;
+				p->net_src[dir][p->n_net[dir]].col = cidr_at[a]->col;
+				snprintf(p->net_src[dir][p->n_net[dir]].field,
+					 sizeof(p->net_src[dir][0].field), "%s", field);
+				p->n_net[dir]++;
+			}
+		}
+		if (bad)
+			errs = -1;
+		path_pop(c, o);
+	}
+	return errs;
+}
+
+static int parse_network(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	static const char *const keys[] = { "egress", "ingress" };
+	int err = 0;
+
+	if (check_map(c, n, keys, 2, "a mapping {egress: [rules], ingress: [rules]}"))
+		return -1;
+	for (int d = 0; d < 2; d++) {
+		const struct ynode *l = ymap_get(n, keys[d]);
+
+		if (!l)
+			continue;
+		size_t o = path_push_key(c, keys[d]);
+		if (parse_net_dir(c, l, p, d))
+			err = -1;
+		path_pop(c, o);
+	}
+	return err;
+}
+
+static int parse_escape(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	int err = 0;
+
+	if (check_map(c, n, policy_escape_names, POLICY_ESC_COUNT,
+		      "a mapping of escape protections to true/false"))
+		return -1;
+	for (int i = 0; i < POLICY_ESC_COUNT; i++) {
+		const struct ynode *v = ymap_get(n, policy_escape_names[i]);
+		uint8_t b;
+
+		if (!v)
+			continue;
+		size_t o = path_push_key(c, policy_escape_names[i]);
+		if (get_bool(c, v, &b))
+			err = -1;
+		else if (!b)
+			p->escape.enabled &= ~(1u << i);
+		path_pop(c, o);
+	}
+	return err;
+}
+
+static int parse_anomaly(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	static const char *const keys[] = { "enabled", "sensitivity", "learningWindow", "thresholds" };
+	static const char *const tkeys[] = { "forksPerSecond", "execsPerSecond", "connectsPerSecond",
+					     "cpuPercent", "memory", "egressBytesPerSecond" };
+	static const char *const sens[] = { "low", "medium", "high" };
+	struct policy_anomaly *a = &p->anomaly;
+	const struct ynode *v, *t;
+	uint64_t x;
+	int err = 0, s;
+	size_t o;
+
+	if (check_map(c, n, keys, ARRAY_SIZE(keys), "a mapping {enabled, sensitivity, learningWindow, thresholds}"))
+		return -1;
+	if ((v = ymap_get(n, "enabled"))) {
+		o = path_push_key(c, "enabled");
+		if (get_bool(c, v, &a->enabled))
+			err = -1;
+		path_pop(c, o);
+	}
+	if ((v = ymap_get(n, "sensitivity"))) {
+		o = path_push_key(c, "sensitivity");
+		if ((s = get_enum(c, v, sens, 3)) < 0)
+			err = -1;
+		else
+			a->sensitivity = (uint8_t)(s + 1);
+		path_pop(c, o);
+	}
+	if ((v = ymap_get(n, "learningWindow"))) {
+		o = path_push_key(c, "learningWindow");
+		if (get_duration(c, v, 60, 30 * 86400, &x))
+			err = -1;
+		else
+			a->learn_seconds = (uint32_t)x;
+		path_pop(c, o);
+	}
+	if (!(t = ymap_get(n, "thresholds")))
+		return err;
+	size_t ot = path_push_key(c, "thresholds");
+	if (check_map(c, t, tkeys, ARRAY_SIZE(tkeys), "a mapping of thresholds")) {
+		path_pop(c, ot);
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tkeys); i++) {
+		if (!(v = ymap_get(t, tkeys[i])))
+			continue;
+		o = path_push_key(c, tkeys[i]);
+		switch (i) {
+		case 0: case 1: case 2:
+			if (get_uint(c, v, 0, 1000000, "a rate per second", &x))
+				err = -1;
+			else if (i == 0)
+				a->fork_per_sec = (uint32_t)x;
+			else if (i == 1)
+				a->exec_per_sec = (uint32_t)x;
+			else
+				a->connect_per_sec = (uint32_t)x;
+			break;
+		case 3:
+			if (get_uint(c, v, 0, 100000, "a percentage of one CPU", &x))
+				err = -1;
+			else
+				a->cpu_percent = (uint32_t)x;
+			break;
+		case 4:
+			if (get_quantity(c, v, 1ull << 50, &x))
+				err = -1;
+			else
+				a->memory_bytes = x;
+			break;
+		default:
+			if (get_quantity(c, v, 1ull << 50, &x))
+				err = -1;
+			else
+				a->egress_bytes_per_sec = x;
+			break;
+		}
+		path_pop(c, o);
+	}
+	path_pop(c, ot);
+	return err;
+}
+
+static int parse_selector(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	int err = 0;
+	uint32_t total = 0;
+	char got[96], msg[256];
+
+	if (check_map(c, n, policy_sel_names, POLICY_SEL_COUNT,
+		      "a mapping {namespaces, pods, containers, cgroups}"))
+		return -1;
+	for (int f = 0; f < POLICY_SEL_COUNT; f++) {
+		const struct ynode *l = ymap_get(n, policy_sel_names[f]);
+		struct ynode *const *items;
+		uint32_t cnt;
+		int rc;
+
+		if (!l)
+			continue;
+		size_t o = path_push_key(c, policy_sel_names[f]);
+		rc = get_list(c, l, "glob", &items, &cnt);
+		if (rc == -1) {
+			err = -1;
+			path_pop(c, o);
+			continue;
+		}
+		p->selector.patterns[f] = calloc(cnt, sizeof(char *));
+		if (!p->selector.patterns[f]) {
+			perr(c, l, "out of memory");
+			path_pop(c, o);
+			return -1;
+		}
+		for (uint32_t j = 0; j < cnt; j++) {
+			const struct ynode *it = LIST_ITEM(l, items, rc, j);
+			size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+			char out[POLICY_SELECTOR_MAX];
+			int bad = 0;
+
+			if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
+				perr(c, it, "expected a name or glob, got %s",
+				     ynode_describe(it, got, sizeof(got)));
+				bad = 1;
+			} else if (f == POLICY_SEL_CGROUP) {
+				uint8_t kind;
+				uint32_t spec;
+
+				if (pattern_parse_path(it->str, out, sizeof(out), &kind, &spec, msg,
+						       sizeof(msg))) {
+					perr(c, it, "%s (a cgroup path like /kubepods/**/nginx-*), got %s",
+					     msg, ynode_describe(it, got, sizeof(got)));
+					bad = 1;
+				} else if (kind == POLICY_PAT_PREFIX && strcmp(out, "/")) {
+					/* "/a/" selects /a and below: store as glob "/a/ **" */
+					size_t l2 = strlen(out);
+
+					if (l2 + 2 < sizeof(out))
+						memcpy(out + l2, "**", 3);
+				} else if (kind == POLICY_PAT_PREFIX) {
+					strcpy(out, "/**");
+				}
+			} else if (pattern_parse_name(it->str, f, out, sizeof(out), msg, sizeof(msg))) {
+				perr(c, it, "%s, got %s", msg, ynode_describe(it, got, sizeof(got)));
+				bad = 1;
+			}
+			if (bad) {
+				err = -1;
+			} else {
+				for (uint32_t k = 0; k < p->selector.n[f]; k++)
+					if (!strcmp(p->selector.patterns[f][k], out))
+						pwarn(c, it, "listed twice");
+				p->selector.patterns[f][p->selector.n[f]] = strdup(out);
+				if (!p->selector.patterns[f][p->selector.n[f]]) {
+					perr(c, it, "out of memory");
+					err = -1;
+				} else {
+					p->selector.n[f]++;
+					total++;
+				}
+			}
+			path_pop(c, o3);
+		}
+		path_pop(c, o);
+	}
+	if (!err && !total)
+		perr(c, n, "expected at least one of namespaces, pods, containers, cgroups: an "
+		     "empty selector would match every container (use kind: NodeDefault for a "
+		     "node-wide default)");
+	return err || !total ? -1 : 0;
+}
+
+/* ---- compile-time checks: rules that can never decide ---------------------- */
+
+static void ops_str(uint16_t ops, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (ops == POLICY_OPS_ALL) {
+		snprintf(buf, len, "all");
+		return;
+	}
+	for (int i = 0; i < POLICY_OP_COUNT && o < len; i++)
+		if (ops & (1u << i))
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", policy_op_names[i]);
+}
+
+static void check_path_shadow(struct perr_ctx *c, struct policy_path_rule *t,
+			      struct policy_src *s, uint32_t n, int is_exec)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t deny_cover = 0;
+		int reported = 0;
+
+		for (uint32_t j = 0; j < n; j++) {
+			if (j == i || t[j].kind != t[i].kind || strcmp(t[j].pattern, t[i].pattern))
+				continue;
+			if (t[j].action == POLICY_DENY)
+				deny_cover |= t[j].ops;
+			if (j < i && t[j].action == t[i].action && (t[j].ops & t[i].ops) == t[i].ops &&
+			    !reported) {
+				perr_at(c, 1, s[i].line, s[i].col, s[i].field,
+					"redundant: %s already %ss \"%s\"%s", s[j].field,
+					t[i].action ? "denie" : "allow", t[i].pattern,
+					is_exec ? "" : " for these ops");
+				reported = 1;
+			}
+		}
+		if (t[i].action == POLICY_ALLOW && (deny_cover & t[i].ops) == t[i].ops) {
+			char ops[96];
+
+			ops_str(t[i].ops, ops, sizeof(ops));
+			if (is_exec)
+				perr_at(c, 0, s[i].line, s[i].col, s[i].field,
+					"can never match: \"%s\" is also denied, and deny beats allow "
+					"at equal specificity", t[i].pattern);
+			else
+				perr_at(c, 0, s[i].line, s[i].col, s[i].field,
+					"can never match: \"%s\" (%s) is denied for the same ops by "
+					"another rule, and deny beats allow at equal specificity",
+					t[i].pattern, ops);
+		}
+	}
+}
+
+static int net_same(const struct policy_net_rule *a, const struct policy_net_rule *b)
+{
+	return a->family == b->family && a->prefix_len == b->prefix_len &&
+	       !memcmp(a->addr, b->addr, 16) && a->proto == b->proto &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi;
+}
+
+static void check_net_shadow(struct perr_ctx *c, struct policy_net_rule *t, struct policy_src *s,
+			     uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < n; j++) {
+			if (j == i || !net_same(&t[i], &t[j]))
+				continue;
+			if (t[i].action == POLICY_ALLOW && t[j].action == POLICY_DENY) {
+				perr_at(c, 0, s[i].line, s[i].col, s[i].field,
+					"can never match: %s denies the same addresses, protocol and "
+					"ports, and deny beats allow at equal specificity", s[j].field);
+				break;
+			}
+			if (j < i && t[i].action == t[j].action) {
+				perr_at(c, 1, s[i].line, s[i].col, s[i].field,
+					"redundant: %s already has the same match", s[j].field);
+				break;
+			}
+		}
+	}
+}
+
+/* Sort key: most specific first, deny before allow, then source order. */
+struct sort_ent { uint32_t spec, action, order; };
+
+static void sort_rules(void *tab, struct policy_src *src, uint32_t n, size_t esz,
+		       uint32_t (*spec)(const void *), uint8_t (*action)(const void *))
+{
+	/* insertion sort: n <= 256, stable */
+	char tmp[sizeof(struct policy_path_rule)];
+	struct policy_src ts;
+
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t j = i;
+
+		memcpy(tmp, (char *)tab + i * esz, esz);
+		ts = src[i];
+		while (j > 0) {
+			const void *prev = (char *)tab + (j - 1) * esz;
+			uint32_t sp = spec(prev), sc = spec(tmp);
+
+			if (sp > sc || (sp == sc && action(prev) >= action(tmp)))
+				break;
+			memcpy((char *)tab + j * esz, prev, esz);
+			src[j] = src[j - 1];
+			j--;
+		}
+		memcpy((char *)tab + j * esz, tmp, esz);
+		src[j] = ts;
+	}
+}
+
+static uint32_t path_spec(const void *r) { return ((const struct policy_path_rule *)r)->specificity; }
+static uint8_t path_act(const void *r) { return ((const struct policy_path_rule *)r)->action; }
+static uint32_t net_spec(const void *r)
+{
+	const struct policy_net_rule *n = r;
+
+	/* IPv4 rules first, then IPv6: families never compete */
+	return n->specificity | (n->family == POLICY_INET ? 0x80000000u : 0);
+}
+static uint8_t net_act(const void *r) { return ((const struct policy_net_rule *)r)->action; }
+
+/* ---- the document -------------------------------------------------------- */
+
+static int valid_policy_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= POLICY_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && !((ch == '-' || ch == '.') && i > 0 && i + 1 < len))
+			return 0;
+	}
+	return 1;
+}
+
+int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *p)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec" };
+	static const char *const meta_keys[] = { "name", "description" };
+	static const char *const spec_keys[] = { "selector", "mode", "defaults", "file", "exec",
+						 "network", "escape", "anomaly" };
+	static const char *const def_keys[] = { "file", "exec", "egress", "ingress" };
+	static const char *const def_file_keys[] = { "read", "write", "create", "delete", "rename",
+						     "link", "setattr", "exec" };
+	static const char *const kinds[] = { "Policy", "NodeDefault" };
+	const struct ynode *root = d->root, *v, *spec, *meta;
+	char got[96];
+	int err = 0, k;
+	size_t o;
+	const char *s;
+
+	c->plen = 0;
+	c->path[0] = 0;
+	p->line = d->line;
+	p->col = d->col;
+	p->escape.enabled = (1u << POLICY_ESC_COUNT) - 1;
+	p->anomaly.enabled = 1;
+	p->anomaly.sensitivity = 2;
+	p->anomaly.learn_seconds = 600;
+
+	if (!root || root->type != YN_MAP) {
+		perr_at(c, 0, root ? root->line : d->line, root ? root->col : d->col, NULL,
+			"expected a policy document (a mapping with apiVersion, kind, metadata, "
+			"spec), got %s", ynode_describe(root, got, sizeof(got)));
+		return -1;
+	}
+	size_t start_errors = c->errs->n_errors;
+	check_map(c, root, top, ARRAY_SIZE(top), "a mapping");
+
+	o = path_push_key(c, "apiVersion");
+	if (!(v = ymap_get(root, "apiVersion"))) {
+		perr(c, root, "required: " API_VERSION);
+		err = -1;
+	} else if (get_str(c, v, API_VERSION, &s) == 0 && strcmp(s, API_VERSION)) {
+		perr(c, v, "expected " API_VERSION ", got %s", ynode_describe(v, got, sizeof(got)));
+		err = -1;
+	}
+	path_pop(c, o);
+
+	o = path_push_key(c, "kind");
+	if (!(v = ymap_get(root, "kind"))) {
+		perr(c, root, "required: Policy or NodeDefault");
+		err = -1;
+		k = 0;
+	} else if ((k = get_enum(c, v, kinds, 2)) < 0) {
+		err = -1;
+		k = 0;
+	}
+	p->node_default = (uint8_t)k;
+	path_pop(c, o);
+
+	o = path_push_key(c, "metadata");
+	meta = ymap_get(root, "metadata");
+	if (!meta) {
+		perr(c, root, "required: a mapping with name");
+		err = -1;
+	} else if (meta->type == YN_MAP && ymap_get(meta, "namespace")) {
+		size_t o2 = path_push_key(c, "namespace");
+		perr(c, ymap_get(meta, "namespace"),
+		     "unknown key: policies are not namespaced; select namespaces with "
+		     "spec.selector.namespaces");
+		path_pop(c, o2);
+		err = -1;
+	}
+	if (meta && !check_map(c, meta, meta_keys, ARRAY_SIZE(meta_keys), "a mapping with name")) {
+		size_t o2 = path_push_key(c, "name");
+		if (!(v = ymap_get(meta, "name"))) {
+			perr(c, meta, "required: the policy's name");
+			err = -1;
+		} else if (get_str(c, v, "a name", &s)) {
+			err = -1;
+		} else if (!valid_policy_name(s)) {
+			perr(c, v, "expected a name of lowercase letters, digits, '-' and '.', "
+			     "starting and ending with a letter or digit, at most %d characters, got %s",
+			     POLICY_NAME_MAX - 1, ynode_describe(v, got, sizeof(got)));
+			err = -1;
+		} else {
+			snprintf(p->name, sizeof(p->name), "%s", s);
+		}
+		path_pop(c, o2);
+		if ((v = ymap_get(meta, "description"))) {
+			o2 = path_push_key(c, "description");
+			if (get_str(c, v, "a string", &s))
+				err = -1;
+			else if (!(p->description = strdup(s)))
+				err = -1;
+			path_pop(c, o2);
+		}
+	} else if (meta) {
+		err = -1;
+	}
+	path_pop(c, o);
+
+	o = path_push_key(c, "spec");
+	spec = ymap_get(root, "spec");
+	if (!spec) {
+		perr(c, root, "required: the policy's spec");
+		path_pop(c, o);
+		return -1;
+	}
+	if (check_map(c, spec, spec_keys, ARRAY_SIZE(spec_keys), "a mapping")) {
+		path_pop(c, o);
+		return -1;
+	}
+
+	/* selector */
+	{
+		size_t o2 = path_push_key(c, "selector");
+		v = ymap_get(spec, "selector");
+		if (p->node_default && v) {
+			perr(c, v, "a NodeDefault applies to every container no other policy "
+			     "selects; remove the selector or use kind: Policy");
+			err = -1;
+		} else if (!p->node_default && !v) {
+			perr(c, spec, "required: which containers this policy applies to "
+			     "(namespaces, pods, containers, cgroups); use kind: NodeDefault for a "
+			     "node-wide default");
+			err = -1;
+		} else if (v && parse_selector(c, v, p)) {
+			err = -1;
+		}
+		path_pop(c, o2);
+	}
+
+	/* mode: enforce | audit | {all, file, exec, network, escape} */
+	{
+		size_t o2 = path_push_key(c, "mode");
+		memset(p->mode, POLICY_ENFORCE, sizeof(p->mode));
+		if ((v = ymap_get(spec, "mode")) &&
+		    parse_action_map(c, v, section_names, POLICY_SEC_COUNT, mode_names, 2, p->mode,
+				     POLICY_SEC_COUNT, POLICY_ENFORCE))
+			err = -1;
+		path_pop(c, o2);
+	}
+
+	/* defaults */
+	memset(p->file_default, POLICY_ALLOW, sizeof(p->file_default));
+	p->exec_default = POLICY_ALLOW;
+	p->net_default[0] = p->net_default[1] = POLICY_ALLOW;
+	if ((v = ymap_get(spec, "defaults"))) {
+		size_t o2 = path_push_key(c, "defaults");
+		if (!check_map(c, v, def_keys, ARRAY_SIZE(def_keys), "a mapping {file, exec, egress, ingress}")) {
+			const struct ynode *w;
+			int a;
+
+			if ((w = ymap_get(v, "file"))) {
+				size_t o3 = path_push_key(c, "file");
+				if (parse_action_map(c, w, def_file_keys, POLICY_OP_COUNT, action_names, 2,
+						     p->file_default, POLICY_OP_COUNT, POLICY_ALLOW))
+					err = -1;
+				path_pop(c, o3);
+			}
+			for (int i = 1; i < 4; i++) {
+				if (!(w = ymap_get(v, def_keys[i])))
+					continue;
+				size_t o3 = path_push_key(c, def_keys[i]);
+				if ((a = get_enum(c, w, action_names, 2)) < 0)
+					err = -1;
+				else if (i == 1)
+					p->exec_default = (uint8_t)a;
+				else
+					p->net_default[i - 2] = (uint8_t)a;
+				path_pop(c, o3);
+			}
+		} else {
+			err = -1;
+		}
+		path_pop(c, o2);
+	}
+
+#define SECTION(key, fn) do {						\
+	if ((v = ymap_get(spec, key))) {				\
+		size_t o2 = path_push_key(c, key);			\
+		if (fn(c, v, p))					\
+			err = -1;					\
+		path_pop(c, o2);					\
+	}								\
+} while (0)
+	SECTION("file", parse_file);
+	SECTION("exec", parse_exec);
+	SECTION("network", parse_network);
+	SECTION("escape", parse_escape);
+	SECTION("anomaly", parse_anomaly);
+#undef SECTION
+	path_pop(c, o);
+
+	/* rules that can never decide (on whatever compiled, to report all errors) */
+	check_path_shadow(c, p->file, p->file_src, p->n_file, 0);
+	check_path_shadow(c, p->exec, p->exec_src, p->n_exec, 1);
+	for (int d = 0; d < 2; d++)
+		check_net_shadow(c, p->net[d], p->net_src[d], p->n_net[d]);
+	if (err || c->errs->n_errors != start_errors)
+		return -1;
+
+	/* evaluation order */
+	sort_rules(p->file, p->file_src, p->n_file, sizeof(*p->file), path_spec, path_act);
+	sort_rules(p->exec, p->exec_src, p->n_exec, sizeof(*p->exec), path_spec, path_act);
+	for (int d = 0; d < 2; d++)
+		sort_rules(p->net[d], p->net_src[d], p->n_net[d], sizeof(struct policy_net_rule),
+			   net_spec, net_act);
+	return 0;
+}
+
+void policy_free_members(struct policy *p)
+{
+	for (int f = 0; f < POLICY_SEL_COUNT; f++) {
+		for (uint32_t i = 0; i < p->selector.n[f]; i++)
+			free(p->selector.patterns[f][i]);
+		free(p->selector.patterns[f]);
+	}
+	free(p->file);
+	free(p->exec);
+	free(p->net[0]);
+	free(p->net[1]);
+	free(p->file_src);
+	free(p->exec_src);
+	free(p->net_src[0]);
+	free(p->net_src[1]);
+	free(p->description);
+	memset(p, 0, sizeof(*p));
+}

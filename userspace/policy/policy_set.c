@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy sets: load files and directories in a fixed order, cross-check the
+ * documents (unique names, one node default, no identical selectors), and
+ * answer the questions the agent asks of a loaded set: which policy applies
+ * to a container, and what a policy decides for a path or a connection.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/policy_internal.h"
+
+/* ---- diagnostics ----------------------------------------------------------- */
+
+void policy_errors_init(struct policy_errors *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void policy_errors_free(struct policy_errors *e)
+{
+	for (uint32_t i = 0; i < e->n; i++) {
+		free(e->v[i].file);
+		free(e->v[i].field);
+		free(e->v[i].msg);
+	}
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+char *policy_error_format(const struct policy_error *err, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (err->file)
+		o += (size_t)snprintf(buf + o, len - o, "%s:", err->file);
+	if (o < len && err->line)
+		o += (size_t)snprintf(buf + o, len - o, "%u:%u:", err->line, err->col);
+	if (o < len && o)
+		o += (size_t)snprintf(buf + o, len - o, " ");
+	if (o < len && err->warning)
+		o += (size_t)snprintf(buf + o, len - o, "warning: ");
+	if (o < len && err->field && err->field[0])
+		o += (size_t)snprintf(buf + o, len - o, "%s: ", err->field);
+	if (o < len)
+		snprintf(buf + o, len - o, "%s", err->msg ? err->msg : "");
+	return buf;
+}
+
+void policy_errors_print(const struct policy_errors *e, FILE *f)
+{
+	char buf[2048];
+
+	for (uint32_t i = 0; i < e->n; i++)
+		fprintf(f, "%s\n", policy_error_format(&e->v[i], buf, sizeof(buf)));
+	if (e->dropped)
+		fprintf(f, "... and %u more diagnostics not shown\n", e->dropped);
+}
+
+static void vperr_at(struct perr_ctx *c, int warning, uint32_t line, uint32_t col,
+		     const char *field, const char *fmt, va_list ap)
+{
+	struct policy_errors *e = c->errs;
+	struct policy_error *x;
+	char msg[1024];
+
+	if (warning)
+		e->n_warnings++;
+	else
+		e->n_errors++;
+	if (e->n >= POLICY_MAX_ERRORS) {
+		e->dropped++;
+		return;
+	}
+	if (e->n == e->cap) {
+		uint32_t cap = e->cap ? e->cap * 2 : 16;
+		struct policy_error *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v) {
+			e->dropped++;
+			return;
+		}
+		e->v = v;
+		e->cap = cap;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	x = &e->v[e->n++];
+	memset(x, 0, sizeof(*x));
+	x->file = c->file ? strdup(c->file) : NULL;
+	x->line = line;
+	x->col = col;
+	x->warning = (uint8_t)!!warning;
+	x->field = field && field[0] ? strdup(field) : NULL;
+	x->msg = strdup(msg);
+}
+
+void perr_at(struct perr_ctx *c, int warning, uint32_t line, uint32_t col, const char *field,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(c, warning, line, col, field, fmt, ap);
+	va_end(ap);
+}
+
+void perr(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(c, 0, n ? n->line : 0, n ? n->col : 0, c->path, fmt, ap);
+	va_end(ap);
+}
+
+void pwarn(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vperr_at(c, 1, n ? n->line : 0, n ? n->col : 0, c->path, fmt, ap);
+	va_end(ap);
+}
+
+size_t path_push_key(struct perr_ctx *c, const char *key)
+{
+	size_t old = c->plen;
+	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%.64s",
+			 c->plen ? "." : "", key);
+
+	if (w > 0)
+		c->plen += (size_t)w;
+	if (c->plen >= sizeof(c->path))
+		c->plen = sizeof(c->path) - 1;
+	return old;
+}
+
+size_t path_push_idx(struct perr_ctx *c, uint32_t i)
+{
+	size_t old = c->plen;
+	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "[%u]", i);
+
+	if (w > 0)
+		c->plen += (size_t)w;
+	if (c->plen >= sizeof(c->path))
+		c->plen = sizeof(c->path) - 1;
+	return old;
+}
+
+void path_pop(struct perr_ctx *c, size_t old)
+{
+	c->plen = old;
+	c->path[old] = 0;
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static struct policy_set *set_new(void)
+{
+	struct policy_set *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->policies = calloc(POLICY_MAX_POLICIES, sizeof(*s->policies));
+	if (s && !s->policies) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void policy_set_free(struct policy_set *set)
+{
+	if (!set)
+		return;
+	for (uint32_t i = 0; i < set->n_policies; i++)
+		policy_free_members(&set->policies[i]);
+	free(set->policies);
+	for (uint32_t i = 0; i < set->n_files; i++)
+		free(set->files[i]);
+	free(set->files);
+	free(set);
+}
+
+static const char *set_add_file(struct policy_set *set, const char *name)
+{
+	char **f = realloc(set->files, (set->n_files + 1) * sizeof(*f));
+
+	if (!f)
+		return NULL;
+	set->files = f;
+	if (!(f[set->n_files] = strdup(name)))
+		return NULL;
+	return f[set->n_files++];
+}
+
+/* Parse one file's text and append its policies to set. */
+static void load_text(struct policy_set *set, struct perr_ctx *c, const char *buf, size_t len)
+{
+	struct ystream ys;
+	int too_many = 0;
+
+	if (len > POLICY_MAX_FILE_BYTES) {
+		perr_at(c, 0, 0, 0, NULL, "file too large: %zu bytes, at most %u", len,
+			POLICY_MAX_FILE_BYTES);
+		return;
+	}
+	if (ystream_parse(c, buf, len, &ys))
+		return;
+	if (ys.n == 0)
+		perr_at(c, 0, 1, 1, NULL, "no policy documents in this file");
+	for (uint32_t i = 0; i < ys.n; i++) {
+		struct policy p;
+
+		memset(&p, 0, sizeof(p));
+		if (set->n_policies >= POLICY_MAX_POLICIES) {
+			if (!too_many++)
+				perr_at(c, 0, ys.docs[i].line, ys.docs[i].col, NULL,
+					"too many policies: at most %u in one set",
+					POLICY_MAX_POLICIES);
+			continue;
+		}
+		if (policy_compile_doc(c, &ys.docs[i], &p)) {
+			policy_free_members(&p);
+			continue;
+		}
+		p.file_name = c->file;
+		p.id = set->n_policies + 1;
+		set->policies[set->n_policies++] = p;
+	}
+	ystream_free(&ys);
+}
+
+static int same_selector(const struct policy_selector *a, const struct policy_selector *b)
+{
+	for (int f = 0; f < POLICY_SEL_COUNT; f++) {
+		if (a->n[f] != b->n[f])
+			return 0;
+		for (uint32_t i = 0; i < a->n[f]; i++) {
+			uint32_t j;
+
+			for (j = 0; j < b->n[f]; j++)
+				if (!strcmp(a->patterns[f][i], b->patterns[f][j]))
+					break;
+			if (j == b->n[f])
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static void cross_check(struct policy_set *set, struct perr_ctx *c)
+{
+	for (uint32_t i = 0; i < set->n_policies; i++) {
+		struct policy *p = &set->policies[i];
+
+		c->file = p->file_name;
+		for (uint32_t j = 0; j < i; j++) {
+			struct policy *q = &set->policies[j];
+
+			if (!strcmp(p->name, q->name)) {
+				perr_at(c, 0, p->line, p->col, "metadata.name",
+					"duplicate policy name \"%s\" (first defined at %s:%u:%u)",
+					p->name, q->file_name, q->line, q->col);
+			} else if (p->node_default && q->node_default) {
+				perr_at(c, 0, p->line, p->col, "kind",
+					"a second NodeDefault (\"%s\"); the first is \"%s\" at %s:%u:%u: "
+					"a node has one default", p->name, q->name, q->file_name, q->line,
+					q->col);
+			} else if (!p->node_default && !q->node_default &&
+				   same_selector(&p->selector, &q->selector)) {
+				perr_at(c, 0, p->line, p->col, "spec.selector",
+					"can never match: the same selector as policy \"%s\" (%s:%u:%u), "
+					"which is loaded first and so always wins", q->name,
+					q->file_name, q->line, q->col);
+			} else {
+				continue;
+			}
+			break;	/* one conflict per policy is enough to act on */
+		}
+		if (p->node_default && !set->node_default)
+			set->node_default = p;
+	}
+}
+
+/* Diagnostics of one load read top to bottom: stable sort by file, line, column. */
+static void sort_diags(struct policy_errors *e, uint32_t first)
+{
+	for (uint32_t i = first + 1; i < e->n; i++) {
+		struct policy_error x = e->v[i];
+		uint32_t j = i;
+
+		while (j > first) {
+			const struct policy_error *p = &e->v[j - 1];
+			int fc = (p->file && x.file) ? strcmp(p->file, x.file) : 0;
+
+			if (fc < 0 || (fc == 0 && (p->line < x.line ||
+			    (p->line == x.line && p->col <= x.col))))
+				break;
+			if (fc > 0)
+				break;	/* files keep their load order */
+			e->v[j] = e->v[j - 1];
+			j--;
+		}
+		e->v[j] = x;
+	}
+}
+
+static int finish(struct policy_set *set, struct perr_ctx *c, uint32_t errors_before)
+{
+	if (set->n_policies == 0 && c->errs->n_errors == errors_before)
+		perr_at(c, 0, 0, 0, NULL, "no policies loaded");
+	cross_check(set, c);	/* on the documents that compiled */
+	sort_diags(c->errs, c->first_diag);
+	return c->errs->n_errors == errors_before ? 0 : -1;
+}
+
+struct policy_set *policy_set_load_buffer(const char *name, const char *buf, size_t len,
+					  struct policy_errors *errs)
+{
+	struct perr_ctx c = { .errs = errs, .first_diag = errs->n };
+	uint32_t before = errs->n_errors;
+	struct policy_set *set = set_new();
+
+	if (!set || !(c.file = set_add_file(set, name ? name : "<buffer>"))) {
+		policy_set_free(set);
+		perr_at(&c, 0, 0, 0, NULL, "out of memory");
+		return NULL;
+	}
+	load_text(set, &c, buf, len);
+	if (finish(set, &c, before)) {
+		policy_set_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+int policy_set_unimplemented(const struct policy_set *set, char *buf, size_t len)
+{
+	uint32_t esc = 0, anom = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; set && i < set->n_policies; i++) {
+		esc += set->policies[i].escape.enabled != 0;
+		anom += set->policies[i].anomaly.enabled != 0;
+	}
+	if (!esc && !anom)
+		return 0;
+	snprintf(buf, len, "spec.escape (on in %u of %u policies) and spec.anomaly (on in %u) are "
+		 "validated but NOT enforced or monitored: escape protections and anomaly detection "
+		 "are not implemented in this version", esc, set->n_policies, anom);
+	return 1;
+}
+
+static int read_file(struct perr_ctx *c, const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+
+	if (fd < 0) {
+		perr_at(c, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		perr_at(c, 0, 0, 0, NULL, "not a regular file");
+		goto fail;
+	}
+	if (st.st_size > (off_t)POLICY_MAX_FILE_BYTES) {
+		perr_at(c, 0, 0, 0, NULL, "file too large: %lld bytes, at most %u",
+			(long long)st.st_size, POLICY_MAX_FILE_BYTES);
+		goto fail;
+	}
+	buf = malloc(POLICY_MAX_FILE_BYTES + 1);
+	if (!buf) {
+		perr_at(c, 0, 0, 0, NULL, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + got, POLICY_MAX_FILE_BYTES + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			perr_at(c, 0, 0, 0, NULL, "read error: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got > POLICY_MAX_FILE_BYTES) {
+			perr_at(c, 0, 0, 0, NULL, "file too large: more than %u bytes",
+				POLICY_MAX_FILE_BYTES);
+			goto fail;
+		}
+	}
+	close(fd);
+	*out = buf;
+	*len = got;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+static int yaml_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	if (n[0] == '.')
+		return 0;
+	return (l > 5 && !strcmp(n + l - 5, ".yaml")) || (l > 4 && !strcmp(n + l - 4, ".yml"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_one(struct policy_set *set, struct perr_ctx *c, const char *path)
+{
+	char *buf;
+	size_t len;
+
+	c->file = set_add_file(set, path);
+	if (!c->file) {
+		c->file = path;
+		perr_at(c, 0, 0, 0, NULL, "out of memory");
+		return;
+	}
+	if (read_file(c, path, &buf, &len))
+		return;
+	load_text(set, c, buf, len);
+	free(buf);
+}
+
+struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
+{
+	struct perr_ctx c = { .errs = errs, .file = path, .first_diag = errs->n };
+	uint32_t before = errs->n_errors;
+	struct policy_set *set = set_new();
+	struct stat st;
+
+	if (!set) {
+		perr_at(&c, 0, 0, 0, NULL, "out of memory");
+		return NULL;
+	}
+	if (stat(path, &st)) {
+		perr_at(&c, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		int too_many = 0;
+
+		if (!d) {
+			perr_at(&c, 0, 0, 0, NULL, "cannot open directory: %s", strerror(errno));
+		} else {
+			while ((de = readdir(d))) {
+				char full[4096];
+				struct stat fst;
+
+				if (!yaml_name(de->d_name))
+					continue;
+				snprintf(full, sizeof(full), "%s%s%s", path,
+					 path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+				if (stat(full, &fst) || !S_ISREG(fst.st_mode))
+					continue;
+				if (n >= POLICY_MAX_FILES) {
+					too_many = 1;
+					break;
+				}
+				if (n == cap) {
+					size_t nc = cap ? cap * 2 : 16;
+					char **nn = realloc(names, nc * sizeof(*nn));
+
+					if (!nn)
+						break;
+					names = nn;
+					cap = nc;
+				}
+				if (!(names[n] = strdup(full)))
+					break;
+				n++;
+			}
+			closedir(d);
+			if (too_many)
+				perr_at(&c, 0, 0, 0, NULL, "too many policy files: at most %u",
+					POLICY_MAX_FILES);
+			else if (n == 0)
+				perr_at(&c, 0, 0, 0, NULL, "no *.yaml or *.yml files in this directory");
+			if (names)
+				qsort(names, n, sizeof(*names), cmp_str);
+			for (size_t i = 0; !too_many && i < n; i++)
+				load_one(set, &c, names[i]);
+			for (size_t i = 0; i < n; i++)
+				free(names[i]);
+			free(names);
+		}
+	} else {
+		load_one(set, &c, path);
+	}
+	if (finish(set, &c, before)) {
+		policy_set_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+const struct policy *policy_by_id(const struct policy_set *set, uint32_t id)
+{
+	if (!set || id == 0 || id > set->n_policies)
+		return NULL;
+	return &set->policies[id - 1];
+}
+
+const struct policy *policy_by_name(const struct policy_set *set, const char *name)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++)
+		if (!strcmp(set->policies[i].name, name))
+			return &set->policies[i];
+	return NULL;
+}
+
+/* ---- selection ------------------------------------------------------------- */
+
+/*
+ * Score = fields constrained (bits 48+), fields matched by a literal pattern
+ * (bits 40+), literal characters of the best matching patterns (low bits).
+ */
+uint64_t policy_selector_score(const struct policy *p, const struct policy_container *c)
+{
+	const char *attr[POLICY_SEL_COUNT] = { c->k8s_namespace, c->k8s_pod, c->k8s_container,
+					       c->cgroup_path };
+	uint64_t fields = 0, exact = 0, lit = 0;
+
+	if (p->node_default)
+		return 0;
+	for (int f = 0; f < POLICY_SEL_COUNT; f++) {
+		uint64_t best_lit = 0;
+		int matched = 0, best_exact = 0;
+
+		if (!p->selector.n[f])
+			continue;
+		if (!attr[f] || !attr[f][0])
+			return 0;
+		for (uint32_t i = 0; i < p->selector.n[f]; i++) {
+			const char *pat = p->selector.patterns[f][i];
+			int is_exact = !pattern_has_wildcard(pat);
+			uint64_t l = pattern_literal_count(pat);
+
+			if (!policy_glob_match(pat, attr[f], f == POLICY_SEL_CGROUP))
+				continue;
+			if (!matched || is_exact > best_exact ||
+			    (is_exact == best_exact && l > best_lit)) {
+				best_exact = is_exact;
+				best_lit = l;
+			}
+			matched = 1;
+		}
+		if (!matched)
+			return 0;
+		fields++;
+		exact += (uint64_t)best_exact;
+		lit += best_lit;
+	}
+	return fields ? (fields << 48) | (exact << 40) | lit : 0;
+}
+
+const struct policy *policy_select(const struct policy_set *set,
+				   const struct policy_container *c, uint32_t *tied_with)
+{
+	const struct policy *best = NULL;
+	uint64_t best_score = 0;
+
+	if (tied_with)
+		*tied_with = 0;
+	for (uint32_t i = 0; set && i < set->n_policies; i++) {
+		uint64_t s = policy_selector_score(&set->policies[i], c);
+
+		if (!s)
+			continue;
+		if (s > best_score) {
+			best = &set->policies[i];
+			best_score = s;
+			if (tied_with)
+				*tied_with = 0;
+		} else if (s == best_score && tied_with && !*tied_with) {
+			*tied_with = set->policies[i].id;
+		}
+	}
+	return best ? best : (set ? set->node_default : NULL);
+}
+
+/* ---- reference evaluators ---------------------------------------------------- */
+
+int policy_file_decide(const struct policy *p, const char *path, int op, uint32_t *ref)
+{
+	if (op < 0 || op >= POLICY_OP_COUNT)
+		op = POLICY_OP_READ;
+	for (uint32_t i = 0; i < p->n_file; i++) {
+		const struct policy_path_rule *r = &p->file[i];
+
+		if ((r->ops & (1u << op)) && policy_path_match(r, path)) {
+			if (ref)
+				*ref = POLICY_REF(POLICY_REF_FILE, i);
+			return r->action;
+		}
+	}
+	if (ref)
+		*ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
+	return p->file_default[op];
+}
+
+int policy_exec_decide(const struct policy *p, const char *path, uint32_t *ref)
+{
+	for (uint32_t i = 0; i < p->n_exec; i++) {
+		if (policy_path_match(&p->exec[i], path)) {
+			if (ref)
+				*ref = POLICY_REF(POLICY_REF_EXEC, i);
+			return p->exec[i].action;
+		}
+	}
+	if (ref)
+		*ref = POLICY_REF(POLICY_REF_EXEC, POLICY_REF_DEFAULT);
+	return p->exec_default;
+}
+
+static int prefix_match(const uint8_t *net, const uint8_t *addr, unsigned plen)
+{
+	unsigned full = plen / 8, rem = plen % 8;
+
+	if (memcmp(net, addr, full))
+		return 0;
+	if (!rem)
+		return 1;
+	return ((net[full] ^ addr[full]) & (uint8_t)(0xff00u >> rem)) == 0;
+}
+
+int policy_net_decide(const struct policy *p, int dir, int family, const uint8_t *addr,
+		      int proto, uint16_t port, uint32_t *ref)
+{
+	int kind = dir == POLICY_INGRESS ? POLICY_REF_INGRESS : POLICY_REF_EGRESS;
+
+	dir = dir == POLICY_INGRESS;
+	for (uint32_t i = 0; i < p->n_net[dir]; i++) {
+		const struct policy_net_rule *r = &p->net[dir][i];
+
+		if (r->family != family || !prefix_match(r->addr, addr, r->prefix_len))
+			continue;
+		if (r->proto != POLICY_PROTO_ANY && r->proto != proto)
+			continue;
+		if (proto == POLICY_PROTO_ICMP) {
+			if (r->port_lo != 0 || r->port_hi != 65535)
+				continue;	/* a port-restricted rule never matches ICMP */
+		} else if (port < r->port_lo || port > r->port_hi) {
+			continue;
+		}
+		if (ref)
+			*ref = POLICY_REF(kind, i);
+		return r->action;
+	}
+	if (ref)
+		*ref = POLICY_REF(kind, POLICY_REF_DEFAULT);
+	return p->net_default[dir];
+}
+
+char *policy_rule_ref_format(const struct policy_set *set, uint32_t policy_id, uint32_t ref,
+			     char *buf, size_t len)
+{
+	const struct policy *p = policy_by_id(set, policy_id);
+	uint32_t kind = POLICY_REF_KIND(ref), idx = POLICY_REF_INDEX(ref), n = 0;
+	const struct policy_src *src = NULL;
+	static const char *const defaults[] = { NULL, "spec.defaults.file", "spec.defaults.exec",
+						"spec.defaults.egress", "spec.defaults.ingress" };
+
+	if (!p || kind < POLICY_REF_FILE || kind > POLICY_REF_INGRESS) {
+		snprintf(buf, len, "policy %u: rule %#x (unknown)", policy_id, ref);
+		return buf;
+	}
+	if (idx == POLICY_REF_DEFAULT) {
+		snprintf(buf, len, "%s: %s", p->name, defaults[kind]);
+		return buf;
+	}
+	switch (kind) {
+	case POLICY_REF_FILE: src = p->file_src; n = p->n_file; break;
+	case POLICY_REF_EXEC: src = p->exec_src; n = p->n_exec; break;
+	case POLICY_REF_EGRESS: src = p->net_src[0]; n = p->n_net[0]; break;
+	default: src = p->net_src[1]; n = p->n_net[1]; break;
+	}
+	if (idx >= n)
+		snprintf(buf, len, "%s: rule %#x (unknown)", p->name, ref);
+	else
+		snprintf(buf, len, "%s: %s", p->name, src[idx].field);
+	return buf;
+}

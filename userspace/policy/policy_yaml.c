@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libyaml events -> a small tree of nodes that remember line and column.
+ * Hostile input: aliases and anchors are rejected (no alias bombs), tags
+ * other than the plain core ones are rejected, and depth, node count and
+ * scalar size are bounded; parsing stops at the first violation.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "policy/policy_internal.h"
+
+#define MARK_LINE(m)	((uint32_t)(m).line + 1)
+#define MARK_COL(m)	((uint32_t)(m).column + 1)
+
+static struct ynode *ynode_new(enum ynode_type t, const yaml_mark_t *m)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->type = t;
+	n->line = MARK_LINE(*m);
+	n->col = MARK_COL(*m);
+	return n;
+}
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->n; i++)
+		ynode_free(n->kids[i]);
+	free(n->kids);
+	free(n->str);
+	free(n);
+}
+
+static int ynode_add(struct ynode *parent, struct ynode *kid)
+{
+	if (parent->n == parent->cap) {
+		uint32_t cap = parent->cap ? parent->cap * 2 : 8;
+		struct ynode **k = realloc(parent->kids, cap * sizeof(*k));
+
+		if (!k)
+			return -1;
+		parent->kids = k;
+		parent->cap = cap;
+	}
+	parent->kids[parent->n++] = kid;
+	return 0;
+}
+
+void ystream_free(struct ystream *s)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		ynode_free(s->docs[i].root);
+	free(s->docs);
+	s->docs = NULL;
+	s->n = 0;
+}
+
+/* Tags we accept: none, or the core schema's own (!!str, !!int, ...). */
+static int tag_ok(const yaml_char_t *tag)
+{
+	static const char *const ok[] = {
+		"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+		"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:null",
+	};
+
+	if (!tag)
+		return 1;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp((const char *)tag, ok[i]))
+			return 1;
+	return 0;
+}
+
+int ystream_parse(struct perr_ctx *c, const char *buf, size_t len, struct ystream *out)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct ynode *stack[POLICY_MAX_DEPTH + 1];
+	int depth = 0, done = 0, err = -1;
+	uint32_t nodes = 0;
+	struct ynode *cur_root = NULL;
+	uint32_t doc_line = 0, doc_col = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!yaml_parser_initialize(&parser)) {
+		perr_at(c, 0, 0, 0, NULL, "out of memory initialising the YAML parser");
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+
+	while (!done) {
+		struct ynode *n = NULL;
+		const yaml_char_t *anchor = NULL, *tag = NULL;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			const char *ctxs = parser.context ? parser.context : NULL;
+			uint32_t line = MARK_LINE(parser.problem_mark), col = MARK_COL(parser.problem_mark);
+
+			if (parser.error == YAML_READER_ERROR) {
+				/* encoding errors carry a byte offset, not a mark */
+				line = col = 1;
+				for (size_t i = 0; i < parser.problem_offset && i < len; i++) {
+					if (buf[i] == '\n') {
+						line++;
+						col = 1;
+					} else {
+						col++;
+					}
+				}
+			}
+			perr_at(c, 0, line, col,
+				NULL, "YAML syntax error: %s%s%s",
+				parser.problem ? parser.problem : "unknown error",
+				ctxs ? " " : "", ctxs ? ctxs : "");
+			goto out;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			doc_line = MARK_LINE(ev.start_mark);
+			doc_col = MARK_COL(ev.start_mark);
+			cur_root = NULL;
+			break;
+		case YAML_DOCUMENT_END_EVENT: {
+			struct ydoc *d = out->docs;
+
+			if ((out->n & (out->n - 1)) == 0)	/* grow at powers of two */
+				d = realloc(out->docs, (out->n ? 2 * out->n : 1) * sizeof(*d));
+			if (!d) {
+				ynode_free(cur_root);
+				cur_root = NULL;
+				perr_at(c, 0, doc_line, doc_col, NULL, "out of memory");
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			out->docs = d;
+			d[out->n].root = cur_root;
+			d[out->n].line = doc_line;
+			d[out->n].col = doc_col;
+			out->n++;
+			cur_root = NULL;
+			break;
+		}
+		case YAML_ALIAS_EVENT:
+			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
+				"YAML aliases (*%s) are not supported in policies; write the value out",
+				ev.data.alias.anchor ? (const char *)ev.data.alias.anchor : "");
+			yaml_event_delete(&ev);
+			goto out;
+		case YAML_SCALAR_EVENT:
+			anchor = ev.data.scalar.anchor;
+			tag = ev.data.scalar.tag;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			anchor = ev.data.sequence_start.anchor;
+			tag = ev.data.sequence_start.tag;
+			break;
+		case YAML_MAPPING_START_EVENT:
+			anchor = ev.data.mapping_start.anchor;
+			tag = ev.data.mapping_start.tag;
+			break;
+		default:
+			break;
+		}
+		if (anchor) {
+			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
+				"YAML anchors (&%s) are not supported in policies; write the value out",
+				(const char *)anchor);
+			yaml_event_delete(&ev);
+			goto out;
+		}
+		if (!tag_ok(tag)) {
+			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
+				"YAML tag %s is not supported in policies", (const char *)tag);
+			yaml_event_delete(&ev);
+			goto out;
+		}
+
+		if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++nodes > POLICY_MAX_NODES) {
+				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
+					"document too large: more than %u YAML nodes in one file",
+					POLICY_MAX_NODES);
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			if (ev.type == YAML_SCALAR_EVENT) {
+				n = ynode_new(YN_SCALAR, &ev.start_mark);
+				if (n && ev.data.scalar.length > POLICY_MAX_SCALAR) {
+					perr_at(c, 0, n->line, n->col, NULL,
+						"scalar too long: %zu bytes, at most %u",
+						ev.data.scalar.length, POLICY_MAX_SCALAR);
+					ynode_free(n);
+					yaml_event_delete(&ev);
+					goto out;
+				}
+				if (n && memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+					perr_at(c, 0, n->line, n->col, NULL,
+						"scalar contains a NUL byte");
+					ynode_free(n);
+					yaml_event_delete(&ev);
+					goto out;
+				}
+				if (n) {
+					n->len = (uint32_t)ev.data.scalar.length;
+					n->str = malloc(n->len + 1);
+					if (n->str) {
+						memcpy(n->str, ev.data.scalar.value, n->len);
+						n->str[n->len] = 0;
+					}
+					n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+				}
+			} else {
+				n = ynode_new(ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ,
+					      &ev.start_mark);
+			}
+			if (!n || (n->type == YN_SCALAR && !n->str)) {
+				ynode_free(n);
+				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark),
+					NULL, "out of memory");
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			if (depth == 0) {
+				ynode_free(cur_root);	/* cannot happen: one root per doc */
+				cur_root = n;
+			} else if (ynode_add(stack[depth - 1], n)) {
+				ynode_free(n);
+				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark),
+					NULL, "out of memory");
+				yaml_event_delete(&ev);
+				goto out;
+			}
+			if (n->type != YN_SCALAR) {
+				if (depth >= POLICY_MAX_DEPTH) {
+					perr_at(c, 0, n->line, n->col, NULL,
+						"nesting too deep: more than %u levels",
+						POLICY_MAX_DEPTH);
+					yaml_event_delete(&ev);
+					goto out;
+				}
+				stack[depth++] = n;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			if (depth > 0)
+				depth--;
+		}
+		yaml_event_delete(&ev);
+	}
+	err = 0;
+out:
+	if (err) {
+		/* cur_root belongs to no document yet */
+		ynode_free(cur_root);
+		ystream_free(out);
+	}
+	yaml_parser_delete(&parser);
+	return err;
+}
+
+bool ynode_is_null(const struct ynode *n)
+{
+	if (!n)
+		return true;
+	if (n->type != YN_SCALAR || !n->plain)
+		return false;
+	return !strcmp(n->str, "") || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
+}
+
+struct ynode *ymap_get(const struct ynode *map, const char *key)
+{
+	if (!map || map->type != YN_MAP)
+		return NULL;
+	for (uint32_t i = 0; i + 1 < map->n; i += 2)
+		if (map->kids[i]->type == YN_SCALAR && !strcmp(map->kids[i]->str, key))
+			return map->kids[i + 1];
+	return NULL;
+}
+
+const char *ynode_describe(const struct ynode *n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!n || ynode_is_null(n))
+		return "null";
+	if (n->type == YN_MAP)
+		return "a mapping";
+	if (n->type == YN_SEQ)
+		return "a list";
+	/* quoted, escaped, truncated */
+	if (len < 8)
+		return "a string";
+	buf[o++] = '"';
+	for (uint32_t i = 0; i < n->len && o + 6 < len; i++) {
+		unsigned char ch = (unsigned char)n->str[i];
+
+		if (i >= 64) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+		} else {
+			buf[o++] = (char)ch;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = 0;
+	return buf;
+}

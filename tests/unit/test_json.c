@@ -444,17 +444,49 @@ static void test_alert_lines(void)
 	json_free(&w);
 }
 
+/* An alert: category, rule, severity, technique, evidence (strings and numbers), ancestry. */
+static void test_alert(void)
+{
+	struct event_alert al = { .category = ALERT_CGROUP_ESCAPE, .severity = ALERT_SEV_CRITICAL,
+				  .rule = "release-agent-write", .technique = "T1611",
+				  .summary = "release_agent \"opened\" for writing" };
+	struct json_writer w;
+	struct event ev;
+
+	alert_evidence_str(&al, "path", "/tmp/cg/release_agent");
+	alert_evidence_u64(&al, "target_pid", 42);
+	al.chain[0] = (struct alert_ancestor){ .pid = 7, .uid = 0, .comm = "sh", .exe = "/bin/busybox" };
+	al.chain[1] = (struct alert_ancestor){ .pid = 1, .uid = 0, .comm = "sleep" };
+	al.n_chain = 2;
+	json_init(&w, NULL);
+	base(&ev, EVENT_ALERT, NULL);
+	ev.action = ACTION_ALERT;
+	ev.alert = &al;
+	fmt(&w, &ev);
+	ASSERT_TRUE(parses(w.buf), "alert parses");
+	ASSERT_CONTAINS(w.buf, "\"kind\":\"alert\",\"action\":\"alert\"", "kind and action");
+	ASSERT_CONTAINS(w.buf, "\"alert\":{\"category\":\"cgroup-escape\",\"rule\":\"release-agent-write\","
+			"\"severity\":\"critical\",\"technique\":\"T1611\",\"summary\":\"release_agent "
+			"\\\"opened\\\" for writing\",\"evidence\":{\"path\":\"/tmp/cg/release_agent\","
+			"\"target_pid\":42},\"ancestry\":[{\"pid\":7,\"uid\":0,\"comm\":\"sh\",\"exe\":"
+			"\"/bin/busybox\"},{\"pid\":1,\"uid\":0,\"comm\":\"sleep\"}]}", "alert body");
+	json_free(&w);
+}
+
 /* event_json.c's own copies of the names are event.c's. */
 static void test_names(void)
 {
+	static const struct event_alert al = { .rule = "r", .summary = "s" };
 	struct json_writer w;
 	struct event ev;
 	char want[64];
 
 	json_init(&w, NULL);
-	for (int k = EVENT_EXEC; k <= EVENT_EXEC_DENY + 1; k++)
-		for (int a = ACTION_OBSERVE; a <= ACTION_ALERT + 1; a++) {
+	for (int k = EVENT_EXEC; k <= EVENT_ALERT + 1; k++)
+		for (int a = ACTION_OBSERVE; a <= ACTION_RESOLVED + 1; a++) {
 			base(&ev, (enum event_kind)k, NULL);
+			if (k == EVENT_ALERT)
+				ev.alert = &al;
 			ev.action = (enum event_action)a;
 			ev.proc.pid = 0;
 			fmt(&w, &ev);
@@ -468,6 +500,7 @@ static void test_names(void)
 int main(void)
 {
 	RUN(test_escaping);
+	RUN(test_alert);
 	RUN(test_escaping_words);
 	RUN(test_escaping_blocks);
 	RUN(test_number_digits);

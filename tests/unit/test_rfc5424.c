@@ -29,11 +29,20 @@ static const char *escaped(const char *in, size_t n)
 
 static void test_severity(void)
 {
-	ASSERT_EQ(rfc5424_severity(ACTION_ALERT), SEV_CRIT, "alert");
-	ASSERT_EQ(rfc5424_severity(ACTION_DENY), SEV_WARNING, "deny");
-	ASSERT_EQ(rfc5424_severity(ACTION_AUDIT), SEV_NOTICE, "audit");
-	ASSERT_EQ(rfc5424_severity(ACTION_OBSERVE), SEV_INFO, "observe");
-	ASSERT_EQ(rfc5424_severity(ACTION_ALLOW), SEV_INFO, "allow");
+	struct event_alert al = { .category = ALERT_ESCAPE };
+	struct event ev = { .kind = EVENT_NET };
+
+#define SEV_OF(k, a) (ev.kind = (k), ev.action = (a), rfc5424_severity(&ev))
+	ASSERT_EQ(SEV_OF(EVENT_NET, ACTION_ALERT), SEV_CRIT, "alert");
+	ASSERT_EQ(SEV_OF(EVENT_NET, ACTION_DENY), SEV_WARNING, "deny");
+	ASSERT_EQ(SEV_OF(EVENT_FILE, ACTION_AUDIT), SEV_NOTICE, "audit");
+	ASSERT_EQ(SEV_OF(EVENT_EXEC, ACTION_OBSERVE), SEV_INFO, "observe");
+	ASSERT_EQ(SEV_OF(EVENT_NET, ACTION_ALLOW), SEV_INFO, "allow");
+	ev.alert = &al;
+	ASSERT_EQ(SEV_OF(EVENT_ALERT, ACTION_ALERT), SEV_CRIT, "a detection alert is crit");
+	ASSERT_EQ(SEV_OF(EVENT_ALERT, ACTION_DENY), SEV_CRIT, "a refused escape is crit");
+	ASSERT_EQ(SEV_OF(EVENT_ALERT, ACTION_RESOLVED), SEV_NOTICE, "an episode's end is a notice");
+#undef SEV_OF
 }
 
 static void test_escape(void)
@@ -77,7 +86,7 @@ static void test_format_net_deny(void)
 	rfc5424_origin_init(&o, LOG_LOCAL3);
 	strcpy(o.hostname, "node-1");
 	strcpy(o.procid, "4242");
-	rfc5424_format(&b, &o, rfc5424_severity(ev.action), ev.time_ns, "net", &ev, NULL, json, strlen(json));
+	rfc5424_format(&b, &o, rfc5424_severity(&ev), ev.time_ns, "net", &ev, NULL, json, strlen(json));
 	/* local3 = 19, warning = 4: 19 * 8 + 4 = 156 */
 	ASSERT_TRUE(STARTS(b.data, "<156>1 2026-11-29T04:51:26.123456Z node-1 bulkhead 4242 net "),
 		    "header: PRI, VERSION, TIMESTAMP (6 digits), HOSTNAME, APP-NAME, PROCID, MSGID");

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/agent.h"
+#include "pipeline/sink.h"
 #include "attrib/attrib.h"
 #include "telemetry/cgroup_events.h"
 #include "lib/clock.h"
@@ -50,6 +51,8 @@ struct agent {
 	struct cgroup_events *cgev;
 	struct metrics *metrics;
 	struct lost *lost;
+	struct event_sink sink;			/* given to every producer (pipeline/sink.h) */
+	struct cgroup_listener cgl;		/* cgroup_events.c's records */
 	int lock_fd, epfd, sigfd, timerfd;
 	int tel_fd;				/* the telemetry ring, in epoll edge-triggered */
 	int tel_budget;
@@ -77,14 +80,20 @@ static void pe_settling(struct agent *a)
 	a->pe_due = 0;
 }
 
-const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id)
+/* The event sink every producer is given (pipeline/sink.h). */
+static const struct container_info *sink_container(void *ctx, uint64_t cgroup_id,
+						   const char **json, size_t *json_len)
 {
-	return a->attr ? attrib_lookup(a->attr, cgroup_id) : registry_lookup(a->reg, cgroup_id);
-}
+	struct agent *a = ctx;
+	const struct container_info *ci;
 
-const char *agent_container_json(struct agent *a, const struct container_info *ci, size_t *len)
-{
-	return a->attr ? attrib_container_json(a->attr, ci, len) : NULL;
+	*json = NULL;
+	*json_len = 0;
+	if (!a->attr)
+		return registry_lookup(a->reg, cgroup_id);
+	ci = attrib_lookup(a->attr, cgroup_id);
+	*json = attrib_container_json(a->attr, ci, json_len);
+	return ci;
 }
 
 /* Events whose container is known (or given up on) go out from here. */
@@ -96,15 +105,26 @@ static void emit_now(void *ctx, const struct event *ev)
 	output_emit(a->out, ev);
 }
 
-void agent_emit(struct agent *a, const struct event *ev)
+static void sink_emit_event(void *ctx, const struct event *ev)
 {
+	struct agent *a = ctx;
+
 	if (a->attr && attrib_pending(a->attr, ev->container) && attrib_defer(a->attr, ev))
 		return;
 	emit_now(a, ev);
 }
 
-void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path)
+static void count_malformed(void *ctx)
 {
+	struct agent *a = ctx;
+
+	a->malformed++;
+}
+
+static void cgroup_mkdir(void *ctx, uint64_t cgroup_id, const char *path)
+{
+	struct agent *a = ctx;
+
 	if (a->pe) {
 		policy_engine_cgroup_mkdir(a->pe, cgroup_id, path);
 		pe_settling(a);
@@ -113,8 +133,10 @@ void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path)
 		attrib_cgroup_new(a->attr, cgroup_id, path);
 }
 
-void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id)
+static void cgroup_rmdir(void *ctx, uint64_t cgroup_id)
 {
+	struct agent *a = ctx;
+
 	if (a->pe)
 		policy_engine_cgroup_rmdir(a->pe, cgroup_id);
 	if (a->attr)
@@ -142,20 +164,17 @@ static int tel_handle(void *ctx, void *data, size_t size)
 	__builtin_prefetch(next);
 	__builtin_prefetch(next + 64);
 
-	process_tel_handle(ctx, data, size);
+	process_tel_handle(&a->sink, data, size);
 	return --a->tel_budget > 0 ? 0 : -EAGAIN;
-}
-
-void agent_count_malformed(struct agent *a)
-{
-	a->malformed++;
 }
 
 /* One container's new losses: a "lost" event on every output, a metric, a log line. */
 static void lost_one(void *ctx, const char *ring, uint64_t cgroup_id, uint64_t count, uint64_t total)
 {
 	struct agent *a = ctx;
-	const struct container_info *c = agent_container(a, cgroup_id);
+	const char *json;
+	size_t json_len;
+	const struct container_info *c = sink_container(a, cgroup_id, &json, &json_len);
 	struct output_lost l = {
 		.time_ns = clock_real_now_ns(),
 		.container = c,
@@ -611,6 +630,10 @@ int agent_run(const struct agent_config *cfg)
 		log_warn("agent: WARNING: enforcement mode %s: %s", probe_mode_name(mode),
 			 probe_mode_explain(mode));
 
+	a.sink = (struct event_sink){ .container = sink_container, .emit = sink_emit_event,
+				      .malformed = count_malformed, .ctx = &a };
+	a.cgl = (struct cgroup_listener){ .mkdir = cgroup_mkdir, .rmdir = cgroup_rmdir,
+					  .malformed = count_malformed, .ctx = &a };
 	rcfg.cgroup2_root = a.cgroup2;
 	rcfg.state_roots = cfg->state_roots;
 	a.reg = registry_new(&rcfg);
@@ -646,7 +669,7 @@ int agent_run(const struct agent_config *cfg)
 		log_warn("%s: containers are resolved on their first event only", err);
 		err[0] = '\0';
 	} else {
-		a.alert_rb = ring_buffer__new(cgroup_events_ringbuf_fd(a.cgev), cgroup_events_handle, &a, NULL);
+		a.alert_rb = ring_buffer__new(cgroup_events_ringbuf_fd(a.cgev), cgroup_events_handle, &a.cgl, NULL);
 		if (!a.alert_rb) {
 			snprintf(err, sizeof(err), "agent: ring buffer reader: %s", strerror(errno));
 			goto out;
@@ -657,7 +680,7 @@ int agent_run(const struct agent_config *cfg)
 	}
 	a.pe_params = (struct policy_engine_params){
 		.ec = &cfg->enforce, .policy_path = cfg->policy_path, .btf_path = cfg->btf_path,
-		.wakeup_bytes = cfg->wakeup_bytes, .agent = &a, .reg = a.reg, .cgroup2 = a.cgroup2,
+		.wakeup_bytes = cfg->wakeup_bytes, .sink = &a.sink, .reg = a.reg, .cgroup2 = a.cgroup2,
 	};
 	if (enforcement_start(&a, err, sizeof(err)))
 		goto out;

@@ -3,7 +3,8 @@
  * The agent: owns the loaded features, the container registry and the
  * outputs, and runs the event loop (epoll over ring buffers, a one-shot
  * timer for the work due next, a signalfd). Data flow: bpf/<feature>.bpf.c -> ring buffer ->
- * userspace/<feature>.c decoder -> agent_emit() -> userspace/output/output.c.
+ * a decoder -> its struct event_sink (pipeline/sink.h, wired here) -> attribution,
+ * metrics, outputs.
  */
 #ifndef BULKHEAD_AGENT_H
 #define BULKHEAD_AGENT_H
@@ -43,19 +44,5 @@ struct agent;
 
 /* Run until SIGINT/SIGTERM. Returns the process exit status. */
 int agent_run(const struct agent_config *cfg);
-
-/*
- * For decoders. agent_container() never blocks (attrib.h): the answer may
- * still be pending, and agent_emit() then holds a copy of the event until
- * the container is known. Everything an event points to is copied then.
- */
-const struct container_info *agent_container(struct agent *a, uint64_t cgroup_id);
-/* ci's JSON member cached by the attribution cache, or NULL (event.h: container_json). */
-const char *agent_container_json(struct agent *a, const struct container_info *ci, size_t *len);
-void agent_emit(struct agent *a, const struct event *ev);
-void agent_count_malformed(struct agent *a);
-/* cgroup v2 directories made and removed (cgroup_events.c). path may be NULL. */
-void agent_cgroup_mkdir(struct agent *a, uint64_t cgroup_id, const char *path);
-void agent_cgroup_rmdir(struct agent *a, uint64_t cgroup_id);
 
 #endif

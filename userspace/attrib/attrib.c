@@ -695,12 +695,15 @@ static struct held *copy_event(const struct event *ev)
 	struct event tmp = *ev;
 	struct ev_strings es;
 	size_t need = ev->proc.args ? ev->proc.args_len + 1 : 0;
+	bool alert = ev->kind == EVENT_ALERT && ev->alert;
 	struct held *h;
 	char *p;
 
 	event_strings(&tmp, &es);
 	for (int i = 0; i < es.n; i++)
 		need += es.len[i] + 1;
+	if (alert)	/* self-contained: copied whole, first (its alignment) */
+		need += sizeof(struct event_alert);
 	h = malloc(sizeof(*h) + need);
 	if (!h)
 		return NULL;
@@ -708,6 +711,11 @@ static struct held *copy_event(const struct event *ev)
 	h->ev = *ev;
 	h->ev.container_json = NULL;	/* the cache may change before release */
 	p = h->data;
+	if (alert) {
+		memcpy(p, ev->alert, sizeof(struct event_alert));
+		h->ev.alert = (const struct event_alert *)p;
+		p += sizeof(struct event_alert);
+	}
 	if (ev->proc.args) {
 		memcpy(p, ev->proc.args, ev->proc.args_len);
 		p[ev->proc.args_len] = '\0';

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 
-#include "agent/agent.h"
+#include "pipeline/sink.h"
 #include "enforce/enforce.h"
 #include "enforce/file.h"
 #include "lib/log.h"
@@ -392,7 +392,6 @@ static void emit_net(struct policy_engine *pe, struct event *ev, uint64_t cgid, 
 	const struct policy *p = set && ev->net.policy_id ? policy_by_id(set, ev->net.policy_id) : NULL;
 	char rule[512];
 
-	ev->container = agent_container(pe->pp.agent, cgid);
 	if (p) {
 		const char *r = policy_rule_ref_format(set, p->id, ev->net.ref, rule, sizeof(rule));
 		size_t n = strlen(p->name);
@@ -401,7 +400,7 @@ static void emit_net(struct policy_engine *pe, struct event *ev, uint64_t cgid, 
 		/* "name: spec.network.egress[0]" -> the field only */
 		ev->net.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
 	}
-	agent_emit(pe->pp.agent, ev);
+	sink_emit(pe->pp.sink, cgid, ev);
 }
 
 static int net_event_cb(void *ctx, void *data, size_t size)
@@ -411,7 +410,7 @@ static int net_event_cb(void *ctx, void *data, size_t size)
 	uint32_t gen;
 
 	if (net_decode(data, size, &ev, &gen)) {
-		agent_count_malformed(pe->pp.agent);
+		sink_malformed(pe->pp.sink);
 		return 0;
 	}
 	if (pe->net && !net_account(pe->net, data, &ev))
@@ -430,12 +429,11 @@ static int file_event_cb(void *ctx, void *data, size_t size)
 	uint32_t gen;
 
 	if (file_decode(data, size, &ev, &gen)) {
-		agent_count_malformed(pe->pp.agent);
+		sink_malformed(pe->pp.sink);
 		return 0;
 	}
 	set = pe->sets[gen & 1];
 	p = set && ev.file.policy_id ? policy_by_id(set, ev.file.policy_id) : NULL;
-	ev.container = agent_container(pe->pp.agent, ((const struct bh_file_event *)data)->hdr.cgroup_id);
 	if (p) {
 		const char *r = policy_rule_ref_format(set, p->id, ev.file.ref, rule, sizeof(rule));
 		size_t n = strlen(p->name);
@@ -443,7 +441,7 @@ static int file_event_cb(void *ctx, void *data, size_t size)
 		ev.file.policy = p->name;
 		ev.file.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
 	}
-	agent_emit(pe->pp.agent, &ev);
+	sink_emit(pe->pp.sink, ((const struct bh_file_event *)data)->hdr.cgroup_id, &ev);
 	return 0;
 }
 

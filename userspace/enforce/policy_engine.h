@@ -29,7 +29,7 @@ struct enforce_config {
 	bool detach_on_exit;		/* --detach-on-exit */
 };
 
-struct agent;
+struct event_sink;
 struct registry;
 struct ring_buffer;
 struct policy_engine;
@@ -40,7 +40,7 @@ struct policy_engine_params {
 	const char *cgroup2;		/* the cgroup2 mount */
 	const char *btf_path;
 	uint32_t wakeup_bytes;
-	struct agent *agent;
+	const struct event_sink *sink;	/* where enforcement events go (pipeline/sink.h) */
 	struct registry *reg;
 };
 

@@ -18,7 +18,7 @@
 #include "lib/version.h"
 
 #define KINDS		16	/* enum event_kind values counted (more go to the last) */
-#define ACTIONS		5	/* enum event_action */
+#define ACTIONS		6	/* enum event_action */
 #define MAX_PROGS	128
 
 enum { S_HOST = 0, S_OTHER = 1, S_FIRST = 2 };
@@ -29,7 +29,7 @@ struct series {
 	char ns[256], pod[256], container[128];
 	uint64_t events[KINDS][ACTIONS];
 	uint64_t denials[KINDS];
-	uint64_t alerts[KINDS];
+	uint64_t alerts[ALERT_CATEGORY_COUNT];
 	uint64_t lost[METRICS_MAX_RINGS];
 };
 
@@ -183,8 +183,9 @@ void metrics_event(struct metrics *m, const struct event *ev)
 	s->events[k][a]++;
 	if (ev->action == ACTION_DENY)
 		s->denials[k] += ev->kind == EVENT_NET && ev->net.count ? ev->net.count : 1;
-	else if (ev->action == ACTION_ALERT)
-		s->alerts[k]++;
+	if (ev->kind == EVENT_ALERT && ev->alert && ev->action != ACTION_RESOLVED &&
+	    ev->alert->category < ALERT_CATEGORY_COUNT)
+		s->alerts[ev->alert->category]++;
 }
 
 void metrics_lost(struct metrics *m, const struct container_info *c, const char *ring, uint64_t n)
@@ -385,18 +386,20 @@ static void render_series(struct metrics *m, struct sbuf *b)
 			sbuf_addf(b, ",kind=\"%s\"} %llu\n", kind_name(k), (unsigned long long)s->denials[k]);
 		}
 	}
-	help(b, "bulkhead_alerts_total", "counter", "Alerts raised by detectors, by container and kind.");
+	help(b, "bulkhead_alerts_total", "counter",
+	     "Alerts raised by detectors (refusals of escapes included), by container and category.");
 	for (size_t i = 0; i < m->ns; i++) {
 		const struct series *s = &m->s[i];
 
 		if (i >= S_FIRST && !s->used)
 			continue;
-		for (unsigned k = 0; k < KINDS; k++) {
+		for (unsigned k = 0; k < ALERT_CATEGORY_COUNT; k++) {
 			if (!s->alerts[k])
 				continue;
 			sbuf_adds(b, "bulkhead_alerts_total{");
 			container_labels(b, s, (int)i);
-			sbuf_addf(b, ",kind=\"%s\"} %llu\n", kind_name(k), (unsigned long long)s->alerts[k]);
+			sbuf_addf(b, ",category=\"%s\"} %llu\n", alert_category_name(k),
+				  (unsigned long long)s->alerts[k]);
 		}
 	}
 	help(b, "bulkhead_events_lost_total", "counter",

@@ -253,7 +253,7 @@ void output_emit(struct output *o, const struct event *ev)
 		line = o->w.buf;
 		len = o->w.len;
 	}
-	fan_out(o, cls, rfc5424_severity(ev->action), ev->time_ns, event_kind_name(ev->kind), ev, NULL,
+	fan_out(o, cls, rfc5424_severity(ev), ev->time_ns, event_kind_name(ev->kind), ev, NULL,
 		line, len, staged);
 	o->stats.emitted++;
 }

@@ -11,12 +11,15 @@
 #include "output/output_rfc5424.h"
 #include "lib/utf8.h"
 
-enum rfc5424_sev rfc5424_severity(enum event_action a)
+enum rfc5424_sev rfc5424_severity(const struct event *ev)
 {
-	switch (a) {
+	if (ev->kind == EVENT_ALERT)	/* detections and refusals alike */
+		return ev->action == ACTION_RESOLVED ? SEV_NOTICE : SEV_CRIT;
+	switch (ev->action) {
 	case ACTION_ALERT: return SEV_CRIT;
 	case ACTION_DENY: return SEV_WARNING;
 	case ACTION_AUDIT: return SEV_NOTICE;
+	case ACTION_RESOLVED: return SEV_NOTICE;
 	case ACTION_ALLOW:
 	case ACTION_OBSERVE: return SEV_INFO;
 	}
@@ -208,6 +211,35 @@ static void sd_file(struct sbuf *b, const struct event *ev)
 	}
 }
 
+/* [alert@PEN category severity technique] and the evidence, each a parameter. */
+static void sd_alert(struct sbuf *b, const struct event_alert *a)
+{
+	sbuf_adds(b, "[alert@" BH_SD_PEN);
+	param(b, "category", alert_category_name(a->category));
+	param(b, "severity", alert_severity_name(a->severity));
+	param(b, "technique", a->technique);
+	param(b, "rule", a->rule);
+	if (a->enforcement)
+		param(b, "enforcement", alert_enforcement_name(a->enforcement));
+	sbuf_add(b, "]", 1);
+	if (!a->n_evidence)
+		return;
+	sbuf_adds(b, "[evidence@" BH_SD_PEN);
+	for (unsigned i = 0; i < a->n_evidence && i < ALERT_EVIDENCE_MAX; i++) {
+		char name[33];
+		size_t j = 0;
+
+		/* SD-NAME: printable US-ASCII but '=', ' ', ']', '"' (RFC 5424 6.3.3) */
+		for (const char *k = a->evidence[i].key; *k && j < sizeof(name) - 1; k++)
+			if (*k > 32 && *k < 127 && *k != '=' && *k != ']' && *k != '"')
+				name[j++] = *k;
+		name[j] = '\0';
+		if (j)
+			param(b, name, a->evidence[i].value);
+	}
+	sbuf_add(b, "]", 1);
+}
+
 void rfc5424_sd(struct sbuf *b, const struct event *ev, const struct output_lost *lost)
 {
 	sbuf_adds(b, "[event@" BH_SD_PEN);
@@ -230,6 +262,8 @@ void rfc5424_sd(struct sbuf *b, const struct event *ev, const struct output_lost
 		sd_net(b, ev);
 	if (ev->kind == EVENT_FILE || ev->kind == EVENT_EXEC_DENY)
 		sd_file(b, ev);
+	if (ev->kind == EVENT_ALERT && ev->alert)
+		sd_alert(b, ev->alert);
 	if (ev->proc.pid || ev->proc.comm[0]) {
 		sbuf_adds(b, "[process@" BH_SD_PEN);
 		param_u(b, "pid", ev->proc.pid);

@@ -39,7 +39,7 @@ enum rfc5424_sev {
 };
 
 /* alert -> crit, deny -> warning, audit -> notice, allow/observe -> info. */
-enum rfc5424_sev rfc5424_severity(enum event_action a);
+enum rfc5424_sev rfc5424_severity(const struct event *ev);
 
 /* A growable text buffer. */
 struct sbuf {

@@ -10,6 +10,7 @@ const char *event_kind_name(enum event_kind k)
 	case EVENT_NET: return "net";
 	case EVENT_FILE: return "file";
 	case EVENT_EXEC_DENY: return "exec";
+	case EVENT_ALERT: return "alert";
 	}
 	return "unknown";
 }
@@ -22,6 +23,7 @@ const char *event_action_name(enum event_action a)
 	case ACTION_AUDIT: return "audit";
 	case ACTION_DENY: return "deny";
 	case ACTION_ALERT: return "alert";
+	case ACTION_RESOLVED: return "resolved";
 	}
 	return "unknown";
 }

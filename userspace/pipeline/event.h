@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "attrib/registry.h"
+#include "pipeline/alert.h"
 
 enum event_kind {
 	EVENT_EXEC,
@@ -19,6 +20,7 @@ enum event_kind {
 	EVENT_NET,		/* a network denial (or audit), bpf/net.bpf.c */
 	EVENT_FILE,		/* a file-rule denial (or audit), bpf/file.bpf.c */
 	EVENT_EXEC_DENY,	/* an exec denial (or audit): kind "exec", action deny/audit */
+	EVENT_ALERT,		/* a detector fired (detect/, anomaly/): struct event_alert */
 };
 
 enum event_action {
@@ -27,6 +29,7 @@ enum event_action {
 	ACTION_AUDIT,		/* would have been denied; allowed by audit mode */
 	ACTION_DENY,
 	ACTION_ALERT,		/* a detector fired */
+	ACTION_RESOLVED,	/* an anomaly episode that an alert opened has ended */
 };
 
 struct event_process {
@@ -78,6 +81,8 @@ struct event {
 			const char *policy;	/* policy name, NULL if unknown */
 			const char *rule;	/* "spec.file[3]", NULL if unknown */
 		} file;
+		/* EVENT_ALERT: self-contained (pipeline/alert.h), copied whole when held. */
+		const struct event_alert *alert;
 	};
 };
 

@@ -27,10 +27,12 @@ struct name8 {
 static const struct name8 kind_names[] = {
 	[EVENT_EXEC] = NAME8("exec"), [EVENT_FORK] = NAME8("fork"), [EVENT_EXIT] = NAME8("exit"),
 	[EVENT_NET] = NAME8("net"), [EVENT_FILE] = NAME8("file"), [EVENT_EXEC_DENY] = NAME8("exec"),
+	[EVENT_ALERT] = NAME8("alert"),
 };
 static const struct name8 action_names[] = {
 	[ACTION_OBSERVE] = NAME8("observe"), [ACTION_ALLOW] = NAME8("allow"), [ACTION_AUDIT] = NAME8("audit"),
 	[ACTION_DENY] = NAME8("deny"), [ACTION_ALERT] = NAME8("alert"),
+	[ACTION_RESOLVED] = NAME8("resolved"),
 };
 static const struct name8 unknown_name = NAME8("unknown");
 
@@ -237,6 +239,59 @@ static void file_json(struct json_writer *w, const struct event_file *f)
 	JSON_RAW(w, "}");
 }
 
+/* A detector's alert (pipeline/alert.h): what, how bad, the evidence, who. */
+static void alert_json(struct json_writer *w, const struct event_alert *a)
+{
+	JSON_RAW(w, ",\"alert\":{\"category\":");
+	STR(w, alert_category_name(a->category));
+	JSON_RAW(w, ",\"rule\":");
+	STR(w, a->rule);
+	JSON_RAW(w, ",\"severity\":");
+	STR(w, alert_severity_name(a->severity));
+	if (a->technique[0]) {
+		JSON_RAW(w, ",\"technique\":");
+		STR(w, a->technique);
+	}
+	if (a->enforcement) {
+		JSON_RAW(w, ",\"enforcement\":");
+		STR(w, alert_enforcement_name(a->enforcement));
+	}
+	JSON_RAW(w, ",\"summary\":");
+	STR(w, a->summary);
+	JSON_RAW(w, ",\"evidence\":{");
+	for (unsigned i = 0; i < a->n_evidence && i < ALERT_EVIDENCE_MAX; i++) {
+		const struct alert_evidence *e = &a->evidence[i];
+
+		if (i)
+			JSON_RAW(w, ",");
+		STR(w, e->key);
+		JSON_RAW(w, ":");
+		if (e->numeric)
+			json_raw(w, e->value, strlen(e->value));
+		else
+			STR(w, e->value);
+	}
+	JSON_RAW(w, "},\"ancestry\":[");
+	for (unsigned i = 0; i < a->n_chain && i < ALERT_CHAIN_MAX; i++) {
+		const struct alert_ancestor *c = &a->chain[i];
+
+		if (i)
+			JSON_RAW(w, ",");
+		JSON_RAW(w, "{\"pid\":");
+		json_raw_u64(w, c->pid);
+		JSON_RAW(w, ",\"uid\":");
+		json_raw_u64(w, c->uid);
+		JSON_RAW(w, ",\"comm\":");
+		STR(w, c->comm);
+		if (c->exe[0]) {
+			JSON_RAW(w, ",\"exe\":");
+			STR(w, c->exe);
+		}
+		JSON_RAW(w, "}");
+	}
+	JSON_RAW(w, "]}");
+}
+
 /* "time", "kind", "action": at most this many bytes. */
 #define HEAD_MAX (sizeof("{\"time\":\"\",\"kind\":\"\",\"action\":\"\"") + CLOCK_RFC3339_LEN + \
 		  2 * sizeof(((struct name8 *)0)->s))
@@ -302,6 +357,9 @@ void event_to_json(struct json_writer *w, const struct event *ev)
 	case EVENT_FILE:
 	case EVENT_EXEC_DENY:
 		file_json(w, &ev->file);
+		break;
+	case EVENT_ALERT:
+		alert_json(w, ev->alert);
 		break;
 	default:
 		break;

@@ -7,7 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/agent.h"
+#include "pipeline/sink.h"
 #include "abi/cgroup.h"
 #include "cgroup.skel.h"
 #include "telemetry/cgroup_events.h"
@@ -107,13 +107,13 @@ void cgroup_events_close(struct cgroup_events *c)
 
 int cgroup_events_handle(void *ctx, void *data, size_t size)
 {
-	struct agent *a = ctx;
+	const struct cgroup_listener *l = ctx;
 	const struct bh_cgroup_event *e = data;
 	char path[BH_CGROUP_PATH_MAX];
 	size_t len;
 
 	if (size != sizeof(*e) || (e->op != BH_CGROUP_MKDIR && e->op != BH_CGROUP_RMDIR)) {
-		agent_count_malformed(a);
+		l->malformed(l->ctx);
 		return 0;
 	}
 	len = e->path_len < sizeof(path) - 1 ? e->path_len : sizeof(path) - 1;
@@ -122,9 +122,9 @@ int cgroup_events_handle(void *ctx, void *data, size_t size)
 	len = strnlen(path, len);
 	path[len] = '\0';
 	if (e->op == BH_CGROUP_MKDIR)
-		agent_cgroup_mkdir(a, e->cgroup_id,
-				   !(e->flags & BH_CGF_PATH_TRUNC) && path[0] == '/' ? path : NULL);
+		l->mkdir(l->ctx, e->cgroup_id,
+			 !(e->flags & BH_CGF_PATH_TRUNC) && path[0] == '/' ? path : NULL);
 	else
-		agent_cgroup_rmdir(a, e->cgroup_id);
+		l->rmdir(l->ctx, e->cgroup_id);
 	return 0;
 }

@@ -35,7 +35,7 @@ int cgroup_events_hold(struct cgroup_events *c, int hold_fd, char *err, size_t e
 int cgroup_events_ringbuf_fd(const struct cgroup_events *c);
 /* The lost-record maps (per cgroup, total): bpf/lib/bulkhead.bpf.h. */
 int cgroup_events_lost_fds(const struct cgroup_events *c, int *per_cgroup, int *total);
-/* ring_buffer_sample_fn: ctx is the struct agent. */
+/* ring_buffer_sample_fn: ctx is the struct cgroup_listener (pipeline/sink.h). */
 int cgroup_events_handle(void *ctx, void *data, size_t size);
 void cgroup_events_close(struct cgroup_events *c);
 

@@ -7,9 +7,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/agent.h"
 #include "lib/clock.h"
 #include "abi/events.h"
+#include "pipeline/sink.h"
 #include "telemetry/process.h"
 #include "process.skel.h"
 
@@ -184,15 +184,13 @@ int process_decode(const void *data, size_t size, struct event *ev)
 
 int process_tel_handle(void *ctx, void *data, size_t size)
 {
-	struct agent *a = ctx;
+	const struct event_sink *sink = ctx;
 	struct event ev;
 
 	if (process_decode(data, size, &ev)) {
-		agent_count_malformed(a);
+		sink_malformed(sink);
 		return 0;
 	}
-	ev.container = agent_container(a, ((const struct bh_event_hdr *)data)->cgroup_id);
-	ev.container_json = agent_container_json(a, ev.container, &ev.container_json_len);
-	agent_emit(a, &ev);
+	sink_emit(sink, ((const struct bh_event_hdr *)data)->cgroup_id, &ev);
 	return 0;
 }

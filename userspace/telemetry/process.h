@@ -18,14 +18,13 @@ struct process_tel_opts {
 };
 
 struct process_tel;
-struct agent;
 
 /* Open, configure, load, attach. NULL with a one-line reason in err. */
 struct process_tel *process_tel_open(const struct process_tel_opts *opts, char *err, size_t errlen);
 int process_tel_ringbuf_fd(const struct process_tel *p);
 /* Bytes in the ring not consumed yet (records being written included). */
 size_t process_tel_backlog(const struct process_tel *p);
-/* ring_buffer_sample_fn: ctx is the struct agent. */
+/* ring_buffer_sample_fn: ctx is the struct event_sink (pipeline/sink.h) events go to. */
 int process_tel_handle(void *ctx, void *data, size_t size);
 struct event;
 /*

@@ -367,7 +367,7 @@ static void test_defaults_and_sections(void)
 	ASSERT_EQ(p->mode[POLICY_SEC_FILE], POLICY_AUDIT, "file audit");
 	ASSERT_EQ(p->mode[POLICY_SEC_NETWORK], POLICY_AUDIT, "network audit");
 	ASSERT_EQ(p->mode[POLICY_SEC_ESCAPE], POLICY_ENFORCE, "escape enforce");
-	ASSERT_EQ(p->escape.enabled, ((1u << POLICY_ESC_COUNT) - 1) & ~(1u << POLICY_ESC_BPF) &
+	ASSERT_EQ(p->escape.enabled, POLICY_ESC_DEFAULT & ~(1u << POLICY_ESC_BPF) &
 		  ~(1u << POLICY_ESC_PTRACE), "escape bits");
 	ASSERT_EQ(p->anomaly.sensitivity, 3, "sensitivity");
 	ASSERT_EQ(p->anomaly.learn_seconds, 7200, "2h");
@@ -381,12 +381,33 @@ static void test_defaults_and_sections(void)
 	policy_set_free(s);
 	policy_errors_free(&e);
 
+	/* Per protection: alert only, enforce whatever mode.escape says, or on (the mode). */
+	s = load(HDR
+		"  mode: {all: audit}\n"
+		"  escape: {mount: alert, drift: enforce, setuidExec: true, recon: false}\n", &e);
+	ASSERT_TRUE(s, "modes load");
+	p = policy_by_id(s, 1);
+	ASSERT_TRUE(p->escape.enabled & (1u << POLICY_ESC_SETUID_EXEC), "setuidExec on");
+	ASSERT_TRUE(!(p->escape.enabled & (1u << POLICY_ESC_RECON)), "recon off");
+	ASSERT_EQ(POLICY_ESC_ENFORCED(p), 1u << POLICY_ESC_DRIFT, "audit mode: only drift enforced");
+	policy_set_free(s);
+	policy_errors_free(&e);
+	s = load(HDR
+		"  mode: {all: enforce}\n"
+		"  escape: {mount: alert, drift: enforce}\n", &e);
+	ASSERT_TRUE(s, "modes load");
+	p = policy_by_id(s, 1);
+	ASSERT_EQ(POLICY_ESC_ENFORCED(p), POLICY_ESC_DEFAULT & ~(1u << POLICY_ESC_MOUNT),
+		  "enforce mode: all but mount (alert)");
+	policy_set_free(s);
+	policy_errors_free(&e);
+
 	/* defaults when nothing is said */
 	s = load(HDR, &e);
 	ASSERT_TRUE(s, "minimal policy loads");
 	p = policy_by_id(s, 1);
 	ASSERT_EQ(p->mode[POLICY_SEC_FILE], POLICY_ENFORCE, "mode defaults to enforce");
-	ASSERT_EQ(p->escape.enabled, (1u << POLICY_ESC_COUNT) - 1, "all escape protections on");
+	ASSERT_EQ(p->escape.enabled, POLICY_ESC_DEFAULT, "all escape protections on but setuidExec");
 	ASSERT_EQ(p->anomaly.enabled, 1, "anomaly on");
 	ASSERT_EQ(p->anomaly.learn_seconds, 600, "10m");
 	ASSERT_EQ(p->anomaly.sensitivity, 2, "medium");
@@ -436,7 +457,8 @@ static void test_shipped_policies(void)
 	ASSERT_EQ(s->node_default->mode[POLICY_SEC_FILE], POLICY_AUDIT, "file audited");
 	ASSERT_EQ(s->node_default->mode[POLICY_SEC_EXEC], POLICY_AUDIT, "exec audited");
 	ASSERT_EQ(s->node_default->mode[POLICY_SEC_NETWORK], POLICY_AUDIT, "network audited");
-	ASSERT_EQ(s->node_default->escape.enabled, (1u << POLICY_ESC_COUNT) - 1, "all protections");
+	ASSERT_EQ(s->node_default->escape.enabled, POLICY_ESC_DEFAULT, "every protection but setuidExec");
+	ASSERT_EQ(POLICY_ESC_ENFORCED(s->node_default), POLICY_ESC_DEFAULT, "all enforced");
 
 	web = policy_select(s, &(struct policy_container){ .k8s_namespace = "web", .k8s_pod = "nginx-1",
 				      .k8s_container = "nginx" }, NULL);

@@ -92,8 +92,8 @@ static void test_wrong_types(void)
 {
 	static const struct neg t[] = {
 		{ HDR "  file: {paths: /etc/}\n", "t.yaml:8:9: spec.file: expected a list of file rules ({paths, ops, action}), got a mapping" },
-		{ HDR "  escape: on\n", "spec.escape: expected a mapping of escape protections to true/false, got \"on\"" },
-		{ HDR "  escape: {mount: yes}\n", "spec.escape.mount: expected true or false, got \"yes\"" },
+		{ HDR "  escape: on\n", "spec.escape: expected a mapping of escape protections to true, false, alert or enforce, got \"on\"" },
+		{ HDR "  escape: {mount: yes}\n", "spec.escape.mount: expected true, false, alert or enforce, got \"yes\"" },
 		{ HDR "  file:\n    - paths: {a: b}\n      action: deny\n", "spec.file[0].paths: expected a list of path, got a mapping" },
 		{ HDR "  file:\n    - paths: [[/a]]\n      action: deny\n", "spec.file[0].paths[0]: expected a path like /etc/ or /usr/bin/*, got a list" },
 		{ HDR "  file:\n    - paths: [/a]\n      action: maybe\n", "spec.file[0].action: expected one of allow, deny, got \"maybe\"" },
@@ -255,7 +255,7 @@ static void test_limits(void)
 	o = (size_t)snprintf(buf, cap, HDR "  escape:\n");
 	for (int i = 0; i < 30000; i++)
 		o += (size_t)snprintf(buf + o, cap - o, "    k%d: true\n", i);
-	if (!rejects(buf, o, "spec.escape: expected a mapping of escape protections to true/false with at most the keys mount,", why, sizeof(why)))
+	if (!rejects(buf, o, "spec.escape: expected a mapping of escape protections to true, false, alert or enforce with at most the keys mount,", why, sizeof(why)))
 		TEST_FAIL("keys: %s", why);
 	/* many empty documents */
 	o = 0;

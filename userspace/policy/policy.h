@@ -98,8 +98,17 @@ enum policy_escape_bit {
 	POLICY_ESC_HOST_PATHS,		/* /proc/sysrq-trigger, /proc/kcore, core_pattern, /sys/kernel ... */
 	POLICY_ESC_DEVICES,		/* mknod, opening block/char devices not in the container */
 	POLICY_ESC_CGROUP,		/* release_agent, moving tasks out of the container's cgroup */
+	POLICY_ESC_RUNTIME_SOCKETS,	/* connects to container runtime and kubelet sockets */
+	POLICY_ESC_FILELESS_EXEC,	/* exec from a memfd or a deleted file */
+	POLICY_ESC_DRIFT,		/* exec of a file written after the container started */
+	POLICY_ESC_REVERSE_SHELL,	/* a socket made the shell's stdin/stdout */
+	POLICY_ESC_RECON,		/* raw packet sockets, perf_event_open */
+	POLICY_ESC_USER_NAMESPACES,	/* creating a user namespace (off for rootless builds) */
+	POLICY_ESC_SETUID_EXEC,		/* exec of set-user-id-root binaries (off by default) */
 	POLICY_ESC_COUNT
 };
+/* On unless a policy says otherwise: every protection but setuidExec. */
+#define POLICY_ESC_DEFAULT	(((1u << POLICY_ESC_COUNT) - 1) & ~(1u << POLICY_ESC_SETUID_EXEC))
 extern const char *const policy_escape_names[POLICY_ESC_COUNT];	/* YAML keys */
 extern const char *const policy_op_names[POLICY_OP_COUNT];
 
@@ -141,9 +150,19 @@ struct policy_net_rule {
 };
 _Static_assert(sizeof(struct policy_net_rule) == 32, "net rule layout");
 
+/*
+ * A protection is off, alerts only, or follows mode.escape (enforce: refused
+ * where the kernel can, or killed; audit: alerts only). In YAML: true (the
+ * section's mode), false (off), "alert" or "enforce".
+ */
 struct policy_escape {
-	uint32_t enabled;	/* POLICY_ESC_* bits; all on by default */
+	uint32_t enabled;	/* POLICY_ESC_* bits; POLICY_ESC_DEFAULT */
+	uint32_t alert_only;	/* POLICY_ESC_* bits set to "alert" */
+	uint32_t enforce;	/* POLICY_ESC_* bits set to "enforce" whatever mode.escape says */
 };
+/* The protections of p that refuse (or kill), given its mode.escape. */
+#define POLICY_ESC_ENFORCED(p) ((p)->escape.enabled & ~(p)->escape.alert_only & \
+	((p)->mode[POLICY_SEC_ESCAPE] == POLICY_ENFORCE ? ~0u : (p)->escape.enforce))
 
 /* anomaly: thresholds of 0 mean "no fixed threshold, baseline only". */
 struct policy_anomaly {

@@ -19,7 +19,8 @@ const char *const policy_op_names[POLICY_OP_COUNT] = {
 };
 const char *const policy_escape_names[POLICY_ESC_COUNT] = {
 	"mount", "ptrace", "kernelModules", "bpf", "privilegeEscalation", "namespaces",
-	"hostPaths", "devices", "cgroups",
+	"hostPaths", "devices", "cgroups", "runtimeSockets", "filelessExec", "drift", "reverseShell",
+	"recon", "userNamespaces", "setuidExec",
 };
 const char *const policy_sel_names[POLICY_SEL_COUNT] = {
 	"namespaces", "pods", "containers", "cgroups",
@@ -840,19 +841,39 @@ static int parse_escape(struct perr_ctx *c, const struct ynode *n, struct policy
 	int err = 0;
 
 	if (check_map(c, n, policy_escape_names, POLICY_ESC_COUNT,
-		      "a mapping of escape protections to true/false"))
+		      "a mapping of escape protections to true, false, alert or enforce"))
 		return -1;
 	for (int i = 0; i < POLICY_ESC_COUNT; i++) {
 		const struct ynode *v = ymap_get(n, policy_escape_names[i]);
-		uint8_t b;
+		uint32_t bit = 1u << i;
+		char got[96];
 
 		if (!v)
 			continue;
 		size_t o = path_push_key(c, policy_escape_names[i]);
-		if (get_bool(c, v, &b))
+		p->escape.alert_only &= ~bit;
+		p->escape.enforce &= ~bit;
+		if (v->type == YN_SCALAR && v->plain && !strcmp(v->str, "alert")) {
+			p->escape.enabled |= bit;
+			p->escape.alert_only |= bit;
+		} else if (v->type == YN_SCALAR && v->plain && !strcmp(v->str, "enforce")) {
+			p->escape.enabled |= bit;
+			p->escape.enforce |= bit;
+		} else if (v->type == YN_SCALAR && v->plain &&
+			   (!strcasecmp(v->str, "true") || !strcasecmp(v->str, "false"))) {
+			uint8_t b = 0;
+
+			if (get_bool(c, v, &b))
+				err = -1;
+			else if (b)
+				p->escape.enabled |= bit;
+			else
+				p->escape.enabled &= ~bit;
+		} else {
+			perr(c, v, "expected true, false, alert or enforce, got %s",
+			     ynode_describe(v, got, sizeof(got)));
 			err = -1;
-		else if (!b)
-			p->escape.enabled &= ~(1u << i);
+		}
 		path_pop(c, o);
 	}
 	return err;
@@ -1191,7 +1212,7 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 	c->path[0] = 0;
 	p->line = d->line;
 	p->col = d->col;
-	p->escape.enabled = (1u << POLICY_ESC_COUNT) - 1;
+	p->escape.enabled = POLICY_ESC_DEFAULT;
 	p->anomaly.enabled = 1;
 	p->anomaly.sensitivity = 2;
 	p->anomaly.learn_seconds = 600;

@@ -22,6 +22,8 @@ enum bh_event_kind {
 	BH_EV_EXIT = 3,
 	BH_EV_NET = 4,		/* struct bh_net_event, bpf/abi/net.h */
 	BH_EV_FILE = 5,		/* struct bh_file_event, bpf/abi/file.h (file and exec decisions) */
+	BH_EV_ESCAPE = 6,	/* struct bh_esc_event, bpf/abi/escape.h (escape signals) */
+	BH_EV_ANOMALY = 7,	/* records of bpf/anomaly.bpf.c (bpf/abi/anomaly.h) */
 };
 
 /* bh_event_hdr.flags */

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The escape detector's engine. See detect.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "detect/detect.h"
+#include "detect/escape.h"
+#include "detect/rules.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "policy/policy.h"
+
+struct dedup {
+	uint64_t cgroup_id;
+	uint64_t last_ms;		/* 0: free */
+	uint32_t rule;
+	uint32_t repeats;		/* suppressed since the last alert */
+};
+
+struct detect {
+	struct detect_config cfg;
+	struct event_sink sink;
+	struct detect_policy pol;
+	struct escape_sensor *sensor;	/* NULL: engine only */
+	char proc[128];
+	uint32_t host_mnt_ns;
+	uint64_t alerts, dropped_policy, deduplicated;
+	uint64_t clock_off;
+	struct dedup dd[DETECT_DEDUP_MAX];
+	struct event_alert scratch;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct detect *detect_new(const struct detect_config *c, const struct event_sink *sink,
+			  const struct detect_policy *pol)
+{
+	struct detect *d = calloc(1, sizeof(*d));
+	char path[160];
+	struct stat st;
+
+	if (!d)
+		return NULL;
+	d->cfg = *c;
+	d->sink = *sink;
+	if (pol)
+		d->pol = *pol;
+	snprintf(d->proc, sizeof(d->proc), "%s", c->proc ? c->proc : "/proc");
+	snprintf(path, sizeof(path), "%s/1/ns/mnt", d->proc);
+	if (!stat(path, &st) || (snprintf(path, sizeof(path), "%s/self/ns/mnt", d->proc), !stat(path, &st)))
+		d->host_mnt_ns = (uint32_t)st.st_ino;
+	return d;
+}
+
+struct detect *detect_open(const struct detect_config *c, const struct event_sink *sink,
+			   const struct detect_policy *pol, char *err, size_t errlen)
+{
+	struct escape_opts o = {
+		.btf_path = c->btf_path, .agent_tgid = c->agent_tgid, .root_cgroup_id = c->root_cgroup_id,
+		.proc = c->proc, .shared_task_fd = c->shared_task_fd,
+	};
+	struct detect *d = detect_new(c, sink, pol);
+
+	if (!d) {
+		snprintf(err, errlen, "detect: out of memory");
+		return NULL;
+	}
+	d->sensor = escape_open(&o, err, errlen);
+	if (!d->sensor) {
+		free(d);
+		return NULL;
+	}
+	detect_tick(d, now_ms());
+	return d;
+}
+
+int detect_ringbuf_fd(const struct detect *d)
+{
+	return d->sensor ? escape_ringbuf_fd(d->sensor) : -1;
+}
+
+int detect_task_fd(const struct detect *d)
+{
+	return d->sensor ? escape_task_fd(d->sensor) : -1;
+}
+
+void detect_lost_fds(const struct detect *d, int *per_cgroup, int *total)
+{
+	*per_cgroup = *total = -1;
+	if (d->sensor)
+		escape_lost_fds(d->sensor, per_cgroup, total);
+}
+
+uint64_t detect_alerts(const struct detect *d)
+{
+	return d->alerts;
+}
+
+void detect_tick(struct detect *d, uint64_t now)
+{
+	uint64_t real = clock_real_now_ns(), off;
+	struct timespec ts;
+
+	(void)now;
+	if (!d->sensor)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	off = real - ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	/* Re-written when it moved by more than a millisecond (NTP steps, suspend). */
+	if (off > d->clock_off + 1000000 || off + 1000000 < d->clock_off) {
+		d->clock_off = off;
+		escape_clock(d->sensor, off);
+	}
+}
+
+/* One alert per (container, rule) per window; true if this one goes out. */
+static bool dedup_pass(struct detect *d, uint64_t cg, uint32_t rule, uint64_t now, uint32_t *repeats)
+{
+	uint64_t h = (cg * 0x9e3779b97f4a7c15ull) ^ (rule * 0xff51afd7ed558ccdull);
+	struct dedup *victim = NULL;
+
+	for (int i = 0; i < 8; i++) {
+		struct dedup *e = &d->dd[(h + (uint64_t)i) % DETECT_DEDUP_MAX];
+
+		if (e->last_ms && e->cgroup_id == cg && e->rule == rule) {
+			if (now - e->last_ms < DETECT_DEDUP_MS) {
+				e->repeats++;
+				d->deduplicated++;
+				return false;
+			}
+			*repeats = e->repeats;
+			e->repeats = 0;
+			e->last_ms = now;
+			return true;
+		}
+		if (!victim || !e->last_ms || (victim->last_ms && e->last_ms < victim->last_ms))
+			victim = e;
+	}
+	*repeats = 0;
+	*victim = (struct dedup){ .cgroup_id = cg, .rule = rule, .last_ms = now };
+	return true;
+}
+
+/* Did rule fire for this container within the window? */
+static bool fired_lately(const struct detect *d, uint64_t cg, uint32_t rule, uint64_t now)
+{
+	uint64_t h = (cg * 0x9e3779b97f4a7c15ull) ^ (rule * 0xff51afd7ed558ccdull);
+
+	for (int i = 0; i < 8; i++) {
+		const struct dedup *e = &d->dd[(h + (uint64_t)i) % DETECT_DEDUP_MAX];
+
+		if (e->last_ms && e->cgroup_id == cg && e->rule == rule)
+			return now - e->last_ms < DETECT_DEDUP_MS;
+	}
+	return false;
+}
+
+/* /proc/PID/exe, or "" */
+static void exe_of(const struct detect *d, uint32_t pid, char *buf, size_t len)
+{
+	char path[160];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", d->proc, pid);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * Where pid lives, seen from the host: the same container (its cgroup is the
+ * container's or below), the host (the host's mount namespace), or another
+ * container. /proc is hostile input: bounded reads, strict parsing.
+ */
+static enum rule_target resolve_pid(const struct detect *d, uint32_t pid, const struct container_info *c)
+{
+	char path[160], buf[1024];
+	const char *line, *cg = NULL;
+	struct stat st;
+	FILE *f;
+	size_t n, cl;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", d->proc, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return TARGET_UNKNOWN;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!strncmp(line, "0::", 3)) {
+			cg = line + 3;
+			break;
+		}
+	}
+	if (cg && c && c->cgroup_path[0]) {
+		cl = strlen(c->cgroup_path);
+		if (!strncmp(cg, c->cgroup_path, cl) && (cg[cl] == '\n' || cg[cl] == '/' || cg[cl] == '\0'))
+			return TARGET_SAME;
+	}
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", d->proc, pid);
+	if (!stat(path, &st) && d->host_mnt_ns && (uint32_t)st.st_ino == d->host_mnt_ns)
+		return TARGET_HOST;
+	return TARGET_OTHER;
+}
+
+/* /proc/<pid>/mem from a container sharing the host's pids: whose memory? */
+static uint32_t proc_mem_pid(const char *path)
+{
+	const char *p = strstr(path, "/proc/");
+	char *end;
+	unsigned long v;
+
+	if (!p)
+		return 0;
+	v = strtoul(p + 6, &end, 10);
+	return end != p + 6 && !strcmp(end, "/mem") && v < 0x400000 ? (uint32_t)v : 0;
+}
+
+static bool policy_allows(const struct detect *d, uint64_t cg, const struct rule *r)
+{
+	const struct policy *p;
+
+	if (r->policy_bit < 0 || !d->pol.of)
+		return true;
+	p = d->pol.of(d->pol.ctx, cg);
+	return !p || (p->escape.enabled & (1u << r->policy_bit));
+}
+
+/* The alert for rule id with evidence already in a: policy, dedup, summary, out. */
+static void fire(struct detect *d, enum rule_id id, struct event_alert *a, struct event *ev,
+		  uint64_t cg, const struct container_info *ci)
+{
+	const struct rule *r = &rule_table[id];
+	uint64_t now = now_ms();
+	uint32_t repeats;
+
+	if (!policy_allows(d, cg, r)) {
+		d->dropped_policy++;
+		return;
+	}
+	if (r->covered_by && fired_lately(d, cg, r->covered_by, now))
+		return;
+	if (!dedup_pass(d, cg, id, now, &repeats))
+		return;
+	if (repeats)
+		alert_evidence_u64(a, "repeats_before", repeats);
+	a->category = r->category;
+	a->severity = r->severity;
+	snprintf(a->rule, sizeof(a->rule), "%s", r->name);
+	snprintf(a->technique, sizeof(a->technique), "%s", r->technique);
+	rules_summary(r, a);
+	ev->kind = EVENT_ALERT;
+	ev->alert = a;
+	ev->container = ci;
+	d->alerts++;
+	d->sink.emit(d->sink.ctx, ev);
+}
+
+int detect_escape_handle(void *ctx, void *data, size_t size)
+{
+	struct detect *d = ctx;
+	struct escape_record r;
+	const struct bh_esc_event *e;
+	const struct container_info *ci;
+	struct event_alert *a = &d->scratch;
+	enum rule_target target = TARGET_SAME;
+	struct event ev;
+	char exe[256];
+	enum rule_id id;
+
+	if (escape_decode(data, size, &r)) {
+		sink_malformed(&d->sink);
+		return 0;
+	}
+	e = r.e;
+	memset(&ev, 0, sizeof(ev));
+	ci = d->sink.container(d->sink.ctx, e->hdr.cgroup_id, &ev.container_json, &ev.container_json_len);
+	if (ci->host && ci->resolved)
+		return 0;	/* a host service with a private mount namespace: not a container */
+	if (e->flags & BH_ESCF_HOSTPID) {
+		uint32_t pid = e->target_pid;
+
+		if (e->sig == BH_SIG_OPEN)
+			pid = proc_mem_pid(r.str[0]);
+		if ((e->sig == BH_SIG_PTRACE || e->sig == BH_SIG_PROCESS_VM || e->sig == BH_SIG_OPEN) && pid)
+			target = resolve_pid(d, pid, ci);
+	}
+	memset(a, 0, offsetof(struct event_alert, evidence));
+	id = rules_classify(&r, target, a);
+	if (id == R_NONE)
+		return 0;
+	if (e->suppressed)
+		alert_evidence_u64(a, "suppressed_before", e->suppressed);
+	a->enforcement = e->flags & BH_ESCF_REFUSED ? ALERT_ENF_REFUSED :
+			 e->flags & BH_ESCF_KILLED ? ALERT_ENF_KILLED : ALERT_ENF_NONE;
+	a->n_chain = 0;
+	for (uint32_t i = 0; i < r.n_chain && i < ALERT_CHAIN_MAX; i++) {
+		const struct bh_esc_ancestor *c = &e->chain[i];
+		struct alert_ancestor *o = &a->chain[a->n_chain++];
+
+		o->pid = c->pid;
+		o->uid = c->uid;
+		snprintf(o->comm, sizeof(o->comm), "%.*s", (int)sizeof(c->comm), c->comm);
+		exe_of(d, c->pid, o->exe, sizeof(o->exe));
+		if (!o->exe[0])
+			snprintf(o->exe, sizeof(o->exe), "%.*s", (int)sizeof(c->exe), c->exe);
+	}
+	ev.action = a->enforcement ? ACTION_DENY : ACTION_ALERT;
+	ev.time_ns = clock_boot_to_real_ns(e->hdr.ts_boot_ns);
+	ev.proc.pid = e->hdr.pid;
+	ev.proc.tid = e->hdr.tid;
+	ev.proc.ppid = e->hdr.ppid;
+	ev.proc.uid = e->hdr.uid;
+	ev.proc.gid = e->hdr.gid;
+	snprintf(ev.proc.comm, sizeof(ev.proc.comm), "%.*s", BH_COMM_LEN, e->hdr.comm);
+	exe_of(d, e->hdr.pid, exe, sizeof(exe));
+	if (exe[0]) {
+		ev.proc.exe = exe;
+		ev.proc.exe_len = strlen(exe);
+	}
+	fire(d, id, a, &ev, e->hdr.cgroup_id, ci);
+	return 0;
+}
+
+void detect_event(struct detect *d, const struct event *in)
+{
+	struct event_alert *a = &d->scratch;
+	struct event ev;
+	const char *base;
+	char name[64];
+	size_t n;
+	enum rule_id id;
+
+	if (in->kind != EVENT_EXEC || !in->container || in->container->host || !in->proc.exe)
+		return;
+	n = in->proc.exe_len;
+	base = memrchr(in->proc.exe, '/', n);
+	base = base ? base + 1 : in->proc.exe;
+	n -= (size_t)(base - in->proc.exe);
+	if (!n || n >= sizeof(name))
+		return;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	memset(a, 0, offsetof(struct event_alert, evidence));
+	id = rules_classify_exec(name, a);
+	if (id == R_NONE)
+		return;
+	ev = *in;
+	ev.action = ACTION_ALERT;
+	ev.proc.args = NULL;
+	ev.proc.args_len = 0;
+	fire(d, id, a, &ev, in->container->cgroup_id, in->container);
+}
+
+void detect_close(struct detect *d)
+{
+	if (!d)
+		return;
+	escape_close(d->sensor);
+	free(d);
+}

@@ -13,7 +13,8 @@
 #       a kubepods layout below a directory this test run owns; containers
 #       started with the same POD share the pod uid. A relative CGROUPS_PATH
 #       goes below /bulkhead-test-ct-$$/; an absolute one is used as it is.
-#   ct_exec NAME CMD...         run CMD in the container (stdin from /dev/null)
+#   ct_exec NAME CMD...         run CMD in the container (stdin from /dev/null;
+#                               $CT_EXEC_ENV: see the knobs below)
 #   ct_pid NAME                 host pid of the container's init
 #   ct_cgroup_path NAME         its cgroup path relative to the cgroup2 mount
 #   ct_cgroup_dir NAME          the cgroup2 directory
@@ -22,6 +23,28 @@
 #   ct_log NAME                 what the container and the runtime printed
 #   ct_root                     the private runtime --root (the agent's --state-root)
 #   ct_stop NAME                stop and delete now (also done at exit)
+#
+# Opt-in knobs read by ct_start (unset: the container is exactly as above):
+#   CT_PRIVILEGED=1   like `docker run --privileged`: every capability this shell
+#                     holds in its bounding set, in every set (a capability the caller
+#                     lacks cannot be granted: this machine lacks CAP_SYS_RESOURCE),
+#                     noNewPrivileges off, no masked or read-only paths, /sys and the
+#                     cgroup mount read-write, every device allowed by the device
+#                     cgroup (a single "allow all rwm" rule; nodes are made with mknod).
+#   CT_HOST_PID=1     no pid namespace: the container sees the host's processes.
+#   CT_USER=UID:GID   the process (and every ct_exec) runs as UID:GID. runc gives the
+#                     /tmp tmpfs the mode of its mount point, 0755 in ct_rootfs's
+#                     root: such a user needs a root whose /tmp is 1777.
+#   CT_NEW_PRIVS=1    noNewPrivileges off: a setuid binary in the root raises privileges.
+#   CT_BINDS="SRC:DST[:ro] ..."  extra bind mounts (after /tmp, so DST may be below
+#                     /tmp). A missing DST is created by the runtime in the root file
+#                     system: use a DST that exists, one below /tmp, or CT_RW_ROOT.
+#   CT_RW_ROOT=1      a private writable copy of $CT_ROOTFS for this container, removed
+#                     by ct_stop (and at exit).
+#   CT_EXEC_ENV="K=V ..."  (read by ct_exec) environment variables set in the exec'd
+#                     process (no spaces inside a value).
+# No cgroup namespace is made with or without knobs (runc's default spec has none),
+# so a cgroup mount inside a container shows the real hierarchy.
 #
 # Cleanup never removes what existed before: every cgroup directory that
 # ct_start's runtime is about to create (in the v2 tree and in every v1
@@ -131,11 +154,61 @@ ct_stop() {
 	done
 	_ct_rt delete --force "$name" >/dev/null 2>&1
 	_ct_rmdirs
+	# CT_RW_ROOT's private copy: only once the container is gone.
+	if [ -f "$CT_WORK/$name.rwroot" ] && ! _ct_rt state "$name" >/dev/null 2>&1; then
+		rm -rf "$CT_WORK/$name/rootfs" "$CT_WORK/$name.rwroot"
+	fi
 	! _ct_rt state "$name" >/dev/null 2>&1
 }
 
+# Capability names by number (0..40); ct_start's CT_PRIVILEGED keeps those in
+# this shell's bounding set.
+_CT_CAP_NAMES="CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
+LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE
+SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME
+SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG
+WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE"
+
+_ct_bounding_caps() {
+	local bnd i=0 c out=""
+	bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)
+	for c in $_CT_CAP_NAMES; do
+		[ $(( (0x$bnd >> i) & 1 )) -eq 1 ] && out="$out CAP_$c"
+		i=$((i + 1))
+	done
+	jq -cn '$ARGS.positional' --args -- $out
+}
+
+# The jq filter and arguments for the opt-in knobs (see the header); prints
+# nothing when none is set. $1 is the bundle (CT_RW_ROOT's copy goes there).
+_ct_knobs() {
+	local bundle="$1" f="" b src dst ro
+	if [ "${CT_PRIVILEGED:-}" = 1 ]; then
+		f="$f | .process.capabilities = { bounding: \$caps, effective: \$caps, permitted: \$caps,
+				inheritable: \$caps, ambient: \$caps }
+			| .process.noNewPrivileges = false
+			| .linux.maskedPaths = [] | .linux.readonlyPaths = []
+			| .linux.resources.devices = [{ allow: true, access: \"rwm\" }]
+			| .mounts |= map(if .type == \"sysfs\" or .type == \"cgroup\"
+				then .options |= map(select(. != \"ro\")) else . end)"
+	fi
+	[ "${CT_HOST_PID:-}" = 1 ] && f="$f | .linux.namespaces |= map(select(.type != \"pid\"))"
+	[ "${CT_NEW_PRIVS:-}" = 1 ] && f="$f | .process.noNewPrivileges = false"
+	if [ -n "${CT_USER:-}" ]; then
+		f="$f | .process.user = { uid: ${CT_USER%%:*}, gid: ${CT_USER#*:} }"
+	fi
+	[ "${CT_RW_ROOT:-}" = 1 ] && f="$f | .root = { path: \"$bundle/rootfs\", readonly: false }"
+	for b in ${CT_BINDS:-}; do
+		src=${b%%:*}; dst=${b#*:}; ro=""
+		case "$dst" in *:ro) dst=${dst%:ro}; ro=', "ro"' ;; esac
+		f="$f | .mounts += [{ destination: \"$dst\", type: \"bind\", source: \"$src\",
+			options: [\"rbind\"$ro] }]"
+	done
+	[ -n "$f" ] && echo "${f# | }"
+}
+
 ct_start() {
-	local name="$1" cgpath="$2" pod="$3" ns="$4" cname="$5" uid bundle args extra
+	local name="$1" cgpath="$2" pod="$3" ns="$4" cname="$5" uid bundle args extra knobs
 	if [ $# -lt 5 ]; then
 		t_log "ct_start NAME CGROUPS_PATH POD NAMESPACE CONTAINER_NAME [CMD...]"
 		return 1
@@ -184,6 +257,16 @@ ct_start() {
 			"io.kubernetes.container.name": $cname
 		  } + $extra)' "$bundle/config.json" > "$bundle/config.json.new" &&
 		mv "$bundle/config.json.new" "$bundle/config.json" || return 1
+	knobs=$(_ct_knobs "$bundle")
+	if [ -n "$knobs" ]; then
+		if [ "${CT_RW_ROOT:-}" = 1 ]; then
+			: > "$CT_WORK/$name.rwroot"
+			rm -rf "$bundle/rootfs"
+			cp -a "$CT_ROOTFS" "$bundle/rootfs" || return 1
+		fi
+		jq --argjson caps "$(_ct_bounding_caps)" "$knobs" "$bundle/config.json" > "$bundle/config.json.new" &&
+			mv "$bundle/config.json.new" "$bundle/config.json" || return 1
+	fi
 
 	echo "$cgpath" > "$CT_WORK/$name.cgpath"
 	echo "$uid" > "$CT_WORK/$name.uid"
@@ -199,8 +282,14 @@ ct_start() {
 }
 
 ct_exec() {
-	local name="$1"; shift
-	_ct_rt exec "$name" "$@" </dev/null
+	local name="$1" kv; shift
+	if [ -z "${CT_EXEC_ENV:-}" ]; then
+		_ct_rt exec "$name" "$@" </dev/null
+		return
+	fi
+	set -- "$name" "$@"
+	for kv in $CT_EXEC_ENV; do set -- --env "$kv" "$@"; done
+	_ct_rt exec "$@" </dev/null
 }
 
 ct_pid() {

@@ -61,6 +61,14 @@ struct {
 	__type(value, __u64);
 } bh_esc_cg_start SEC(".maps");
 
+/* Namespaces a container made itself (unshare, clone): inum -> the container's cgroup id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} bh_esc_own_ns SEC(".maps");
+
 /* realtime - boot time (ns), written by the agent: compares file times with a container's start. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -83,11 +91,19 @@ struct bh_open_arg {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);		/* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct bh_open_arg);
 } bh_esc_open_args SEC(".maps");
+
+/* The last 4 bytes of every name in bh_esc_names: a failed open's path is scanned only on a hit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} bh_esc_tails SEC(".maps");
 
 /* ---- armed state ----------------------------------------------------------- */
 
@@ -236,6 +252,10 @@ static __always_inline __u64 inode_ctime_ns(struct inode *i)
 		sec = BPF_CORE_READ((struct inode___61 *)i, i_ctime.tv_sec);
 		nsec = BPF_CORE_READ((struct inode___61 *)i, i_ctime.tv_nsec);
 	}
+	/* multigrain timestamps (6.13+) keep a "queried" flag in the top bit of the nanoseconds */
+	nsec &= 0x3fffffff;
+	if (nsec >= 1000000000ull)
+		nsec = 999999999ull;
 	return sec > 0 ? (__u64)sec * 1000000000ull + nsec : 0;
 }
 
@@ -390,17 +410,47 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	return 0;
 }
 
+/* The namespaces of t that are not its lineage's baseline were made in the container. */
+static __always_inline void note_own_ns(struct task_struct *t, const struct bh_esc_base *b)
+{
+	__u32 ns[BH_NS_COUNT], i;
+
+	bh_task_ns(t, ns);
+	for (i = 0; i < BH_NS_COUNT; i++)
+		if (ns[i] != b->ns[i] && ns[i] != cfg.host_ns[i])
+			bpf_map_update_elem(&bh_esc_own_ns, &ns[i], &b->cgroup_id, BPF_ANY);
+}
+
 /* Children inherit their parent's armed state and baseline (threads too). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(bh_esc_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct bh_esc_base *b = armed(bpf_get_current_task_btf()), *c;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct bh_esc_base *b = armed(t), *c;
 
 	if (!b)
 		return 0;
 	c = bpf_task_storage_get(&bh_esc_task, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (c)
 		*c = *b;
+	if (BPF_CORE_READ(child, nsproxy) != BPF_CORE_READ(t, nsproxy) ||
+	    BPF_CORE_READ(child, cred, user_ns) != BPF_CORE_READ(t, cred, user_ns))
+		note_own_ns(child, b);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unshare")
+int bh_esc_unshare_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *t;
+	struct bh_esc_base *b;
+
+	if (ctx->ret)
+		return 0;
+	t = bpf_get_current_task_btf();
+	b = armed(t);
+	if (b)
+		note_own_ns(t, b);
 	return 0;
 }
 
@@ -524,8 +574,12 @@ int bh_esc_setns(struct trace_event_raw_sys_enter *ctx)
 				break;
 			}
 		}
-		if (!(e->flags & BH_ESCF_TARGET_HOST) && e->arg[2] == BH_NS_COUNT)
-			e->flags |= BH_ESCF_TARGET_OTHER;
+		if (!(e->flags & BH_ESCF_TARGET_HOST) && e->arg[2] == BH_NS_COUNT) {
+			__u64 *own = bpf_map_lookup_elem(&bh_esc_own_ns, &inum);
+
+			if (!own || *own != b->cgroup_id)
+				e->flags |= BH_ESCF_TARGET_OTHER;
+		}
 	} else if (f) {
 		e->arg[2] = 0xff;	/* a pidfd: every namespace of that process */
 	}
@@ -639,6 +693,20 @@ struct trace_event_raw_module_request___bh {
 	__u32 __data_loc_name;
 } __attribute__((preserve_access_index));
 
+/*
+ * Kernels without the module syscalls' tracepoints (CONFIG_MODULES off, where
+ * they return ENOSYS): the attempt is still an attack. This program sees every
+ * syscall, so the loader attaches it only on such kernels.
+ */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(bh_esc_sys_enter, struct pt_regs *regs, long id)
+{
+	/* x86-64: init_module, finit_module, kexec_load, kexec_file_load */
+	if (id != 175 && id != 313 && id != 246 && id != 320)
+		return 0;
+	return report(BH_SIG_MODULE, (__u64)id, 0, NULL);
+}
+
 SEC("tracepoint/module/module_request")
 int bh_esc_module_request(struct trace_event_raw_module_request___bh *ctx)
 {
@@ -659,12 +727,22 @@ int bh_esc_module_request(struct trace_event_raw_module_request___bh *ctx)
 #define BH_AF_UNIX	1
 #define BH_AF_PACKET	17
 
+/*
+ * socket(): a raw packet socket (recon), or a family a container has no use
+ * for, whose protocol module the kernel would load on demand ("net-pf-N": the
+ * way most protocol exploits get their code into the kernel).
+ */
 SEC("tracepoint/syscalls/sys_enter_socket")
 int bh_esc_socket(struct trace_event_raw_sys_enter *ctx)
 {
-	if (ctx->args[0] != BH_AF_PACKET)
+	__u64 fam = ctx->args[0];
+
+	if (fam == BH_AF_PACKET)
+		return report(BH_SIG_PACKET_SOCKET, ctx->args[1], 0, NULL);
+	/* unix, inet, inet6, netlink, vsock (40), and AF_UNSPEC */
+	if (fam <= 2 || fam == 10 || fam == 16 || fam == 40)
 		return 0;
-	return report(BH_SIG_PACKET_SOCKET, ctx->args[1], 0, NULL);
+	return report(BH_SIG_MODULE_REQUEST, fam, 1, NULL);
 }
 
 /* ---- other processes --------------------------------------------------------- */
@@ -916,12 +994,16 @@ int bh_esc_mknodat(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline int open_enter(const void *name, __u64 flags)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct bh_open_arg a = { .name = (__u64)name, .flags = flags };
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct bh_open_arg *a;
 
-	if (!armed_current())
+	if (!armed(t))
 		return 0;
-	bpf_map_update_elem(&bh_esc_open_args, &tid, &a, BPF_ANY);
+	a = bpf_task_storage_get(&bh_esc_open_args, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (a) {
+		a->name = (__u64)name;
+		a->flags = flags;
+	}
 	return 0;
 }
 
@@ -981,6 +1063,14 @@ static __noinline __u32 asked_name_rule(const char *upath, struct bh_esc_name_ke
 	if (n < 2)
 		return 0;
 	s.n = (__u32)(n - 1);
+	if (s.n >= 4) {	/* most paths end in no name of the table: one lookup, no scan */
+		__u32 at = s.n - 4;
+		__u32 tail = (__u32)(__u8)s.buf[at & 127] | (__u32)(__u8)s.buf[(at + 1) & 127] << 8 |
+			     (__u32)(__u8)s.buf[(at + 2) & 127] << 16 | (__u32)(__u8)s.buf[(at + 3) & 127] << 24;
+
+		if (!bpf_map_lookup_elem(&bh_esc_tails, &tail))
+			return 0;
+	}
 	bpf_loop(sizeof(s.buf), scan_name, &s, 0);
 	*k = s.key;
 	v = bpf_map_lookup_elem(&bh_esc_names, k);
@@ -990,7 +1080,6 @@ static __noinline __u32 asked_name_rule(const char *upath, struct bh_esc_name_ke
 static __always_inline int open_exit(long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct bh_esc_name_key k;
 	struct bh_open_arg *a, arg;
 	struct bh_esc_base *b;
@@ -999,14 +1088,14 @@ static __always_inline int open_exit(long ret)
 	__u32 kind = 0, rule = 0, *v, mode, rdev = 0;
 	bool write;
 
-	a = bpf_map_lookup_elem(&bh_esc_open_args, &tid);
-	if (!a)
-		return 0;
-	arg = *a;
-	bpf_map_delete_elem(&bh_esc_open_args, &tid);
 	b = armed(t);
 	if (!b)
 		return 0;
+	a = bpf_task_storage_get(&bh_esc_open_args, t, 0, 0);
+	if (!a || !a->name)
+		return 0;
+	arg = *a;
+	a->name = 0;
 	write = (arg.flags & BH_O_ACCMODE) == BH_O_WRONLY || (arg.flags & BH_O_ACCMODE) == BH_O_RDWR ||
 		(arg.flags & BH_O_TRUNC);
 	if (ret >= 0) {
@@ -1038,7 +1127,8 @@ static __always_inline int open_exit(long ret)
 			rule = *v;
 			kind = BH_OPEN_NAMED;
 		}
-	} else if (ret == -1 || ret == -13 || ret == -30) {	/* EPERM, EACCES, EROFS */
+	} else if (ret == -1 || ret == -2 || ret == -6 || ret == -13 || ret == -19 || ret == -30) {
+		/* EPERM, ENOENT, ENXIO, EACCES, ENODEV, EROFS: an attempt, judged by its name */
 		rule = asked_name_rule((const char *)arg.name, &k);
 		if (!rule)
 			return 0;
@@ -1081,6 +1171,17 @@ int bh_esc_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* ---- cgroups ----------------------------------------------------------------- */
+
+/* A removed cgroup's id may be given to a new one: forget its start. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(bh_esc_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+
+	bpf_map_delete_elem(&bh_esc_cg_start, &id);
+	bpf_map_delete_elem(&bh_esc_rate, &id);
+	return 0;
+}
 
 /* A task moved (cgroup.procs, clone3 CLONE_INTO_CGROUP) outside the container's own subtree. */
 SEC("tp_btf/cgroup_attach_task")

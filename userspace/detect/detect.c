@@ -15,12 +15,15 @@
 #include "lib/log.h"
 #include "policy/policy.h"
 
+/* A container's recent alerts: per rule, and per category (key DEDUP_CAT + category). */
 struct dedup {
 	uint64_t cgroup_id;
 	uint64_t last_ms;		/* 0: free */
-	uint32_t rule;
-	uint32_t repeats;		/* suppressed since the last alert */
+	uint32_t key;
+	uint16_t repeats;		/* suppressed since the last alert */
+	uint8_t severity;		/* the highest alerted in the window */
 };
+#define DEDUP_CAT	1000u
 
 struct detect {
 	struct detect_config cfg;
@@ -124,46 +127,64 @@ void detect_tick(struct detect *d, uint64_t now)
 	}
 }
 
-/* One alert per (container, rule) per window; true if this one goes out. */
-static bool dedup_pass(struct detect *d, uint64_t cg, uint32_t rule, uint64_t now, uint32_t *repeats)
+static struct dedup *dedup_find(struct detect *d, uint64_t cg, uint32_t key, bool create, uint64_t now)
 {
-	uint64_t h = (cg * 0x9e3779b97f4a7c15ull) ^ (rule * 0xff51afd7ed558ccdull);
+	uint64_t h = (cg * 0x9e3779b97f4a7c15ull) ^ (key * 0xff51afd7ed558ccdull);
 	struct dedup *victim = NULL;
 
 	for (int i = 0; i < 8; i++) {
 		struct dedup *e = &d->dd[(h + (uint64_t)i) % DETECT_DEDUP_MAX];
 
-		if (e->last_ms && e->cgroup_id == cg && e->rule == rule) {
-			if (now - e->last_ms < DETECT_DEDUP_MS) {
-				e->repeats++;
-				d->deduplicated++;
-				return false;
-			}
-			*repeats = e->repeats;
-			e->repeats = 0;
-			e->last_ms = now;
-			return true;
-		}
-		if (!victim || !e->last_ms || (victim->last_ms && e->last_ms < victim->last_ms))
+		if (e->last_ms && e->cgroup_id == cg && e->key == key)
+			return e;
+		if (!victim || !e->last_ms || now - e->last_ms >= DETECT_DEDUP_MS ||
+		    (victim->last_ms && e->last_ms < victim->last_ms))
 			victim = e;
 	}
+	if (!create)
+		return NULL;
+	*victim = (struct dedup){ .cgroup_id = cg, .key = key };
+	return victim;
+}
+
+/*
+ * One attempt, one alert: within the window a container's alerts of one
+ * category are one incident, and only a more severe rule of that category
+ * raises another (a mount and its umount, an unshare and the setns that
+ * follows). Repeats are counted into the next alert. True if this one goes out.
+ */
+static bool dedup_pass(struct detect *d, uint64_t cg, const struct rule *r, enum rule_id id,
+		       uint64_t now, uint32_t *repeats)
+{
+	struct dedup *c = dedup_find(d, cg, DEDUP_CAT + r->category, true, now);
+	struct dedup *ru;
+
 	*repeats = 0;
-	*victim = (struct dedup){ .cgroup_id = cg, .rule = rule, .last_ms = now };
+	if (c->last_ms && now - c->last_ms < DETECT_DEDUP_MS && r->severity <= c->severity) {
+		if (c->repeats < UINT16_MAX)
+			c->repeats++;
+		d->deduplicated++;
+		return false;
+	}
+	if (c->last_ms && now - c->last_ms >= DETECT_DEDUP_MS) {
+		*repeats = c->repeats;
+		c->severity = 0;
+	}
+	c->repeats = 0;
+	c->last_ms = now;
+	if (r->severity > c->severity)
+		c->severity = r->severity;
+	ru = dedup_find(d, cg, (uint32_t)id, true, now);
+	ru->last_ms = now;
 	return true;
 }
 
 /* Did rule fire for this container within the window? */
-static bool fired_lately(const struct detect *d, uint64_t cg, uint32_t rule, uint64_t now)
+static bool fired_lately(struct detect *d, uint64_t cg, uint32_t rule, uint64_t now)
 {
-	uint64_t h = (cg * 0x9e3779b97f4a7c15ull) ^ (rule * 0xff51afd7ed558ccdull);
+	const struct dedup *e = dedup_find(d, cg, rule, false, now);
 
-	for (int i = 0; i < 8; i++) {
-		const struct dedup *e = &d->dd[(h + (uint64_t)i) % DETECT_DEDUP_MAX];
-
-		if (e->last_ms && e->cgroup_id == cg && e->rule == rule)
-			return now - e->last_ms < DETECT_DEDUP_MS;
-	}
-	return false;
+	return e && now - e->last_ms < DETECT_DEDUP_MS;
 }
 
 /* /proc/PID/exe, or "" */
@@ -214,6 +235,42 @@ static enum rule_target resolve_pid(const struct detect *d, uint32_t pid, const 
 	return TARGET_OTHER;
 }
 
+/*
+ * Is namespace inum held by a process of the container (its cgroup's
+ * processes, at most 4096 looked at)? A setns() into a namespace that a
+ * process of the same container made (unshare) is not a way out.
+ */
+static bool ns_in_container(const struct detect *d, const struct container_info *c, uint64_t inum)
+{
+	static const char *const types[] = { "mnt", "pid", "net", "user", "uts", "ipc", "cgroup" };
+	char path[768], link[64], want[32];
+	unsigned pid, seen = 0;
+	bool found = false;
+	FILE *f;
+
+	if (!d->cfg.cgroup2 || !c || !c->cgroup_path[0])
+		return false;
+	snprintf(path, sizeof(path), "%s%s/cgroup.procs", d->cfg.cgroup2, c->cgroup_path);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), ":[%llu]", (unsigned long long)inum);
+	while (!found && seen++ < 4096 && fscanf(f, "%u", &pid) == 1) {
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]) && !found; t++) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "%s/%u/ns/%s", d->proc, pid, types[t]);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			found = strstr(link, want) != NULL;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* /proc/<pid>/mem from a container sharing the host's pids: whose memory? */
 static uint32_t proc_mem_pid(const char *path)
 {
@@ -251,7 +308,7 @@ static void fire(struct detect *d, enum rule_id id, struct event_alert *a, struc
 	}
 	if (r->covered_by && fired_lately(d, cg, r->covered_by, now))
 		return;
-	if (!dedup_pass(d, cg, id, now, &repeats))
+	if (!dedup_pass(d, cg, r, id, now, &repeats))
 		return;
 	if (repeats)
 		alert_evidence_u64(a, "repeats_before", repeats);
@@ -276,6 +333,7 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 	struct event_alert *a = &d->scratch;
 	enum rule_target target = TARGET_SAME;
 	struct event ev;
+	uint64_t cg;
 	char exe[256];
 	enum rule_id id;
 
@@ -285,9 +343,15 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 	}
 	e = r.e;
 	memset(&ev, 0, sizeof(ev));
-	ci = d->sink.container(d->sink.ctx, e->hdr.cgroup_id, &ev.container_json, &ev.container_json_len);
+	/* The container the lineage started in: a task that moved itself out is still its. */
+	cg = e->base_cgroup_id ? e->base_cgroup_id : e->hdr.cgroup_id;
+	ci = d->sink.container(d->sink.ctx, cg, &ev.container_json, &ev.container_json_len);
 	if (ci->host && ci->resolved)
 		return 0;	/* a host service with a private mount namespace: not a container */
+	if (e->sig == BH_SIG_SETNS)
+		target = e->flags & BH_ESCF_TARGET_HOST ? TARGET_HOST :
+			 (e->flags & BH_ESCF_TARGET_OTHER) && !ns_in_container(d, ci, e->arg[1]) ? TARGET_OTHER :
+			 TARGET_SAME;
 	if (e->flags & BH_ESCF_HOSTPID) {
 		uint32_t pid = e->target_pid;
 
@@ -329,7 +393,7 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 		ev.proc.exe = exe;
 		ev.proc.exe_len = strlen(exe);
 	}
-	fire(d, id, a, &ev, e->hdr.cgroup_id, ci);
+	fire(d, id, a, &ev, cg, ci);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct detect_policy {
 struct detect_config {
 	const char *btf_path;
 	const char *proc;		/* NULL: /proc */
+	const char *cgroup2;		/* the cgroup2 mount (a container's processes), or NULL */
 	uint32_t agent_tgid;
 	uint64_t root_cgroup_id;
 	int shared_task_fd;		/* the guard's pinned bh_esc_task, or -1 */

@@ -94,6 +94,10 @@ static void skip_missing(struct escape_sensor *s)
 	char path[256];
 	size_t used = 0;
 
+	/* The raw syscall hook stands in for the module syscalls' tracepoints only where they are missing. */
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/sys_enter_finit_module");
+	if (!access(path, F_OK))
+		bpf_program__set_autoload(s->skel->progs.bh_esc_sys_enter, false);
 	bpf_object__for_each_program(p, s->skel->obj) {
 		const char *sec = bpf_program__section_name(p);
 
@@ -103,6 +107,9 @@ static void skip_missing(struct escape_sensor *s)
 		if (!access(path, F_OK))
 			continue;
 		bpf_program__set_autoload(p, false);
+		if (bpf_program__autoload(s->skel->progs.bh_esc_sys_enter) &&
+		    (strstr(sec, "init_module") || strstr(sec, "kexec")))
+			continue;	/* seen through the raw syscall hook */
 		used += (size_t)snprintf(s->missing + used, used < sizeof(s->missing) ? sizeof(s->missing) - used : 0,
 					 "%s%s", used ? ", " : "", strrchr(sec, '/') + 1);
 		if (used >= sizeof(s->missing))
@@ -113,13 +120,25 @@ static void skip_missing(struct escape_sensor *s)
 static int fill_names(struct escape_sensor *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.bh_esc_names);
+	int tails = bpf_map__fd(s->skel->maps.bh_esc_tails);
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct bh_esc_name_key k;
+		size_t n = strlen(names[i].name);
+		uint32_t tail = 0;
+		uint8_t one = 1;
 
 		memset(&k, 0, sizeof(k));
 		snprintf(k.name, sizeof(k.name), "%s", names[i].name);
 		if (bpf_map_update_elem(fd, &k, &names[i].rule, BPF_ANY))
+			return -errno;
+		/* the path's last 4 bytes: the name's, or '/' and a 3-byte name ("/mem") */
+		if (n >= 4)
+			memcpy(&tail, names[i].name + n - 4, 4);
+		else if (n == 3)
+			tail = (uint32_t)'/' | (uint32_t)(uint8_t)names[i].name[0] << 8 |
+			       (uint32_t)(uint8_t)names[i].name[1] << 16 | (uint32_t)(uint8_t)names[i].name[2] << 24;
+		if (n >= 3 && bpf_map_update_elem(tails, &tail, &one, BPF_ANY))
 			return -errno;
 	}
 	return 0;

@@ -36,7 +36,7 @@ const struct rule rule_table[R_COUNT] = {
 	[R_MODULE_LOAD] = { "kernel-module-load", C(KERNEL_MODULE), S(CRITICAL), P(KERNEL_MODULES), R_NONE,
 		"T1547.006", "tried to load code into the kernel ({syscall})" },
 	[R_MODULE_REQUEST] = { "kernel-module-request", C(KERNEL_MODULE), S(MEDIUM), P(KERNEL_MODULES), R_NONE,
-		"T1547.006", "made the kernel load module {module}" },
+		"T1547.006", "asked the kernel for module {module}" },
 	[R_MODULE_TOOL] = { "kernel-module-tool", C(KERNEL_MODULE), S(HIGH), P(KERNEL_MODULES), R_NONE,
 		"T1547.006", "ran the kernel module tool {binary}" },
 	[R_BPF] = { "bpf-syscall", C(KERNEL_MODULE), S(HIGH), P(BPF), R_NONE, "T1014",
@@ -121,6 +121,22 @@ static const char *const ns_names[BH_NS_COUNT] = {
 static const char *ns_name(uint64_t i)
 {
 	return i < BH_NS_COUNT ? ns_names[i] : "unknown";
+}
+
+/* setns()'s nstype argument (one CLONE_NEW* flag, or 0: any). */
+static const char *ns_flag_name(uint64_t f)
+{
+	switch (f) {
+	case 0x00020000: return "mount";
+	case 0x02000000: return "cgroup";
+	case 0x04000000: return "uts";
+	case 0x08000000: return "ipc";
+	case 0x10000000: return "user";
+	case 0x20000000: return "pid";
+	case 0x40000000: return "network";
+	case 0x00000080: return "time";
+	}
+	return "any";
 }
 
 /* File systems whose mount gives a container the host's kernel interfaces or disks. */
@@ -315,13 +331,11 @@ enum rule_id rules_classify(const struct escape_record *r, enum rule_target targ
 			alert_evidence_str(a, "path", r->str[0]);
 		return R_MOUNT_API;
 	case BH_SIG_SETNS:
-		alert_evidence_str(a, "namespace", e->arg[2] == 0xff ? "every (pidfd)" : ns_name(e->arg[2]));
+		alert_evidence_str(a, "namespace", e->arg[2] == 0xff ? "every (pidfd)" :
+				   e->arg[2] < BH_NS_COUNT ? ns_name(e->arg[2]) : ns_flag_name(e->arg[0]));
 		alert_evidence_u64(a, "ns_inode", e->arg[1]);
-		alert_evidence_str(a, "target", target_name(e->flags & BH_ESCF_TARGET_HOST ? TARGET_HOST :
-							 e->flags & BH_ESCF_TARGET_OTHER ? TARGET_OTHER : TARGET_SAME));
-		if (e->flags & BH_ESCF_TARGET_HOST)
-			return R_SETNS_HOST;
-		return e->flags & BH_ESCF_TARGET_OTHER ? R_SETNS_OTHER : R_SETNS;
+		alert_evidence_str(a, "target", target_name(target));
+		return target == TARGET_HOST ? R_SETNS_HOST : target == TARGET_OTHER ? R_SETNS_OTHER : R_SETNS;
 	case BH_SIG_UNSHARE:
 	case BH_SIG_CLONE_NS:
 		ns_flags(e->arg[0], buf, sizeof(buf));
@@ -333,7 +347,13 @@ enum rule_id rules_classify(const struct escape_record *r, enum rule_target targ
 		alert_evidence_str(a, "syscall", syscall_name(e->arg[0]));
 		return R_MODULE_LOAD;
 	case BH_SIG_MODULE_REQUEST:
-		alert_evidence_str(a, "module", r->str[0]);
+		if (e->arg[1] == 1) {	/* socket() of a family whose module loads on demand */
+			snprintf(buf, sizeof(buf), "net-pf-%llu", (unsigned long long)e->arg[0]);
+			alert_evidence_str(a, "module", buf);
+			alert_evidence_u64(a, "socket_family", e->arg[0]);
+		} else {
+			alert_evidence_str(a, "module", r->str[0]);
+		}
 		return R_MODULE_REQUEST;
 	case BH_SIG_BPF:
 		alert_evidence_str(a, "command", bpf_cmd_name(e->arg[0]));

@@ -101,7 +101,7 @@ static int setup(const char *pin, uint64_t cgid, int n)
 	if (gen < 0)
 		goto out;
 	if (n > 0) {
-		if (file_lower_policy(f, (uint32_t)gen, &p, &st)) {
+		if (file_lower_policy(file_maps_of(f), (uint32_t)gen, &p, &st)) {
 			fprintf(stderr, "file_bench: lowering %d rules failed\n", n);
 			enforce_abort(e);
 			goto out;

@@ -278,7 +278,7 @@ static int testrun(int rounds)
 				struct bh_cg_policy cp = { .policy_id = pol[s]->id,
 							   .flags = sizes[s] ? BH_CGP_NET : 0 };
 
-				if (gen < 0 || net_lower_policy(n, (uint32_t)gen, pol[s], NULL) ||
+				if (gen < 0 || net_lower_policy(net_maps_of(n), (uint32_t)gen, pol[s], NULL) ||
 				    enforce_txn_assign(e, (uint64_t)st.st_ino, &cp) || enforce_commit(e)) {
 					fprintf(stderr, "net_bench: installing %u rules failed\n", sizes[s]);
 					goto out;
@@ -347,7 +347,7 @@ static int install(char **argv)
 		goto out;
 	}
 	gen = enforce_begin(e);
-	if (gen < 0 || net_lower_policy(n, (uint32_t)gen, p, NULL) ||
+	if (gen < 0 || net_lower_policy(net_maps_of(n), (uint32_t)gen, p, NULL) ||
 	    enforce_txn_assign(e, cgid, &cp) || enforce_commit(e)) {
 		fprintf(stderr, "net_bench: installing the rules failed\n");
 		goto out;

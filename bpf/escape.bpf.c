@@ -11,6 +11,8 @@
  * setup) costs one task-storage lookup per hooked call and sends nothing.
  */
 #include "lib/escape.bpf.h"
+#include "abi/enforce.h"
+#include "abi/guard.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -60,6 +62,54 @@ struct {
 	__type(key, __u64);
 	__type(value, __u64);
 } bh_esc_cg_start SEC(".maps");
+
+/*
+ * Kills (no BPF LSM): the enforcement core's generation and container
+ * policies, the pinned maps reused by fd when the agent enforces (empty
+ * otherwise), and the protections enforced for a container without an entry
+ * yet (the NodeDefault's: bh_esc_kill_default).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bh_active_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_CG_POLICY_ENTRIES);
+	__type(key, struct bh_cg_key);
+	__type(value, struct bh_cg_policy);
+} bh_cgroup_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bh_esc_kill_default SEC(".maps");
+
+/* Runtime and kubelet socket names (docker.sock ...): a connect to one is killed where enforced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct bh_esc_name_key);
+	__type(value, __u32);
+} bh_esc_socks SEC(".maps");
+
+/* Files a compiler, linker or package manager of the container wrote: {dev, ino} -> 1. */
+struct bh_file_id {
+	__u64 dev;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct bh_file_id);
+	__type(value, __u8);
+} bh_esc_built SEC(".maps");
 
 /* Namespaces a container made itself (unshare, clone): inum -> the container's cgroup id. */
 struct {
@@ -165,8 +215,35 @@ static __noinline int submit(struct bh_esc_event *e)
 	return 0;
 }
 
+/* The protections enforced (killed) for the lineage's container. */
+static __always_inline __u32 enforced(const struct bh_esc_base *b)
+{
+	struct bh_cg_key k = { .cgroup_id = b->cgroup_id };
+	struct bh_cg_policy *p;
+	__u32 zero = 0, *gen, *def;
+
+	gen = bpf_map_lookup_elem(&bh_active_gen, &zero);
+	if (gen) {
+		k.gen = *gen & 1;
+		p = bpf_map_lookup_elem(&bh_cgroup_policy, &k);
+		if (p)
+			return p->flags & BH_CGP_ESCAPE ? p->esc_enforce : 0;
+	}
+	def = bpf_map_lookup_elem(&bh_esc_kill_default, &zero);
+	return def ? *def : 0;
+}
+
+/* Kill the caller before its call runs (or before it uses what it got) if bit is enforced. */
+static __always_inline void kill_if(const struct bh_esc_base *b, __u32 bit, struct bh_esc_event *e)
+{
+	if (enforced(b) & (1u << bit)) {
+		bpf_send_signal(9);
+		e->flags |= BH_ESCF_KILLED;
+	}
+}
+
 /* The common case: a signal with up to two numbers and a user string. */
-static __always_inline int report(__u32 sig, __u64 a0, __u64 a1, const void *ustr)
+static __always_inline int report_kill(__u32 sig, __u64 a0, __u64 a1, const void *ustr, int bit)
 {
 	struct bh_esc_base *b = armed_current();
 	struct bh_esc_event *e;
@@ -179,7 +256,72 @@ static __always_inline int report(__u32 sig, __u64 a0, __u64 a1, const void *ust
 	e->arg[0] = a0;
 	e->arg[1] = a1;
 	bh_esc_user_str(e, 0, ustr);
+	if (bit >= 0)
+		kill_if(b, (__u32)bit, e);
 	return submit(e);
+}
+
+static __always_inline int report(__u32 sig, __u64 a0, __u64 a1, const void *ustr)
+{
+	return report_kill(sig, a0, a1, ustr, -1);
+}
+
+/* The last component of the user's path, as a name-table key: one pass, in bpf_loop. */
+struct name_scan {
+	char buf[128];
+	struct bh_esc_name_key key;
+	__u32 n;		/* bytes before the NUL */
+	__u32 pos;		/* bytes in key */
+};
+
+static long scan_name(__u32 i, struct name_scan *s)
+{
+	char c;
+
+	if (i >= s->n)
+		return 1;
+	c = s->buf[i & 127];
+	if (c == '/') {
+		__builtin_memset(&s->key, 0, sizeof(s->key));
+		s->pos = 0;
+	} else if (s->pos < BH_ESC_NAME_MAX - 1) {
+		s->key.name[s->pos & (BH_ESC_NAME_MAX - 1)] = c;
+		s->pos++;
+	}
+	return 0;
+}
+
+/*
+ * The name of upath in k, looked up in names (bh_esc_names or bh_esc_socks).
+ * With tails, most paths are ruled out by one lookup of their last 4 bytes.
+ */
+static __noinline __u32 asked_name_in(const char *upath, struct bh_esc_name_key *k, void *names, bool tails)
+{
+	struct name_scan s = {};
+	__u32 *v;
+	long n;
+
+	n = bpf_probe_read_user_str(s.buf, sizeof(s.buf), upath);
+	if (n < 2)
+		return 0;
+	s.n = (__u32)(n - 1);
+	if (tails && s.n >= 4) {
+		__u32 at = s.n - 4;
+		__u32 tail = (__u32)(__u8)s.buf[at & 127] | (__u32)(__u8)s.buf[(at + 1) & 127] << 8 |
+			     (__u32)(__u8)s.buf[(at + 2) & 127] << 16 | (__u32)(__u8)s.buf[(at + 3) & 127] << 24;
+
+		if (!bpf_map_lookup_elem(&bh_esc_tails, &tail))
+			return 0;
+	}
+	bpf_loop(sizeof(s.buf), scan_name, &s, 0);
+	*k = s.key;
+	v = bpf_map_lookup_elem(names, k);
+	return v ? *v : 0;
+}
+
+static __always_inline __u32 asked_name_rule(const char *upath, struct bh_esc_name_key *k)
+{
+	return asked_name_in(upath, k, &bh_esc_names, true);
 }
 
 /* ---- arming and exec checks ------------------------------------------------ */
@@ -302,6 +444,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 			e->arg[1] = ns[which & 7];
 			e->arg[2] = b->ns[which & 7];
 			e->flags |= BH_ESCF_TARGET_HOST;
+			kill_if(b, BH_EP_NAMESPACES, e);
 			submit(e);
 		}
 	}
@@ -312,6 +455,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 		e = begin(BH_SIG_CAP_GAIN, b);
 		if (e) {
 			e->arg[0] = extra;
+			kill_if(b, BH_EP_PRIV_ESCALATION, e);
 			submit(e);
 		}
 	}
@@ -321,6 +465,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 		e = begin(BH_SIG_ROOT_GAIN, b);
 		if (e) {
 			e->arg[0] = b->uid;
+			kill_if(b, BH_EP_PRIV_ESCALATION, e);
 			submit(e);
 		}
 	}
@@ -353,6 +498,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		e = begin(BH_SIG_FILELESS_EXEC, b);
 		if (e) {
 			bh_esc_kernel_str(e, 0, BPF_CORE_READ(f, f_path.dentry, d_name.name));
+			kill_if(b, BH_EP_FILELESS_EXEC, e);
 			submit(e);
 		}
 		return 0;
@@ -362,13 +508,15 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	uid = BPF_CORE_READ(t, cred, uid.val);
 	euid = BPF_CORE_READ(t, cred, euid.val);
 	caps = bh_caps(&((struct cred *)BPF_CORE_READ(t, cred))->cap_effective);
-	if (uid != 0 && (euid == 0 || caps)) {
+	/* file capabilities limited to the network ones (ping's) are not an escalation */
+	if (uid != 0 && (euid == 0 || (caps & ~((1ull << 10) | (1ull << 13))))) {
 		e = begin(BH_SIG_SUID_EXEC, b);
 		if (e) {
 			e->arg[0] = uid;
 			e->arg[1] = euid;
 			e->arg[2] = caps;
 			bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
+			kill_if(b, BH_EP_SETUID_EXEC, e);
 			submit(e);
 		}
 		b->reported |= 1u << 2;	/* the root this gives is this alert's */
@@ -379,13 +527,17 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	ctime = inode_ctime_ns(ino);
 	if (off && *off && ctime) {
 		__u64 start_real = b->start_ns + *off;
+		struct bh_file_id fid = {
+			.dev = BPF_CORE_READ(ino, i_sb, s_dev), .ino = BPF_CORE_READ(ino, i_ino),
+		};
 
-		if (ctime > start_real) {
+		if (ctime > start_real && !bpf_map_lookup_elem(&bh_esc_built, &fid)) {
 			e = begin(BH_SIG_DRIFT_EXEC, b);
 			if (e) {
 				e->arg[0] = ctime;
 				e->arg[1] = start_real;
 				bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
+				kill_if(b, BH_EP_DRIFT, e);
 				submit(e);
 			}
 		}
@@ -402,6 +554,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 			if (e) {
 				e->arg[1] = f0;
 				bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
+				kill_if(b, BH_EP_REVERSE_SHELL, e);
 				submit(e);
 			}
 		}
@@ -484,6 +637,24 @@ int bh_esc_arm_existing(struct bpf_iter__task *ctx)
 
 /* ---- mounts ---------------------------------------------------------------- */
 
+/*
+ * File systems that hand a container the host's kernel interfaces: a mount of
+ * one is killed where enforced. Not cgroup and cgroup2: their danger is in
+ * release_agent and cgroup.procs, which are killed (and named) themselves.
+ */
+static __always_inline bool host_fstype(const char *t)
+{
+	return (t[0] == 'p' && t[1] == 'r' && t[2] == 'o' && t[3] == 'c' && t[4] == 0) ||
+	       (t[0] == 's' && t[1] == 'y' && t[2] == 's' && t[3] == 'f' && t[4] == 's' && t[5] == 0) ||
+	       (t[0] == 'd' && t[1] == 'e' && t[2] == 'b' && t[3] == 'u' && t[4] == 'g') ||
+	       (t[0] == 't' && t[1] == 'r' && t[2] == 'a' && t[3] == 'c' && t[4] == 'e') ||
+	       (t[0] == 'b' && t[1] == 'p' && t[2] == 'f' && t[3] == 0) ||
+	       (t[0] == 's' && t[1] == 'e' && t[2] == 'c' && t[3] == 'u' && t[4] == 'r') ||
+	       (t[0] == 'd' && t[1] == 'e' && t[2] == 'v' && t[3] == 't' && t[4] == 'm') ||
+	       (t[0] == 'c' && t[1] == 'o' && t[2] == 'n' && t[3] == 'f' && t[4] == 'i' && t[5] == 'g') ||
+	       (t[0] == 'e' && t[1] == 'f' && t[2] == 'i' && t[3] == 'v');
+}
+
 SEC("tracepoint/syscalls/sys_enter_mount")
 int bh_esc_mount(struct trace_event_raw_sys_enter *ctx)
 {
@@ -498,6 +669,9 @@ int bh_esc_mount(struct trace_event_raw_sys_enter *ctx)
 	e->arg[0] = ctx->args[3];
 	bh_esc_user_str(e, 0, (const void *)ctx->args[2]);	/* type */
 	bh_esc_user_str(e, 1, (const void *)ctx->args[0]);	/* source */
+	if (host_fstype(e->str[0]) || (e->str[1][0] == '/' && e->str[1][1] == 'd' && e->str[1][2] == 'e' &&
+				       e->str[1][3] == 'v' && e->str[1][4] == '/' && !(ctx->args[3] & 0x1000)))
+		kill_if(b, BH_EP_MOUNT, e);
 	return submit(e);
 }
 
@@ -516,7 +690,18 @@ int bh_esc_pivot_root(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_fsopen")
 int bh_esc_fsopen(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_FSOPEN, 0, 0, (const void *)ctx->args[0]);
+	struct bh_esc_base *b = armed_current();
+	struct bh_esc_event *e;
+
+	if (!b)
+		return 0;
+	e = begin(BH_SIG_FSOPEN, b);
+	if (!e)
+		return 0;
+	bh_esc_user_str(e, 0, (const void *)ctx->args[0]);
+	if (host_fstype(e->str[0]))
+		kill_if(b, BH_EP_MOUNT, e);
+	return submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_fsmount")
@@ -583,6 +768,8 @@ int bh_esc_setns(struct trace_event_raw_sys_enter *ctx)
 	} else if (f) {
 		e->arg[2] = 0xff;	/* a pidfd: every namespace of that process */
 	}
+	if (e->flags & (BH_ESCF_TARGET_HOST | BH_ESCF_TARGET_OTHER))
+		kill_if(b, BH_EP_NAMESPACES, e);
 	return submit(e);
 }
 
@@ -591,7 +778,8 @@ int bh_esc_unshare(struct trace_event_raw_sys_enter *ctx)
 {
 	if (!(ctx->args[0] & BH_CLONE_NEW_ANY))
 		return 0;
-	return report(BH_SIG_UNSHARE, ctx->args[0], 0, NULL);
+	return report_kill(BH_SIG_UNSHARE, ctx->args[0], 0, NULL,
+			   ctx->args[0] & 0x10000000 ? BH_EP_USER_NAMESPACES : -1);
 }
 
 SEC("tracepoint/syscalls/sys_enter_clone")
@@ -599,7 +787,8 @@ int bh_esc_clone(struct trace_event_raw_sys_enter *ctx)
 {
 	if (!(ctx->args[0] & BH_CLONE_NEW_ANY))
 		return 0;
-	return report(BH_SIG_CLONE_NS, ctx->args[0], 0, NULL);
+	return report_kill(BH_SIG_CLONE_NS, ctx->args[0], 0, NULL,
+			   ctx->args[0] & 0x10000000 ? BH_EP_USER_NAMESPACES : -1);
 }
 
 SEC("tracepoint/syscalls/sys_enter_clone3")
@@ -611,7 +800,7 @@ int bh_esc_clone3(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!(flags & BH_CLONE_NEW_ANY))
 		return 0;
-	return report(BH_SIG_CLONE_NS, flags, 0, NULL);
+	return report_kill(BH_SIG_CLONE_NS, flags, 0, NULL, flags & 0x10000000 ? BH_EP_USER_NAMESPACES : -1);
 }
 
 /* ---- kernel code, kernel interfaces ----------------------------------------- */
@@ -619,7 +808,7 @@ int bh_esc_clone3(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int bh_esc_bpf(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_BPF, ctx->args[0], 0, NULL);
+	return report_kill(BH_SIG_BPF, ctx->args[0], 0, NULL, BH_EP_BPF);
 }
 
 SEC("tracepoint/syscalls/sys_enter_perf_event_open")
@@ -664,25 +853,25 @@ int bh_esc_io_uring(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_init_module")
 int bh_esc_init_module(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_MODULE, ctx->id, 0, (const void *)ctx->args[2]);
+	return report_kill(BH_SIG_MODULE, ctx->id, 0, (const void *)ctx->args[2], BH_EP_KERNEL_MODULES);
 }
 
 SEC("tracepoint/syscalls/sys_enter_finit_module")
 int bh_esc_finit_module(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_MODULE, ctx->id, ctx->args[0], (const void *)ctx->args[1]);
+	return report_kill(BH_SIG_MODULE, ctx->id, ctx->args[0], (const void *)ctx->args[1], BH_EP_KERNEL_MODULES);
 }
 
 SEC("tracepoint/syscalls/sys_enter_kexec_load")
 int bh_esc_kexec_load(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_MODULE, ctx->id, 0, NULL);
+	return report_kill(BH_SIG_MODULE, ctx->id, 0, NULL, BH_EP_KERNEL_MODULES);
 }
 
 SEC("tracepoint/syscalls/sys_enter_kexec_file_load")
 int bh_esc_kexec_file_load(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_MODULE, ctx->id, 0, NULL);
+	return report_kill(BH_SIG_MODULE, ctx->id, 0, NULL, BH_EP_KERNEL_MODULES);
 }
 
 /* Not in every kernel's BTF (no CONFIG_MODULES on the 6.18 host): a flavour of our own. */
@@ -704,7 +893,7 @@ int BPF_PROG(bh_esc_sys_enter, struct pt_regs *regs, long id)
 	/* x86-64: init_module, finit_module, kexec_load, kexec_file_load */
 	if (id != 175 && id != 313 && id != 246 && id != 320)
 		return 0;
-	return report(BH_SIG_MODULE, (__u64)id, 0, NULL);
+	return report_kill(BH_SIG_MODULE, (__u64)id, 0, NULL, BH_EP_KERNEL_MODULES);
 }
 
 SEC("tracepoint/module/module_request")
@@ -742,7 +931,7 @@ int bh_esc_socket(struct trace_event_raw_sys_enter *ctx)
 	/* unix, inet, inet6, netlink, vsock (40), and AF_UNSPEC */
 	if (fam <= 2 || fam == 10 || fam == 16 || fam == 40)
 		return 0;
-	return report(BH_SIG_MODULE_REQUEST, fam, 1, NULL);
+	return report_kill(BH_SIG_MODULE_REQUEST, fam, 1, NULL, BH_EP_KERNEL_MODULES);
 }
 
 /* ---- other processes --------------------------------------------------------- */
@@ -788,7 +977,7 @@ int bh_esc_vm_readv(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_open_by_handle_at")
 int bh_esc_open_by_handle(struct trace_event_raw_sys_enter *ctx)
 {
-	return report(BH_SIG_OPEN_BY_HANDLE, ctx->args[2], 0, NULL);
+	return report_kill(BH_SIG_OPEN_BY_HANDLE, ctx->args[2], 0, NULL, BH_EP_HOST_PATHS);
 }
 
 /* The agent itself: a signal from a container that shares the host's pids is killed first. */
@@ -865,6 +1054,12 @@ int bh_esc_connect(struct trace_event_raw_sys_enter *ctx)
 	    e->str[0][(i - 1) & 255] != 'k')
 		return 0;
 	e->str_len[0] = (__u16)i;
+	if (first) {	/* a path socket of a runtime: killed where enforced */
+		struct bh_esc_name_key k;
+
+		if (asked_name_in(sa + 2, &k, &bh_esc_socks, false))
+			kill_if(b, BH_EP_RUNTIME_SOCKETS, e);
+	}
 	return submit(e);
 }
 
@@ -894,6 +1089,7 @@ static __always_inline int dup_report(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	e->arg[0] = ctx->args[1];
 	e->arg[1] = fam;
+	kill_if(b, BH_EP_REVERSE_SHELL, e);
 	return submit(e);
 }
 
@@ -990,6 +1186,7 @@ int bh_esc_mknodat(struct trace_event_raw_sys_enter *ctx)
 #define BH_O_WRONLY	1
 #define BH_O_RDWR	2
 #define BH_O_TRUNC	01000
+#define BH_O_CREAT	0100
 #define BH_MKDEV(ma, mi)	(((ma) << 20) | (mi))
 
 static __always_inline int open_enter(const void *name, __u64 flags)
@@ -1028,53 +1225,38 @@ int bh_esc_openat2(struct trace_event_raw_sys_enter *ctx)
 	return open_enter((const void *)ctx->args[1], flags);
 }
 
-/* The last component of the user's path, as a name-table key: one pass, in bpf_loop. */
-struct name_scan {
-	char buf[128];
-	struct bh_esc_name_key key;
-	__u32 n;		/* bytes before the NUL */
-	__u32 pos;		/* bytes in key */
-};
-
-static long scan_name(__u32 i, struct name_scan *s)
+/* The protection an open of this kind (and name-table rule) falls under; 31: none. */
+static __always_inline __u32 open_protection(__u32 kind, __u32 rule)
 {
-	char c;
-
-	if (i >= s->n)
-		return 1;
-	c = s->buf[i & 127];
-	if (c == '/') {
-		__builtin_memset(&s->key, 0, sizeof(s->key));
-		s->pos = 0;
-	} else if (s->pos < BH_ESC_NAME_MAX - 1) {
-		s->key.name[s->pos & (BH_ESC_NAME_MAX - 1)] = c;
-		s->pos++;
+	if (kind == BH_OPEN_BLOCK || kind == BH_OPEN_MEMDEV || rule == BH_NAME_KCORE)
+		return BH_EP_DEVICES;
+	switch (rule) {
+	case BH_NAME_CORE_PATTERN:
+	case BH_NAME_MODPROBE:
+	case BH_NAME_UEVENT_HELPER:
+	case BH_NAME_SYSRQ:
+	case BH_NAME_LD_PRELOAD:
+		return BH_EP_HOST_PATHS;
+	case BH_NAME_RELEASE_AGENT:
+	case BH_NAME_NOTIFY_ON_RELEASE:
+		return BH_EP_CGROUP;
 	}
-	return 0;
+	return 31;
 }
 
-static __noinline __u32 asked_name_rule(const char *upath, struct bh_esc_name_key *k)
+/* Compilers, linkers and package managers: what they write and the container runs is no drift. */
+static __always_inline bool builder_comm(const char *c)
 {
-	struct name_scan s = {};
-	__u32 *v;
-	long n;
-
-	n = bpf_probe_read_user_str(s.buf, sizeof(s.buf), upath);
-	if (n < 2)
-		return 0;
-	s.n = (__u32)(n - 1);
-	if (s.n >= 4) {	/* most paths end in no name of the table: one lookup, no scan */
-		__u32 at = s.n - 4;
-		__u32 tail = (__u32)(__u8)s.buf[at & 127] | (__u32)(__u8)s.buf[(at + 1) & 127] << 8 |
-			     (__u32)(__u8)s.buf[(at + 2) & 127] << 16 | (__u32)(__u8)s.buf[(at + 3) & 127] << 24;
-
-		if (!bpf_map_lookup_elem(&bh_esc_tails, &tail))
-			return 0;
-	}
-	bpf_loop(sizeof(s.buf), scan_name, &s, 0);
-	*k = s.key;
-	v = bpf_map_lookup_elem(&bh_esc_names, k);
-	return v ? *v : 0;
+	return (c[0] == 'l' && c[1] == 'd' && (c[2] == 0 || c[2] == '.')) ||
+	       (c[0] == 'c' && c[1] == 'o' && c[2] == 'l' && c[3] == 'l' && c[4] == 'e' && c[5] == 'c') ||
+	       (c[0] == 'l' && c[1] == 'l' && c[2] == 'd' && c[3] == 0) ||
+	       (c[0] == 'l' && c[1] == 'i' && c[2] == 'n' && c[3] == 'k' && c[4] == 0) ||
+	       (c[0] == 'g' && c[1] == 'o' && c[2] == 0) ||
+	       (c[0] == 'r' && c[1] == 'u' && c[2] == 's' && c[3] == 't' && c[4] == 'c') ||
+	       (c[0] == 't' && c[1] == 'c' && c[2] == 'c' && c[3] == 0) ||
+	       (c[0] == 'd' && c[1] == 'p' && c[2] == 'k' && c[3] == 'g') ||
+	       (c[0] == 'a' && c[1] == 'p' && c[2] == 'k' && c[3] == 0) ||
+	       (c[0] == 'r' && c[1] == 'p' && c[2] == 'm' && c[3] == 0);
 }
 
 static __always_inline int open_exit(long ret)
@@ -1102,6 +1284,21 @@ static __always_inline int open_exit(long ret)
 		f = bh_fd_file(t, ret);
 		if (!f)
 			return 0;
+		if (write && (arg.flags & BH_O_CREAT)) {
+			char comm[BH_COMM_LEN];
+
+			bpf_get_current_comm(comm, sizeof(comm));
+			if (builder_comm(comm)) {
+				struct bh_file_id fid = {
+					.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev),
+					.ino = BPF_CORE_READ(f, f_inode, i_ino),
+				};
+				__u8 one = 1;
+
+				bpf_map_update_elem(&bh_esc_built, &fid, &one, BPF_ANY);
+				return 0;
+			}
+		}
 		mode = BPF_CORE_READ(f, f_inode, i_mode) & BH_S_IFMT;
 		if (mode == BH_S_IFBLK) {
 			kind = BH_OPEN_BLOCK;
@@ -1149,6 +1346,8 @@ static __always_inline int open_exit(long ret)
 	if (write)
 		e->flags |= BH_ESCF_WRITE;
 	bh_esc_user_str(e, 0, (const void *)arg.name);
+	if (ret >= 0)	/* opened: killed before it can use the descriptor */
+		kill_if(b, open_protection(kind, rule & 0xff), e);
 	return submit(e);
 }
 
@@ -1218,5 +1417,6 @@ int BPF_PROG(bh_esc_cgroup_attach, struct cgroup *dst, const char *path, struct 
 	e->target_pid = BPF_CORE_READ(task, tgid);
 	e->flags |= BPF_CORE_READ(dst, level) == 0 ? BH_ESCF_TARGET_HOST : BH_ESCF_TARGET_OTHER;
 	bh_esc_kernel_str(e, 0, path);
+	kill_if(b, BH_EP_CGROUP, e);
 	return submit(e);
 }

@@ -43,7 +43,7 @@ enum bh_section {
 #define BH_CGP_NET	(1u << 0)	/* network rules apply (maps of bpf/abi/net.h) */
 #define BH_CGP_FILE	(1u << 1)
 #define BH_CGP_EXEC	(1u << 2)
-#define BH_CGP_ESCAPE	(1u << 3)
+#define BH_CGP_ESCAPE	(1u << 3)	/* esc_enforce is the policy's (the escape guard) */
 
 struct bh_cg_key {
 	__u32 gen;		/* 0 or 1 */
@@ -61,8 +61,11 @@ struct bh_cg_policy {
 	__u8  mode[BH_SEC_COUNT];	/* BH_ENFORCE or BH_AUDIT per enum bh_section */
 	__u32 flags;			/* BH_CGP_* */
 	__u32 slot;			/* counter slot, 1..BH_MAX_SLOTS-1, stable per container */
+	__u32 esc_enforce;		/* escape protections refused (BH_CGP_ESCAPE): bits of
+					 * enum bh_esc_protection (bpf/abi/guard.h) */
+	__u32 _pad;
 };
-_Static_assert(sizeof(struct bh_cg_policy) == 16, "bh_cg_policy layout");
+_Static_assert(sizeof(struct bh_cg_policy) == 24, "bh_cg_policy layout");
 
 /*
  * New cgroups: the agent learns of every cgroup v2 directory made or removed

@@ -80,8 +80,11 @@ DYN_BINS=""
 for b in $GUEST_DYN_BINS; do DYN_BINS="$DYN_BINS $(command -v "$b")"; done
 AGENT=${AGENT:-$BUILD/bulkhead-static}
 # Static test helpers the cases use (copied to /bulkhead/build/tests/helpers/).
-HELPERS=$BUILD/tests/helpers/bindtree
-[ -x "$HELPERS" ] || fail "$HELPERS not built (make test-bins, or make guest-test)"
+# bh-verify: bulkhead verify's technique runner (the escape cases run it in containers).
+HELPERS="$BUILD/tests/helpers/bindtree $BUILD/verify/bh-verify"
+for h in $HELPERS; do
+	[ -x "$h" ] || fail "$h not built (make test-bins, or make guest-test)"
+done
 [ -x "$AGENT" ] || fail "$AGENT not built; run make build/bulkhead-static (or make guest-test)"
 
 # --- kernel -------------------------------------------------------------------------
@@ -107,7 +110,7 @@ inputs() {
 	dyn_libs
 	echo tests/guest/init
 	echo tests/guest/run.sh
-	echo "$HELPERS"
+	for h in $HELPERS; do echo "$h"; done
 	find tests/lib -name '*.sh' | LC_ALL=C sort
 	find "$CASES_DIR" tests/guest/lib policies -type f 2>/dev/null | LC_ALL=C sort
 	echo "$K/VERSION"
@@ -168,7 +171,7 @@ else
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead"
 	ln -s /bin/bulkhead "$r/bulkhead/build/bulkhead-static"
 	mkdir -p "$r/bulkhead/build/tests/helpers"
-	cp "$HELPERS" "$r/bulkhead/build/tests/helpers/"
+	cp $HELPERS "$r/bulkhead/build/tests/helpers/"
 	cp "$K/modules/order" "$K"/modules/*.ko "$r/lib/modules/" 2>/dev/null
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"

@@ -69,7 +69,7 @@ static int commit(struct enforce *e, struct net_enf *n, uint64_t cgid, const str
 
 	if (gen < 0)
 		return -1;
-	if ((p && net_lower_policy(n, (uint32_t)gen, p, NULL)) || enforce_txn_assign(e, cgid, &pol)) {
+	if ((p && net_lower_policy(net_maps_of(n), (uint32_t)gen, p, NULL)) || enforce_txn_assign(e, cgid, &pol)) {
 		enforce_abort(e);
 		return -1;
 	}
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 		struct bh_cg_policy pol = { .policy_id = p->id, .flags = BH_CGP_NET };
 		int gen = enforce_begin(e);
 
-		if (gen < 0 || net_lower_policy(n, (uint32_t)gen, p, NULL) ||
+		if (gen < 0 || net_lower_policy(net_maps_of(n), (uint32_t)gen, p, NULL) ||
 		    enforce_txn_assign(e, cgid, &pol) || enforce_commit(e)) {
 			fprintf(stderr, "netswap: swap %d failed\n", swaps);
 			goto out;

@@ -28,7 +28,7 @@ t_pass escape_loaded
 
 # alerts of container NAME (container name = scenario name): "category rule" lines
 alerts_of() {
-	jq -r --arg n "$1" 'select(.kind == "alert" and .container.name == $n)
+	jq -R -r --arg n "$1" 'fromjson? | select(.kind == "alert" and .container.name == $n)
 		| "\(.alert.category) \(.alert.rule)"' "$T_WORK/$A.json" 2>/dev/null
 }
 has_alert() { alerts_of "$1" | grep -q "^$2 "; }
@@ -55,11 +55,11 @@ for n in $(atk_names scenarios); do
 	fi
 done
 
-# Ancestry: drift-cp's binary ran from the container's shell, which is in its chain.
-if jq -e 'select(.kind == "alert" and .container.name == "drift-cp") | .alert.ancestry
-	| length >= 1 and .[0].comm == "sh" and .[0].pid > 0' "$T_WORK/$A.json" > /dev/null; then
+# Ancestry: ptrace-attach-peer's attacker ran from the container's shell, which is in its chain.
+if jq -R -e 'fromjson? | select(.kind == "alert" and .container.name == "ptrace-attach-peer")
+	| .alert.ancestry | length >= 1 and .[0].comm == "sh" and .[0].pid > 0' "$T_WORK/$A.json" > /dev/null; then
 	t_pass alert_ancestry
-else t_fail alert_ancestry "the drift alert's ancestry does not name the shell: $(grep drift-cp "$T_WORK/$A.json" | grep alert | head -1)"; fi
+else t_fail alert_ancestry "the ptrace alert's ancestry does not name the shell: $(grep ptrace-attach-peer "$T_WORK/$A.json" | grep alert | head -1)"; fi
 
 for n in $(atk_names benign); do
 	atk_run "$n" > /dev/null 2>&1

@@ -345,7 +345,7 @@ static void test_real_maps(void)
 	set = policy_set_load_buffer("doc.yaml", doc_example, strlen(doc_example), &errs);
 	policy_errors_free(&errs);
 	gen = enforce_begin(e);
-	if (gen < 0 || file_lower_policy(f, (uint32_t)gen, &set->policies[0], &st)) {
+	if (gen < 0 || file_lower_policy(file_maps_of(f), (uint32_t)gen, &set->policies[0], &st)) {
 		TEST_FAIL("lowering into generation %d", gen);
 		enforce_abort(e);
 		goto out;

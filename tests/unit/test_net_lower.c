@@ -27,6 +27,7 @@
 
 static struct enforce *E;
 static struct net_enf *N;
+static struct net_maps *M;	/* N's maps, which the lowering writes */
 static char pin_dir[128];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -159,7 +160,7 @@ static void test_lower_matches_reference(void)
 		ASSERT_TRUE(gen >= 0, "enforce_begin");
 		for (int i = 0; i < 4; i++) {
 			p[i] = rand_policy(i + 1, round < 30 ? 12 : 60);
-			ASSERT_EQ(net_lower_policy(N, gen, p[i], NULL), 0, "net_lower_policy");
+			ASSERT_EQ(net_lower_policy(M, gen, p[i], NULL), 0, "net_lower_policy");
 		}
 		for (int k = 0; k < 3000; k++) {
 			const struct policy *pp = p[rnd() % 4];
@@ -183,7 +184,7 @@ static void test_lower_matches_reference(void)
 			if (proto == POLICY_PROTO_ICMP)
 				port = 0;
 			want = policy_net_decide(pp, d, fam, addr, proto, port, &ref);
-			r = net_map_decide(N, gen, pp->id, d, fam, addr,
+			r = net_map_decide(M, gen, pp->id, d, fam, addr,
 					   proto == POLICY_PROTO_ICMP && fam == 6 ? 58 : proto, port, &v);
 			probes++;
 			if (r == -ENOENT) {
@@ -219,19 +220,19 @@ static void test_generation_swap_clears(void)
 
 	p->n_net[0] = p->n_net[0] ? p->n_net[0] : 1;
 	gen = (uint32_t)enforce_begin(E);
-	ASSERT_EQ(net_lower_policy(N, gen, p, NULL), 0, "lower");
+	ASSERT_EQ(net_lower_policy(M, gen, p, NULL), 0, "lower");
 	ASSERT_EQ(enforce_txn_assign(E, 4242, &pol), 0, "txn assign");
 	ASSERT_EQ(enforce_commit(E), 0, "commit 1");
 	ASSERT_EQ(enforce_active_gen(E), gen, "active generation after commit");
-	ASSERT_TRUE(net_count_gen(N, gen) > 0, "entries in the active generation");
+	ASSERT_TRUE(net_count_gen(M, gen) > 0, "entries in the active generation");
 	ASSERT_EQ(enforce_count(E, gen), 1, "one container entry");
 	old = gen;
 	gen = (uint32_t)enforce_begin(E);
 	ASSERT_EQ(gen, !old, "the transaction fills the other generation");
-	ASSERT_EQ(net_count_gen(N, gen), 0, "a new transaction starts empty");
-	ASSERT_EQ(net_lower_policy(N, gen, p, NULL), 0, "lower 2");
+	ASSERT_EQ(net_count_gen(M, gen), 0, "a new transaction starts empty");
+	ASSERT_EQ(net_lower_policy(M, gen, p, NULL), 0, "lower 2");
 	ASSERT_EQ(enforce_commit(E), 0, "commit 2");
-	ASSERT_EQ(net_count_gen(N, old), 0, "the old generation is gone after commit");
+	ASSERT_EQ(net_count_gen(M, old), 0, "the old generation is gone after commit");
 	ASSERT_EQ(enforce_count(E, old), 0, "old container entries gone");
 	ASSERT_EQ(enforce_count(E, gen), 0, "container not assigned in the new set");
 	/* a container appearing later goes into the active generation */
@@ -309,26 +310,26 @@ static void test_bind_ports(void)
 	p.net_default[1] = POLICY_DENY;
 
 	gen = enforce_begin(E);
-	ASSERT_EQ(net_lower_policy(N, gen, &p, NULL), 0, "lower");
-	ASSERT_EQ(net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 6, 80, &v), 0, "bind node");
+	ASSERT_EQ(net_lower_policy(M, gen, &p, NULL), 0, "lower");
+	ASSERT_EQ(net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 6, 80, &v), 0, "bind node");
 	ASSERT_EQ(v.action, POLICY_ALLOW, "tcp 80 may be bound");
-	ASSERT_EQ(net_map_decide(N, gen, 3, BH_NK_BIND, 6, any, 6, 80, &v), 0, "bind node v6");
+	ASSERT_EQ(net_map_decide(M, gen, 3, BH_NK_BIND, 6, any, 6, 80, &v), 0, "bind node v6");
 	ASSERT_EQ(v.action, POLICY_ALLOW, "tcp 80 may be bound on ::");
-	net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 6, 81, &v);
+	net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 6, 81, &v);
 	ASSERT_EQ(v.action, POLICY_DENY, "tcp 81 may not be bound");
 	ASSERT_EQ(v.ref, POLICY_REF(POLICY_REF_INGRESS, POLICY_REF_DEFAULT), "denied by the default");
-	net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 17, 80, &v);
+	net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 17, 80, &v);
 	ASSERT_EQ(v.action, POLICY_DENY, "udp 80 may not be bound");
-	net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 17, 5005, &v);
+	net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 17, 5005, &v);
 	ASSERT_EQ(v.action, POLICY_ALLOW, "udp 5005 may be bound");
-	net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 17, 5011, &v);
+	net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 17, 5011, &v);
 	ASSERT_EQ(v.action, POLICY_DENY, "udp 5011 may not be bound");
 	enforce_abort(E);
 	/* an allowing default leaves nothing to refuse: no bind node */
 	p.net_default[1] = POLICY_ALLOW;
 	gen = enforce_begin(E);
-	ASSERT_EQ(net_lower_policy(N, gen, &p, NULL), 0, "lower 2");
-	ASSERT_EQ(net_map_decide(N, gen, 3, BH_NK_BIND, 4, any, 6, 81, &v), -ENOENT,
+	ASSERT_EQ(net_lower_policy(M, gen, &p, NULL), 0, "lower 2");
+	ASSERT_EQ(net_map_decide(M, gen, 3, BH_NK_BIND, 4, any, 6, 81, &v), -ENOENT,
 		  "no bind node under an allowing default");
 	enforce_abort(E);
 }
@@ -355,17 +356,17 @@ static void test_many_rules_lower(void)
 	}
 	p.n_net[0] = 10000;
 	gen = enforce_begin(E);
-	ASSERT_EQ(net_lower_policy(N, gen, &p, &st), 0, "lower 10000 rules");
+	ASSERT_EQ(net_lower_policy(M, gen, &p, &st), 0, "lower 10000 rules");
 	ASSERT_EQ(st.uniform, st.nodes, "CIDR-only rules give single-lookup nodes");
 	a[0] = 11; a[1] = 39; a[2] = 15; a[3] = 7;	/* rule 39*256+15 */
-	net_map_decide(N, gen, 9, BH_NK_EGRESS, 4, a, 6, 443, &v);
+	net_map_decide(M, gen, 9, BH_NK_EGRESS, 4, a, 6, 443, &v);
 	ASSERT_EQ(v.action, POLICY_DENY, "inside a rule");
 	ASSERT_EQ(v.ref, POLICY_REF(POLICY_REF_EGRESS, 39 * 256 + 15), "the rule");
 	a[0] = 12;
-	net_map_decide(N, gen, 9, BH_NK_EGRESS, 4, a, 6, 443, &v);
+	net_map_decide(M, gen, 9, BH_NK_EGRESS, 4, a, 6, 443, &v);
 	ASSERT_EQ(v.action, POLICY_ALLOW, "outside every rule");
 	enforce_abort(E);
-	ASSERT_EQ(net_count_gen(N, gen), 0, "abort clears");
+	ASSERT_EQ(net_count_gen(M, gen), 0, "abort clears");
 	free(p.net[0]);
 }
 
@@ -483,7 +484,7 @@ static void test_program_decides(void)
 	p.net_default[0] = POLICY_DENY;
 
 	gen = enforce_begin(E);
-	ASSERT_EQ(net_lower_policy(N, gen, &p, NULL), 0, "lower");
+	ASSERT_EQ(net_lower_policy(M, gen, &p, NULL), 0, "lower");
 	ASSERT_EQ(enforce_txn_assign(E, cg, &pol), 0, "assign own cgroup");
 	ASSERT_EQ(enforce_commit(E), 0, "commit");
 
@@ -637,6 +638,7 @@ int main(void)
 		enforce_unload(pin_dir, err, sizeof(err));
 		return 1;
 	}
+	M = net_maps_of(N);
 	RUN(test_lower_matches_reference);
 	RUN(test_generation_swap_clears);
 	RUN(test_epoch_follows_entries);

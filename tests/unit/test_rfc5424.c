@@ -104,6 +104,34 @@ static void test_format_net_deny(void)
 	sbuf_free(&b);
 }
 
+/* An alert at crit, with [alert@32473 category severity technique] and its evidence. */
+static void test_format_alert(void)
+{
+	struct event_alert al = { .category = ALERT_CGROUP_ESCAPE, .severity = ALERT_SEV_CRITICAL,
+				  .rule = "cgroup-release-agent", .technique = "T1611",
+				  .enforcement = ALERT_ENF_KILLED, .summary = "s" };
+	struct rfc5424_origin o;
+	struct event ev = net_deny();
+	struct sbuf b = { 0 };
+
+	alert_evidence_str(&al, "path", "/tmp/cg/release_agent");
+	alert_evidence_str(&al, "bad key=\"]", "v");
+	ev.kind = EVENT_ALERT;
+	ev.action = ACTION_DENY;
+	ev.alert = &al;
+	rfc5424_origin_init(&o, LOG_LOCAL3);
+	strcpy(o.hostname, "node-1");
+	strcpy(o.procid, "1");
+	rfc5424_format(&b, &o, rfc5424_severity(&ev), ev.time_ns, "alert", &ev, NULL, "{}", 2);
+	/* local3 = 19, crit = 2: 19 * 8 + 2 = 154 */
+	ASSERT_TRUE(STARTS(b.data, "<154>1 "), "crit");
+	ASSERT_CONTAINS(b.data, "[alert@32473 category=\"cgroup-escape\" severity=\"critical\" "
+			"technique=\"T1611\" rule=\"cgroup-release-agent\" enforcement=\"killed\"]", "alert SD");
+	ASSERT_CONTAINS(b.data, "[evidence@32473 path=\"/tmp/cg/release_agent\" badkey=\"v\"]",
+			"evidence SD, names sanitized");
+	free(b.data);
+}
+
 static void test_hostile_container(void)
 {
 	struct container_info c = ctr;
@@ -190,6 +218,7 @@ int main(void)
 	RUN(test_severity);
 	RUN(test_escape);
 	RUN(test_format_net_deny);
+	RUN(test_format_alert);
 	RUN(test_hostile_container);
 	RUN(test_lost_and_host);
 	RUN(test_truncation);

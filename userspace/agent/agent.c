@@ -7,11 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
 #include "agent/agent.h"
+#include "detect/detect.h"
 #include "pipeline/sink.h"
 #include "attrib/attrib.h"
 #include "telemetry/cgroup_events.h"
@@ -27,6 +30,7 @@
 #include "enforce/probe.h"
 #include "telemetry/process.h"
 #include "attrib/registry.h"
+#include "anomaly/anomaly.h"
 
 #define POLICY_WATCH_QUIET_MS 500	/* a change on disk is read once nothing changed for this long */
 #define SYNC_EVERY_MS 10000	/* boot -> wall clock offset */
@@ -35,6 +39,8 @@
 #define PE_FAST_TICK_MS 50	/* ... while new cgroups wait for their runtime state */
 #define TEL_BATCH 4096		/* telemetry records between two looks at the alert rings */
 #define DRAIN_ROUNDS_MAX 64	/* batches per loop turn (then epoll again) */
+#define AGENT_STATE_DIR "/var/lib/bulkhead"
+#define AGENT_ANOMALY_STATE_DEFAULT AGENT_STATE_DIR "/anomaly.state"
 
 struct agent {
 	const struct agent_config *cfg;
@@ -49,8 +55,10 @@ struct agent {
 	struct ring_buffer *alert_rb;		/* alerts and cgroup events: drained first */
 	struct attrib *attr;			/* container attribution, never blocking */
 	struct cgroup_events *cgev;
+	struct detect *det;			/* escape detection (NULL: off) */
 	struct metrics *metrics;
 	struct lost *lost;
+	struct anomaly *anom;			/* NULL: --no-anomaly, or it could not load */
 	struct event_sink sink;			/* given to every producer (pipeline/sink.h) */
 	struct cgroup_listener cgl;		/* cgroup_events.c's records */
 	int lock_fd, epfd, sigfd, timerfd;
@@ -60,7 +68,7 @@ struct agent {
 	size_t tel_urgent;			/* a backlog this large is drained at once */
 	/* What is due when (CLOCK_MONOTONIC ms): the one-shot timer is armed for the earliest. */
 	uint64_t drain_due;			/* 0: no telemetry waits */
-	uint64_t report_due, sync_due, pe_due;
+	uint64_t report_due, sync_due, pe_due, anom_due;
 	uint64_t timer_at;
 	uint64_t malformed;
 	uint64_t lost_reported;
@@ -103,6 +111,8 @@ static void emit_now(void *ctx, const struct event *ev)
 
 	metrics_event(a->metrics, ev);
 	output_emit(a->out, ev);
+	if (a->det)
+		detect_event(a->det, ev);
 }
 
 static void sink_emit_event(void *ctx, const struct event *ev)
@@ -131,6 +141,8 @@ static void cgroup_mkdir(void *ctx, uint64_t cgroup_id, const char *path)
 	}
 	if (a->attr)
 		attrib_cgroup_new(a->attr, cgroup_id, path);
+	if (a->anom)
+		anomaly_cgroup_new(a->anom, cgroup_id);
 }
 
 static void cgroup_rmdir(void *ctx, uint64_t cgroup_id)
@@ -141,6 +153,9 @@ static void cgroup_rmdir(void *ctx, uint64_t cgroup_id)
 		policy_engine_cgroup_rmdir(a->pe, cgroup_id);
 	if (a->attr)
 		attrib_cgroup_gone(a->attr, cgroup_id);
+	/* At once, while attribution still knows the container: "resolved" names it. */
+	if (a->anom)
+		anomaly_cgroup_gone(a->anom, cgroup_id);
 }
 
 /* A container's cgroup is gone for good (after attrib's grace period). */
@@ -210,44 +225,14 @@ static void report_lost(struct agent *a)
 	}
 }
 
-static void render_metrics(struct agent *a)
-{
-	struct metrics_agent ag = { 0 };
-	struct attrib_stats as = { 0 };
-	const char *names[METRICS_MAX_RINGS];
-	uint64_t totals[METRICS_MAX_RINGS];
-
-	/* Nobody can read it without --metrics-addr: the counting goes on, the text is not made. */
-	if (!a->metrics || !metrics_port(a->metrics))
-		return;
-	if (a->attr)
-		attrib_get_stats(a->attr, &as);
-	ag.containers_tracked = as.containers;
-	ag.cgroups_tracked = as.entries;
-	ag.malformed = a->malformed;
-	ag.attr_deferred = as.deferred;
-	ag.attr_timeouts = as.timeouts;
-	ag.attr_dropped = as.overflow;
-	ag.attr_resolutions = as.resolutions;
-	ag.nrings = a->lost ? lost_totals(a->lost, names, totals, METRICS_MAX_RINGS) : 0;
-	for (size_t i = 0; i < ag.nrings; i++) {
-		ag.rings[i].name = names[i];
-		ag.rings[i].lost = totals[i];
-	}
-	ag.nsinks = output_sinks(a->out, ag.sinks, METRICS_MAX_SINKS);
-	if (ag.nsinks > METRICS_MAX_SINKS)
-		ag.nsinks = METRICS_MAX_SINKS;
-	ag.outputs_filtered = output_stats(a->out)->filtered;
-	metrics_render(a->metrics, &ag);
-}
-
 /* Every second: losses, metrics, drops. */
 static void periodic(struct agent *a)
 {
 	static uint64_t malformed_reported;
 
 	report_lost(a);
-	render_metrics(a);
+	metrics_update(a->metrics, &(struct metrics_sources){ .attr = a->attr, .lost = a->lost,
+							      .out = a->out, .malformed = a->malformed });
 	output_stats(a->out);	/* logs new drops */
 	if (a->malformed > malformed_reported) {
 		log_warn("events: %llu malformed records dropped", (unsigned long long)a->malformed);
@@ -310,6 +295,8 @@ static void timed_work(struct agent *a, uint64_t now)
 	}
 	if (now + SYNC_EVERY_MS / 4 >= a->sync_due) {
 		clock_sync();
+		if (a->det)
+			detect_tick(a->det, now);
 		a->sync_due = now + SYNC_EVERY_MS;
 	}
 	if (a->pe) {
@@ -322,6 +309,10 @@ static void timed_work(struct agent *a, uint64_t now)
 	}
 	if (a->attr && now >= attrib_next_due_ms(a->attr))
 		attrib_tick(a->attr);
+	if (a->anom && now + ANOMALY_TICK_MS / 4 >= a->anom_due) {
+		anomaly_tick(a->anom);
+		a->anom_due = now + ANOMALY_TICK_MS;
+	}
 	if (now >= output_due_ms(a->out))
 		output_flush(a->out);
 }
@@ -338,6 +329,8 @@ static void arm_timer(struct agent *a)
 		at = a->drain_due;
 	if (a->pe && a->pe_due < at)
 		at = a->pe_due;
+	if (a->anom && a->anom_due < at)
+		at = a->anom_due;
 	if (a->attr && (d = attrib_next_due_ms(a->attr)) < at)
 		at = d;
 	if ((d = output_due_ms(a->out)) < at)
@@ -372,7 +365,7 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 		return -1;
 	}
 	/* Everything is due at once: the first turn drains, reports and ticks. */
-	a->drain_due = a->report_due = a->sync_due = a->pe_due = 1;
+	a->drain_due = a->report_due = a->sync_due = a->pe_due = a->anom_due = 1;
 	a->timer_at = UINT64_MAX;
 
 	ev.data.fd = a->sigfd;
@@ -412,6 +405,63 @@ static int setup_loop(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Which policy governs a container, for the detectors (none: every protection alerts). */
+static const struct policy *policy_of(void *ctx, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+	const char *json;
+	size_t len;
+
+	return a->pe ? policy_engine_policy_for(a->pe, sink_container(a, cgroup_id, &json, &len)) : NULL;
+}
+
+/*
+ * Escape detection, in two steps: the engine before enforcement (the LSM
+ * guard's refusals are its records too), its kernel sensor after (it shares
+ * the enforcement core's pinned container policies, to kill what they
+ * enforce where there is no BPF LSM, and the guard's armed tasks).
+ */
+static void detection_new(struct agent *a)
+{
+	struct detect_config dc = {
+		.btf_path = a->cfg->btf_path, .agent_tgid = (uint32_t)getpid(), .shared_task_fd = -1,
+		.cgroup2 = a->cgroup2,
+	};
+	struct detect_policy dp = { .of = policy_of, .ctx = a };
+	struct stat st;
+
+	if (!stat(a->cgroup2, &st))
+		dc.root_cgroup_id = st.st_ino;
+	a->det = detect_new(&dc, &a->sink, &dp);
+	if (!a->det)
+		log_warn("agent: WARNING: escape detection is OFF: out of memory");
+}
+
+static int detection_attach(struct agent *a, char *err, size_t errlen)
+{
+	const char *pin_dir = a->cfg->enforce.pin_dir ? a->cfg->enforce.pin_dir : BH_PIN_DIR_DEFAULT;
+
+	if (!a->det)
+		return 0;
+	if (detect_attach(a->det, a->pe ? pin_dir : NULL, policy_engine_esc_task_fd(a->pe), err, errlen)) {
+		log_warn("agent: WARNING: escape detection is OFF: %s", err);
+		err[0] = '\0';
+		return 0;
+	}
+	if (a->pe)
+		detect_kill_default(a->det, policy_engine_default_esc(a->pe));
+	if (!a->alert_rb)
+		a->alert_rb = ring_buffer__new(detect_ringbuf_fd(a->det), detect_escape_handle, a->det, NULL);
+	else if (ring_buffer__add(a->alert_rb, detect_ringbuf_fd(a->det), detect_escape_handle, a->det))
+		a->alert_rb = NULL;
+	if (!a->alert_rb) {
+		snprintf(err, errlen, "agent: ring buffer reader (escape detection): %s", strerror(errno));
+		return -1;
+	}
+	log_info("agent: escape detection on: %s", detect_describe(a->det));
+	return 0;
+}
+
 /*
  * Enforcement: load it (nothing new in force yet), let the cgroup tracer hold
  * new cgroups in its map, then classify every cgroup there is and read the
@@ -447,14 +497,62 @@ fail:
 	return -1;
 }
 
+/*
+ * Anomaly detection (userspace/anomaly/): its counters and its ring (OOM
+ * victims, shells on the network, learning records) in the alert reader.
+ * It failing to load is said loudly, not fatal: enforcement and telemetry run.
+ */
+static int anomaly_start(struct agent *a, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = a->cfg;
+	struct anomaly_config ac = {
+		.btf_path = cfg->btf_path, .cgroup2 = a->cgroup2, .policy_path = cfg->policy_path,
+		.state_path = cfg->anomaly_state ? (cfg->anomaly_state[0] ? cfg->anomaly_state : NULL) :
+			      AGENT_ANOMALY_STATE_DEFAULT,
+		.warmup_s = cfg->anomaly_warmup_s, .learn_s = cfg->learn_s, .sink = &a->sink,
+	};
+	int lost_fd, lost_total_fd, e;
+	char aerr[512];
+
+	if (cfg->no_anomaly)
+		return 0;
+	if (!cfg->anomaly_state && mkdir(AGENT_STATE_DIR, 0700) && errno != EEXIST)
+		ac.state_path = NULL;
+	a->anom = anomaly_open(&ac, aerr, sizeof(aerr));
+	if (!a->anom) {
+		log_warn("%s: anomaly detection is OFF", aerr);
+		return 0;
+	}
+	if (!a->alert_rb)
+		a->alert_rb = ring_buffer__new(anomaly_ringbuf_fd(a->anom), anomaly_handle, a->anom, NULL);
+	else if ((e = ring_buffer__add(a->alert_rb, anomaly_ringbuf_fd(a->anom), anomaly_handle, a->anom))) {
+		snprintf(err, errlen, "agent: anomaly ring buffer reader: %s", strerror(-e));
+		return -1;
+	}
+	if (!a->alert_rb) {
+		snprintf(err, errlen, "agent: anomaly ring buffer reader: %s", strerror(errno));
+		return -1;
+	}
+	metrics_add_ring(a->metrics, "anomaly", anomaly_ringbuf_fd(a->anom));
+	anomaly_lost_fds(a->anom, &lost_fd, &lost_total_fd);
+	lost_add(a->lost, "anomaly", lost_fd, lost_total_fd);
+	log_info("agent: anomaly detection on (baselines %s%s)", ac.state_path ? "kept in " : "not kept",
+		 ac.state_path ? ac.state_path : "");
+	return 0;
+}
+
 /* Reload the policies (SIGHUP, or a change on disk). */
 static void reload_policies(struct agent *a)
 {
 	char err[512];
 
+	if (a->anom)
+		anomaly_reload(a->anom);
 	if (a->pe) {
 		policy_engine_reload(a->pe);
 		pe_settling(a);
+		if (a->det)
+			detect_kill_default(a->det, policy_engine_default_esc(a->pe));
 		return;
 	}
 	/* The first policy the kernel must enforce may have just arrived. */
@@ -564,6 +662,7 @@ static void agent_close(struct agent *a)
 	ring_buffer__free(a->rb);
 	ring_buffer__free(a->alert_rb);
 	policy_engine_close(a->pe);
+	detect_close(a->det);
 	process_tel_close(a->proc);
 	cgroup_events_close(a->cgev);
 	attrib_free(a->attr);		/* may still send held events: before the outputs */
@@ -678,11 +777,17 @@ int agent_run(const struct agent_config *cfg)
 		cgroup_events_lost_fds(a.cgev, &lost_fd, &lost_total_fd);
 		lost_add(a.lost, "cgroup", lost_fd, lost_total_fd);
 	}
+	if (cfg->escape_detection)
+		detection_new(&a);
+	if (anomaly_start(&a, err, sizeof(err)))
+		goto out;
 	a.pe_params = (struct policy_engine_params){
 		.ec = &cfg->enforce, .policy_path = cfg->policy_path, .btf_path = cfg->btf_path,
 		.wakeup_bytes = cfg->wakeup_bytes, .sink = &a.sink, .reg = a.reg, .cgroup2 = a.cgroup2,
+		.mode = mode, .no_lsm_why = pr.detail[PF_LSM],
+		.escape_cb = a.det ? detect_escape_handle : NULL, .escape_ctx = a.det,
 	};
-	if (enforcement_start(&a, err, sizeof(err)))
+	if (enforcement_start(&a, err, sizeof(err)) || detection_attach(&a, err, sizeof(err)))
 		goto out;
 	if (a.pe)
 		pe_settling(&a);

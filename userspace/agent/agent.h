@@ -33,11 +33,17 @@ struct agent_config {
 	bool no_policy_watch;			/* reload on SIGHUP only, not on changes on disk */
 	bool containers_only;
 	bool require_lsm;			/* refuse to run without BPF LSM */
+	bool escape_detection;			/* detect/ (on unless --no-escape-detection) */
 	bool verbose;
 	struct enforce_config enforce;		/* policy_engine.h */
 	struct output_config output;		/* syslog, queues (json_path, containers_only above) */
 	struct metrics_config metrics;		/* --metrics-addr, --bpf-stats */
 	uint32_t defer_ms;			/* longest hold of an event for its container (attrib.h) */
+	/* anomaly detection (userspace/anomaly/anomaly.h) */
+	bool no_anomaly;			/* --no-anomaly */
+	const char *anomaly_state;		/* --anomaly-state; NULL: the default path */
+	uint32_t anomaly_warmup_s;		/* --anomaly-warmup (tests); 0: the policy's learningWindow */
+	uint32_t learn_s;			/* --learn; 0: each policy's spec.anomaly.learn */
 };
 
 struct agent;

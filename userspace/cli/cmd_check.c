@@ -227,12 +227,6 @@ int cmd_check(int argc, char **argv)
 	       set->n_policies, set->n_policies == 1 ? "y" : "ies", set->n_files,
 	       set->n_files == 1 ? "" : "s", errs.n_warnings, errs.n_warnings == 1 ? "" : "s");
 	policy_set_print_summary(set, stdout);
-	{
-		char why[256];
-
-		if (policy_set_unimplemented(set, why, sizeof(why)))
-			printf("note: %s\n", why);
-	}
 	if (!no_cg) {
 		if (!cg_root)
 			cg_root = default_cgroup_root();

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 "  -p, --policy PATH        policy file or directory (default /etc/bulkhead/policies);\n"
 "                           reloaded when it changes on disk, and on SIGHUP\n"
 "      --no-policy-watch    reload the policies on SIGHUP only\n"
+"      --no-escape-detection  do not load the escape detector (bpf/escape.bpf.c)\n"
 "  -o, --json-file PATH     write JSON lines to PATH (reopened on SIGHUP); default stdout\n"
 "      --state-root DIR     container runtime state directory (repeatable; replaces defaults)\n"
 "      --cgroup-root DIR    cgroup v2 mount to use (default: found in /proc/self/mounts)\n"
@@ -73,6 +74,15 @@ static void usage(FILE *f)
 "      --metrics-max-containers N  containers with series of their own (default %d)\n"
 "      --bpf-stats          count BPF program runs and run time while the agent runs\n"
 "      --defer-ms MS        longest an event waits for its container to be known (default %d)\n"
+"anomaly detection (spec.anomaly):\n"
+"      --learn DURATION     learning mode for every container (e.g. 10m): what a workload runs,\n"
+"                           reaches and listens on in its first DURATION; later, anything new\n"
+"                           is a behaviour-anomaly alert (default: each policy's spec.anomaly.learn)\n"
+"      --anomaly-state FILE baselines kept here across restarts (default\n"
+"                           /var/lib/bulkhead/anomaly.state; \"none\": not kept)\n"
+"      --anomaly-warmup DURATION  samples before a baseline may alert (default: each policy's\n"
+"                           learningWindow; short values are for tests)\n"
+"      --no-anomaly         no anomaly detection\n"
 "  -v, --verbose            debug output, including libbpf's\n", BH_RINGBUF_DEFAULT,
 		BH_HOLD_PREFIXES, BH_HOLD_NS_DEFAULT / 1000000ull, OUTPUT_MAX_REMOTE,
 		OUTPUT_QUEUE_DEFAULT, OUTPUT_ALERT_QUEUE_DEFAULT, METRICS_MAX_CONTAINERS_DEFAULT,
@@ -94,10 +104,38 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* "90", "90s", "10m", "2h", "1d": seconds. */
+static int parse_duration(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char num[24];
+	size_t len = strlen(s);
+	uint32_t mul = 1;
+
+	if (len && len < sizeof(num)) {
+		memcpy(num, s, len + 1);
+		switch (num[len - 1]) {
+		case 's': num[--len] = '\0'; break;
+		case 'm': mul = 60; num[--len] = '\0'; break;
+		case 'h': mul = 3600; num[--len] = '\0'; break;
+		case 'd': mul = 86400; num[--len] = '\0'; break;
+		default: break;
+		}
+		if (len && num[0] != '-' && !parse_u32(opt, num, min / mul, max / mul, out)) {
+			*out *= mul;
+			if (*out >= min)
+				return 0;
+		}
+	}
+	opt_err("%s: expected a duration from %us to %ud like 90s, 10m, 1h, got '%s'", opt, min,
+		max / 86400, s);
+	return -1;
+}
+
 enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, O_LSM,
        O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS,
        O_SYSLOG, O_SYSLOG_REMOTE, O_SYSLOG_FAC, O_SYSLOG_ALL, O_QUEUE, O_AQUEUE, O_METRICS,
-       O_METRICS_MAX, O_BPF_STATS, O_DEFER, O_NO_WATCH };
+       O_METRICS_MAX, O_BPF_STATS, O_DEFER, O_NO_WATCH, O_NO_DETECT,
+       O_LEARN, O_ANOM_STATE, O_ANOM_WARMUP, O_NO_ANOMALY };
 static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
@@ -127,6 +165,11 @@ static const struct option opts[] = {
 		{ "bpf-stats", no_argument, NULL, O_BPF_STATS },
 		{ "defer-ms", required_argument, NULL, O_DEFER },
 		{ "no-policy-watch", no_argument, NULL, O_NO_WATCH },
+		{ "no-escape-detection", no_argument, NULL, O_NO_DETECT },
+		{ "learn", required_argument, NULL, O_LEARN },
+		{ "anomaly-state", required_argument, NULL, O_ANOM_STATE },
+		{ "anomaly-warmup", required_argument, NULL, O_ANOM_WARMUP },
+		{ "no-anomaly", no_argument, NULL, O_NO_ANOMALY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -199,6 +242,7 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 			break;
 		case O_NOFORK: cfg->fork_events = false; break;
 		case O_NO_WATCH: cfg->no_policy_watch = true; break;
+		case O_NO_DETECT: cfg->escape_detection = false; break;
 		case O_CONT: cfg->containers_only = true; break;
 		case O_LSM: cfg->require_lsm = true; break;
 		case O_ATTACH: cfg->enforce.attach_cgroup = optarg; break;
@@ -269,6 +313,18 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 			if (parse_u32("--defer-ms", optarg, 1, 10000, &cfg->defer_ms))
 				return 2;
 			break;
+		case O_LEARN:
+			if (parse_duration("--learn", optarg, 1, 30 * 86400, &cfg->learn_s))
+				return 2;
+			break;
+		case O_ANOM_STATE:
+			cfg->anomaly_state = strcmp(optarg, "none") ? optarg : "";
+			break;
+		case O_ANOM_WARMUP:
+			if (parse_duration("--anomaly-warmup", optarg, 1, 30 * 86400, &cfg->anomaly_warmup_s))
+				return 2;
+			break;
+		case O_NO_ANOMALY: cfg->no_anomaly = true; break;
 		case 'v': cfg->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
@@ -298,6 +354,7 @@ int cmd_run(int argc, char **argv)
 			.wakeup_bytes = BH_WAKEUP_BYTES_DEFAULT,
 			.drain_ms = 500,
 			.fork_events = true,
+			.escape_detection = true,
 		},
 	};
 	static struct agent_config_args fargs;	/* the config file's strings live as long as cfg */

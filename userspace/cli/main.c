@@ -15,6 +15,7 @@ static const struct {
 	{ "probe", cmd_probe, "report what this kernel supports and the mode the agent will use" },
 	{ "check", cmd_check, "validate policy files and show what they compile to" },
 	{ "unload", cmd_unload, "detach enforcement left in force and remove its pins" },
+	{ "verify", cmd_verify, "try each escape protection in a throwaway container" },
 };
 
 static void usage(FILE *f)

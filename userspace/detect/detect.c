@@ -36,6 +36,7 @@ struct detect {
 	uint64_t clock_off;
 	struct dedup dd[DETECT_DEDUP_MAX];
 	struct event_alert scratch;
+	char describe[640];
 };
 
 static uint64_t now_ms(void)
@@ -66,26 +67,56 @@ struct detect *detect_new(const struct detect_config *c, const struct event_sink
 	return d;
 }
 
+int detect_attach(struct detect *d, const char *pin_dir, int task_fd, char *err, size_t errlen)
+{
+	struct escape_opts o = {
+		.btf_path = d->cfg.btf_path, .agent_tgid = d->cfg.agent_tgid,
+		.root_cgroup_id = d->cfg.root_cgroup_id, .proc = d->cfg.proc,
+		.shared_task_fd = task_fd, .pin_dir = pin_dir,
+	};
+
+	if (d->sensor)
+		return 0;
+	d->sensor = escape_open(&o, err, errlen);
+	if (!d->sensor)
+		return -1;
+	d->clock_off = 0;
+	detect_tick(d, now_ms());
+	return 0;
+}
+
 struct detect *detect_open(const struct detect_config *c, const struct event_sink *sink,
 			   const struct detect_policy *pol, char *err, size_t errlen)
 {
-	struct escape_opts o = {
-		.btf_path = c->btf_path, .agent_tgid = c->agent_tgid, .root_cgroup_id = c->root_cgroup_id,
-		.proc = c->proc, .shared_task_fd = c->shared_task_fd,
-	};
 	struct detect *d = detect_new(c, sink, pol);
 
 	if (!d) {
 		snprintf(err, errlen, "detect: out of memory");
 		return NULL;
 	}
-	d->sensor = escape_open(&o, err, errlen);
-	if (!d->sensor) {
+	if (detect_attach(d, NULL, c->shared_task_fd, err, errlen)) {
 		free(d);
 		return NULL;
 	}
-	detect_tick(d, now_ms());
 	return d;
+}
+
+void detect_kill_default(struct detect *d, uint32_t protections)
+{
+	if (d->sensor && escape_can_kill(d->sensor))
+		escape_kill_default(d->sensor, protections);
+}
+
+const char *detect_describe(struct detect *d)
+{
+	const char *miss = d->sensor ? escape_missing(d->sensor) : "";
+
+	snprintf(d->describe, sizeof(d->describe), "%s%s%s",
+		 d->sensor && escape_can_kill(d->sensor) ?
+		 "techniques a policy enforces are killed (SIGKILL) at the syscall where BPF LSM does not refuse them" :
+		 "alerts only (no policy enforces escape protections)",
+		 miss[0] ? "; no tracepoint here for " : "", miss);
+	return d->describe;
 }
 
 int detect_ringbuf_fd(const struct detect *d)

@@ -43,9 +43,19 @@ struct detect;
 /* Load the escape sensor and set up the engine. NULL with a reason in err. */
 struct detect *detect_open(const struct detect_config *c, const struct event_sink *sink,
 			   const struct detect_policy *pol, char *err, size_t errlen);
-/* The engine alone, without a kernel sensor (tests, replay). */
+/* The engine alone, without a kernel sensor yet (tests, replay; detect_attach adds it). */
 struct detect *detect_new(const struct detect_config *c, const struct event_sink *sink,
 			  const struct detect_policy *pol);
+/*
+ * Load and attach the kernel sensor. pin_dir: the enforcement core's pins, whose
+ * container policies say what to kill where there is no BPF LSM (NULL: alerts
+ * only); task_fd: the guard's pinned armed-task map to share, or -1. 0 or -1.
+ */
+int detect_attach(struct detect *d, const char *pin_dir, int task_fd, char *err, size_t errlen);
+/* The protections killed for containers not classified yet (the NodeDefault's). */
+void detect_kill_default(struct detect *d, uint32_t protections);
+/* One line for the agent's log: what this kernel lets the sensor see and do. */
+const char *detect_describe(struct detect *d);
 int detect_ringbuf_fd(const struct detect *d);
 /* The sensor's map of armed tasks (-1 without a sensor), to share with the guard. */
 int detect_task_fd(const struct detect *d);

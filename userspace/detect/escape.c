@@ -16,7 +16,14 @@
 
 struct escape_sensor {
 	struct escape_bpf *skel;
+	bool can_kill;
 	char missing[512];
+};
+
+/* Runtime and kubelet sockets by file name: a connect to one is killed where enforced. */
+static const char *const runtime_socks[] = {
+	"docker.sock", "containerd.sock", "crio.sock", "podman.sock", "kubelet.sock", "dockershim.sock",
+	"cri-dockerd.sock", "cri-containerd.sock", "frakti.sock", "rktlet.sock", "buildkitd.sock",
 };
 
 static const char *const ns_files[BH_NS_COUNT] = {
@@ -141,6 +148,52 @@ static int fill_names(struct escape_sensor *s)
 		if (n >= 3 && bpf_map_update_elem(tails, &tail, &one, BPF_ANY))
 			return -errno;
 	}
+	for (size_t i = 0; i < sizeof(runtime_socks) / sizeof(runtime_socks[0]); i++) {
+		struct bh_esc_name_key k;
+		uint32_t one = 1;
+
+		memset(&k, 0, sizeof(k));
+		snprintf(k.name, sizeof(k.name), "%s", runtime_socks[i]);
+		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.bh_esc_socks), &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The enforcement core's pinned maps (which policy, and so which protections,
+ * each container has): reused where the agent enforces, so that the kills
+ * follow the policies. Without them the sensor only alerts.
+ */
+static int reuse_pins(struct escape_sensor *s, const char *pin_dir, char *err, size_t errlen)
+{
+	struct { const char *name; struct bpf_map *map; } m[] = {
+		{ "bh_active_gen", s->skel->maps.bh_active_gen },
+		{ "bh_cgroup_policy", s->skel->maps.bh_cgroup_policy },
+	};
+	char path[512];
+	int fds[2], e;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, m[i].name);
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			if (i)
+				close(fds[0]);
+			return 0;	/* nothing enforced yet: alerts only */
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		e = bpf_map__reuse_fd(m[i].map, fds[i]);
+		close(fds[i]);
+		if (e) {
+			if (!i)
+				close(fds[1]);
+			snprintf(err, errlen, "escape: cannot share %s/%s: %s", pin_dir, m[i].name, strerror(-e));
+			return -1;
+		}
+	}
+	s->can_kill = true;
 	return 0;
 }
 
@@ -191,6 +244,8 @@ struct escape_sensor *escape_open(const struct escape_opts *o, char *err, size_t
 		snprintf(err, errlen, "escape: cannot share the guard's armed-task map: %s", strerror(-e));
 		goto fail;
 	}
+	if (o->pin_dir && reuse_pins(s, o->pin_dir, err, errlen))
+		goto fail;
 	skip_missing(s);
 	bpf_program__set_autoattach(s->skel->progs.bh_esc_arm_existing, false);	/* run once, below */
 	e = escape_bpf__load(s->skel);
@@ -248,6 +303,18 @@ void escape_clock(struct escape_sensor *s, uint64_t off)
 	uint32_t zero = 0;
 
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.bh_esc_clock), &zero, &off, BPF_ANY);
+}
+
+void escape_kill_default(struct escape_sensor *s, uint32_t protections)
+{
+	uint32_t zero = 0;
+
+	bpf_map_update_elem(bpf_map__fd(s->skel->maps.bh_esc_kill_default), &zero, &protections, BPF_ANY);
+}
+
+bool escape_can_kill(const struct escape_sensor *s)
+{
+	return s->can_kill;
 }
 
 void escape_close(struct escape_sensor *s)

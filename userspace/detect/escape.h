@@ -8,6 +8,7 @@
 #ifndef BULKHEAD_DETECT_ESCAPE_H
 #define BULKHEAD_DETECT_ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct escape_opts {
 	uint64_t root_cgroup_id;	/* the cgroup2 root's id */
 	const char *proc;		/* NULL: /proc (the host's namespaces from PROC/1/ns) */
 	int shared_task_fd;		/* a pinned bh_esc_task to share (the LSM guard's), or -1 */
+	const char *pin_dir;		/* the enforcement pins (container policies: kills), or NULL */
 };
 
 struct escape_bpf;
@@ -35,6 +37,10 @@ void escape_lost_fds(const struct escape_sensor *s, int *per_cgroup, int *total)
 const char *escape_missing(const struct escape_sensor *s);
 /* realtime - boot time changed (clock_sync): the kernel compares file times with starts. */
 void escape_clock(struct escape_sensor *s, uint64_t real_minus_boot_ns);
+/* Protections killed for a container the agent has not classified yet (the NodeDefault's). */
+void escape_kill_default(struct escape_sensor *s, uint32_t protections);
+/* Does this sensor see the enforcement core's container policies (kills possible)? */
+bool escape_can_kill(const struct escape_sensor *s);
 void escape_close(struct escape_sensor *s);
 
 /* A record checked: sizes, kind, signal range, string lengths (NUL-terminated copies). */

@@ -351,6 +351,15 @@ int enforce_link_path(const struct enforce *e, const char *name, char *buf, size
 	return 0;
 }
 
+void enforce_link_close(struct bpf_link *l, bool detach)
+{
+	if (l && detach) {
+		bpf_link__detach(l);
+		bpf_link__unpin(l);
+	}
+	bpf_link__destroy(l);
+}
+
 int enforce_hold_fd(const struct enforce *e)
 {
 	return e->hold_fd;

@@ -7,7 +7,7 @@
  *	struct enforce *e = enforce_open(&opts, err, sizeof(err));
  *	net = net_open(e, ...);			// features register with the core
  *	int gen = enforce_begin(e);		// inactive generation, cleared
- *	net_lower_policy(net, gen, p);		// each feature fills gen
+ *	net_lower_policy(net_maps_of(net), gen, p, &st);	// each feature fills gen
  *	enforce_txn_assign(e, cgid, &pol);	// containers -> policies in gen
  *	enforce_commit(e);			// flip, RCU barrier, clear the old gen
  *	enforce_assign(e, cgid, &pol, NULL);	// a container appearing later
@@ -22,8 +22,8 @@
  * /sys/fs/bpf/bulkhead); a restarted agent reuses them, and the counter slot
  * of each container survives. Not thread-safe: one owner, the event loop.
  *
- * Outside userspace/ include this as "../../userspace/enforce.h" (or the
- * like): -Ibpf comes first, and bpf/abi/enforce.h has the same name.
+ * Include it as "enforce/enforce.h"; the kernel/user records it builds on are
+ * "abi/enforce.h".
  */
 #ifndef BULKHEAD_ENFORCE_USER_H
 #define BULKHEAD_ENFORCE_USER_H
@@ -62,6 +62,12 @@ void enforce_close(struct enforce *e);	/* userspace only: pins stay */
 const char *enforce_pin_dir(const struct enforce *e);
 /* "<pin dir>/links/<name>" into buf; creates the links directory. */
 int enforce_link_path(const struct enforce *e, const char *name, char *buf, size_t len);
+/*
+ * Free a feature's link. detach: first take it off its hook, then remove its
+ * pin (the order of enforce_unload()); without, a pinned link stays in force.
+ */
+struct bpf_link;
+void enforce_link_close(struct bpf_link *l, bool detach);
 int enforce_register(struct enforce *e, const struct enforce_feature *f);
 
 uint32_t enforce_active_gen(const struct enforce *e);

@@ -262,9 +262,7 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 			continue;
 		old = access(path, F_OK) ? NULL : bpf_link__open(path);
 		if (old) {
-			bpf_link__unpin(old);
-			bpf_link__detach(old);
-			bpf_link__destroy(old);
+			enforce_link_close(old, true);
 			replaced++;
 		}
 		if (bpf_link__pin(l, path))
@@ -279,7 +277,8 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen)
 {
 	struct enforce_feature feat = { .name = "file", .clear_gen = clear_gen_cb };
-	char lsm_err[256] = "";
+	const char *why = o->no_lsm_why;
+	char lsm_err[256];
 	struct file_enf *f;
 	int r;
 
@@ -292,23 +291,23 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	f->ncpus = libbpf_num_possible_cpus();
 	f->mode = o->mode;
 	switch (o->mode) {
-	case FILE_MODE_AUTO:
 	case FILE_MODE_LOAD_ONLY:
 		r = load_lsm(f, o, 1, lsm_err, sizeof(lsm_err));
-		if (!r) {
-			f->mode = o->mode == FILE_MODE_AUTO ? FILE_MODE_LSM : FILE_MODE_LOAD_ONLY;
-			break;
-		}
-		r = load_fallback(f, o, err, errlen);
-		if (!r && o->mode == FILE_MODE_AUTO)
-			f->mode = FILE_MODE_FALLBACK;
+		if (r)
+			r = load_fallback(f, o, err, errlen);
 		break;
 	case FILE_MODE_LSM:
+		r = load_lsm(f, o, 1, err, errlen);
+		break;
 	case FILE_MODE_BENCH_EMPTY:
 		r = load_lsm(f, o, 0, err, errlen);
 		break;
-	default:
+	case FILE_MODE_FALLBACK:
 		r = load_fallback(f, o, err, errlen);
+		break;
+	default:
+		snprintf(err, errlen, "file: no enforcement mode given (bulkhead probe decides it)");
+		r = -EINVAL;
 		break;
 	}
 	if (r)
@@ -330,7 +329,7 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	else if (f->mode == FILE_MODE_FALLBACK)
 	{
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "
-			 "FALLBACK (no BPF LSM%s%s)", lsm_err[0] ? ": " : "", lsm_err[0] ? lsm_err + 6 : "");
+			 "FALLBACK (no BPF LSM%s%s)", why ? ": " : "", why ? why : "");
 		log_warn("file: FALLBACK in force: %s", fallback_limits());
 	}
 	else
@@ -345,13 +344,8 @@ void file_close(struct file_enf *f, bool detach)
 {
 	if (!f)
 		return;
-	for (int i = 0; i < f->nlinks; i++) {
-		if (detach) {
-			bpf_link__unpin(f->links[i]);
-			bpf_link__detach(f->links[i]);
-		}
-		bpf_link__destroy(f->links[i]);
-	}
+	for (int i = 0; i < f->nlinks; i++)
+		enforce_link_close(f->links[i], detach);
 	file_bpf__destroy(f->lsm);
 	fallback_bpf__destroy(f->fb);
 	free(f);

@@ -6,10 +6,11 @@
  *                 directory, shared by both objects), attaches them, reads
  *                 counters and decodes the kernel's bh_file_event records;
  *   file_lower.c  lowers a policy's file and exec tables into one generation
- *                 of the path trie (layout: bpf/abi/file.h).
+ *                 of the path trie (layout: bpf/abi/file.h). It knows only the
+ *                 maps it writes (struct file_maps, which file.c hands out).
  *
  *	struct file_enf *f = file_open(e, &opts, err, sizeof(err));
- *	file_lower_policy(f, gen, p, &st);	// inside an enforce transaction
+ *	file_lower_policy(file_maps_of(f), gen, p, &st);	// inside an enforce transaction
  *	ring_buffer__add(rb, file_ringbuf_fd(f), ...);  file_decode(data, size, &ev, &gen);
  */
 #ifndef BULKHEAD_FILE_USER_H
@@ -25,16 +26,19 @@
 #include "pipeline/event.h"
 #include "policy/policy.h"
 
+/* Which programs to load: what 'bulkhead probe' decided (enforce/probe.h), never guessed here. */
 enum file_mode {
-	FILE_MODE_AUTO = 0,	/* BPF LSM if this kernel runs it, else the fallback */
-	FILE_MODE_LSM,		/* BPF LSM or fail */
-	FILE_MODE_FALLBACK,	/* syscall tracepoints + SIGKILL */
-	FILE_MODE_LOAD_ONLY,	/* maps only, nothing attached (tests of the lowering) */
+	FILE_MODE_LSM = 1,	/* BPF LSM (BH_MODE_LSM), or fail */
+	FILE_MODE_FALLBACK,	/* syscall tracepoints + SIGKILL (BH_MODE_FALLBACK), or fail */
+	FILE_MODE_LOAD_ONLY,	/* maps only, of whichever object loads; nothing attached
+				 * (tests of the lowering) */
 	FILE_MODE_BENCH_EMPTY,	/* only the empty baseline programs (make bench) */
 };
 
 struct file_opts {
 	enum file_mode mode;
+	const char *no_lsm_why;		/* FILE_MODE_FALLBACK: why not BPF LSM (the probe's
+					 * finding), for the messages; NULL: not said */
 	const char *btf_path;		/* NULL: the running kernel's */
 	uint32_t wakeup_bytes;		/* 0: a quarter of the ring */
 	uint32_t events_per_sec;	/* per container; 0: BH_FILE_EVENTS_PER_SEC */
@@ -55,6 +59,16 @@ const char *file_mode_describe(const struct file_enf *f);
 int file_ringbuf_fd(const struct file_enf *f);
 int file_prog_fd(const struct file_enf *f, const char *name);
 
+/*
+ * The maps a policy is lowered into (fds of whichever object loaded, owned by
+ * file.c) and the glob slots handed out in each generation.
+ */
+struct file_maps {
+	int paths, globs, pol;
+	uint32_t glob_next[2];	/* glob slots handed out per generation */
+};
+struct file_maps *file_maps_of(struct file_enf *f);
+
 /* ---- lowering (file_lower.c) ---------------------------------------------- */
 
 /* Does the policy restrict files (rules or a deny default)? exec? */
@@ -67,11 +81,13 @@ struct file_lower_stats {
 	uint32_t policies;	/* policies lowered */
 };
 
-/* Write p's file and exec tables into generation gen. -errno on a map
+/* Write p's file and exec tables into generation gen of m. -errno on a map
  * error; -E2BIG / -EINVAL with a logged reason for what the kernel tables
  * cannot hold (pattern too long, too many globs under one prefix). */
-int file_lower_policy(struct file_enf *f, uint32_t gen, const struct policy *p,
+int file_lower_policy(struct file_maps *m, uint32_t gen, const struct policy *p,
 		      struct file_lower_stats *st);
+/* Delete every entry of generation gen (the core's clear_gen, through file.c). */
+int file_clear_gen(struct file_maps *m, uint32_t gen);
 
 /*
  * The lowered form in memory, for tests and for the writer: what the
@@ -111,13 +127,5 @@ int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT]);
  * The event points into data: use it before the record is released.
  */
 int file_decode(const void *data, size_t size, struct event *ev, uint32_t *gen);
-
-/* Internal, shared by file.c and file_lower.c. */
-struct file_maps {
-	int paths, globs, pol;
-	uint32_t glob_next[2];	/* glob slots handed out per generation */
-};
-struct file_maps *file_maps_of(struct file_enf *f);
-int file_clear_gen(struct file_maps *m, uint32_t gen);
 
 #endif

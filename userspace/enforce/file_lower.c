@@ -203,6 +203,130 @@ static int add_entry(struct file_table *t, const char *s, size_t len, int nul, u
 	return 0;
 }
 
+/*
+ * The entries rule i needs: its own (exact, prefix, or a glob's literal
+ * directory) and its strict ancestors; a glob also gets its slot in t->globs.
+ */
+static int add_rule_entries(struct file_table *t, int tab, uint32_t kind,
+			    const struct policy_path_rule *rules, uint32_t i, uint32_t *gslot,
+			    char *err, size_t errlen)
+{
+	const struct policy_path_rule *ru = &rules[i];
+	const char *pat = ru->pattern;
+	size_t len = strlen(pat), lit;
+	int r = 0;
+
+	if (ru->action == POLICY_DENY)
+		t->restrict_ops |= (uint8_t)(tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops);
+	switch (ru->kind) {
+	case POLICY_PAT_EXACT:
+		r = add_entry(t, pat, len, 1, 0, err, errlen);
+		lit = len;
+		break;
+	case POLICY_PAT_PREFIX:
+		r = add_entry(t, pat, len, 0, 0, err, errlen);
+		if (!r && len > 1)
+			r = add_entry(t, pat, len - 1, 1, 0, err, errlen);
+		lit = len > 1 ? len - 1 : 0;
+		break;
+	default:
+		lit = glob_literal(pat);
+		r = add_entry(t, pat, lit, 0, 0, err, errlen);
+		if (!r) {
+			r = glob_compile(pat, &t->globs[t->nglobs], err, errlen);
+			if (!r) {
+				struct bh_file_glob *g = &t->globs[t->nglobs];
+
+				g->rule = (uint16_t)i;
+				g->ops = tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops;
+				g->action = ru->action;
+				g->ref = POLICY_REF(kind, i);
+				gslot[i] = t->nglobs++;
+			}
+		}
+		if (lit > 1) {
+			lit--;	/* the directory the glob's matches live in */
+			if (!r)
+				r = add_entry(t, pat, lit, 1, BH_FN_ANCESTOR, err, errlen);
+		} else {
+			lit = 0;
+		}
+		break;
+	}
+	/* strict ancestors of the rule's literal path */
+	for (size_t k = 1; k < lit && !r; k++)
+		if (pat[k] == '/')
+			r = add_entry(t, pat, k, 1, BH_FN_ANCESTOR, err, errlen);
+	return r;
+}
+
+/* A node's static decision per op, and the bucket of globs that could beat it. */
+static int decide_node(struct file_table *t, struct file_entry *en, int tab, uint32_t kind,
+		       const struct policy_path_rule *rules, uint32_t nr,
+		       const uint8_t deflt[BH_OP_COUNT], const uint32_t *gslot, char *err,
+		       size_t errlen)
+{
+	struct bh_file_node *nd = &en->node;
+	char rep[BH_FILE_PATH_MAX + 2];
+	int nul = en->key[en->keylen - 1] == 0 && en->keylen >= 1 &&
+		  strnlen(en->key, en->keylen) == en->keylen - 1;
+	size_t sl = nul ? en->keylen - 1 : en->keylen;
+
+	memcpy(rep, en->key, sl);
+	if (nul) {
+		rep[sl] = 0;
+	} else {
+		rep[sl] = '\x01';	/* any path below this prefix entry */
+		rep[sl + 1] = 0;
+	}
+	nd->keylen = (uint16_t)en->keylen;
+	for (int o = 0; o < BH_OP_COUNT; o++) {
+		uint16_t op_bit = tab == BH_TAB_EXEC ? (o == BH_OP_EXEC ? 0xffff : 0) : 1u << o;
+
+		nd->best[o] = BH_RULE_NONE;
+		nd->ref[o] = POLICY_REF(kind, POLICY_REF_DEFAULT);
+		if (deflt[o] == POLICY_DENY)
+			nd->deny |= 1u << o;
+		for (uint32_t i = 0; i < nr; i++) {
+			if (rules[i].kind == POLICY_PAT_GLOB || !(rules[i].ops & op_bit) ||
+			    !policy_path_match(&rules[i], rep))
+				continue;
+			nd->best[o] = (uint16_t)i;
+			nd->ref[o] = POLICY_REF(kind, i);
+			if (rules[i].action == POLICY_DENY)
+				nd->deny |= 1u << o;
+			else
+				nd->deny &= ~(1u << o);
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct bh_file_glob *g;
+		uint8_t beats = 0;
+
+		if (rules[i].kind != POLICY_PAT_GLOB)
+			continue;
+		g = &t->globs[gslot[i]];
+		if (g->skip > sl || memcmp(rules[i].pattern, en->key, g->skip))
+			continue;
+		nd->flags |= BH_FN_GLOBS;
+		for (int o = 0; o < BH_OP_COUNT; o++)
+			if (((g->ops >> o) & 1) && i < nd->best[o])
+				beats |= (uint8_t)(1u << o);
+		if (!beats)
+			continue;
+		if (nd->nglob == BH_FILE_BUCKET) {
+			snprintf(err, errlen, "more than %d globs could decide paths under '%.*s': "
+				 "the kernel evaluates at most %d per path", BH_FILE_BUCKET,
+				 (int)sl, en->key, BH_FILE_BUCKET);
+			return -E2BIG;
+		}
+		nd->beats[nd->nglob] = beats;
+		nd->bucket[nd->nglob++] = (uint16_t)gslot[i];
+	}
+	return 0;
+}
+
 int file_table_build(const struct policy *p, int tab, struct file_table *t, char *err, size_t errlen)
 {
 	const struct policy_path_rule *rules = tab == BH_TAB_EXEC ? p->exec : p->file;
@@ -230,123 +354,10 @@ int file_table_build(const struct policy *p, int tab, struct file_table *t, char
 		goto out;
 	}
 	r = add_entry(t, "/", 1, 0, 0, err, errlen);
-	for (uint32_t i = 0; i < nr && !r; i++) {
-		const struct policy_path_rule *ru = &rules[i];
-		const char *pat = ru->pattern;
-		size_t len = strlen(pat), lit;
-
-		if (ru->action == POLICY_DENY)
-			t->restrict_ops |= (uint8_t)(tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops);
-		switch (ru->kind) {
-		case POLICY_PAT_EXACT:
-			r = add_entry(t, pat, len, 1, 0, err, errlen);
-			lit = len;
-			break;
-		case POLICY_PAT_PREFIX:
-			r = add_entry(t, pat, len, 0, 0, err, errlen);
-			if (!r && len > 1)
-				r = add_entry(t, pat, len - 1, 1, 0, err, errlen);
-			lit = len > 1 ? len - 1 : 0;
-			break;
-		default:
-			lit = glob_literal(pat);
-			r = add_entry(t, pat, lit, 0, 0, err, errlen);
-			if (!r) {
-				r = glob_compile(pat, &t->globs[t->nglobs], err, errlen);
-				if (!r) {
-					struct bh_file_glob *g = &t->globs[t->nglobs];
-
-					g->rule = (uint16_t)i;
-					g->ops = tab == BH_TAB_EXEC ? 1u << BH_OP_EXEC : ru->ops;
-					g->action = ru->action;
-					g->ref = POLICY_REF(kind, i);
-					gslot[i] = t->nglobs++;
-				}
-			}
-			if (lit > 1) {
-				lit--;	/* the directory the glob's matches live in */
-				if (!r)
-					r = add_entry(t, pat, lit, 1, BH_FN_ANCESTOR, err, errlen);
-			} else {
-				lit = 0;
-			}
-			break;
-		}
-		/* strict ancestors of the rule's literal path */
-		for (size_t k = 1; k < lit && !r; k++)
-			if (pat[k] == '/')
-				r = add_entry(t, pat, k, 1, BH_FN_ANCESTOR, err, errlen);
-	}
-	if (r)
-		goto out;
-
-	/* Per node: the static decision, and the bucket of globs that could beat it. */
-	for (uint32_t e = 0; e < t->n; e++) {
-		struct file_entry *en = &t->ent[e];
-		struct bh_file_node *nd = &en->node;
-		char rep[BH_FILE_PATH_MAX + 2];
-		int nul = en->key[en->keylen - 1] == 0 && en->keylen >= 1 &&
-			  strnlen(en->key, en->keylen) == en->keylen - 1;
-		size_t sl = nul ? en->keylen - 1 : en->keylen;
-
-		memcpy(rep, en->key, sl);
-		if (nul) {
-			rep[sl] = 0;
-		} else {
-			rep[sl] = '\x01';	/* any path below this prefix entry */
-			rep[sl + 1] = 0;
-		}
-		nd->keylen = (uint16_t)en->keylen;
-		for (int o = 0; o < BH_OP_COUNT; o++) {
-			uint16_t op_bit = tab == BH_TAB_EXEC ? (o == BH_OP_EXEC ? 0xffff : 0) : 1u << o;
-
-			nd->best[o] = BH_RULE_NONE;
-			nd->ref[o] = POLICY_REF(kind, POLICY_REF_DEFAULT);
-			if (deflt[o] == POLICY_DENY)
-				nd->deny |= 1u << o;
-			for (uint32_t i = 0; i < nr; i++) {
-				if (rules[i].kind == POLICY_PAT_GLOB || !(rules[i].ops & op_bit) ||
-				    !policy_path_match(&rules[i], rep))
-					continue;
-				nd->best[o] = (uint16_t)i;
-				nd->ref[o] = POLICY_REF(kind, i);
-				if (rules[i].action == POLICY_DENY)
-					nd->deny |= 1u << o;
-				else
-					nd->deny &= ~(1u << o);
-				break;
-			}
-		}
-		for (uint32_t i = 0; i < nr; i++) {
-			const struct bh_file_glob *g;
-			int useful = 0;
-
-			if (rules[i].kind != POLICY_PAT_GLOB)
-				continue;
-			uint8_t beats = 0;
-
-			g = &t->globs[gslot[i]];
-			if (g->skip > sl || memcmp(rules[i].pattern, en->key, g->skip))
-				continue;
-			nd->flags |= BH_FN_GLOBS;
-			for (int o = 0; o < BH_OP_COUNT; o++)
-				if (((g->ops >> o) & 1) && i < nd->best[o]) {
-					useful = 1;
-					beats |= (uint8_t)(1u << o);
-				}
-			if (!useful)
-				continue;
-			if (nd->nglob == BH_FILE_BUCKET) {
-				snprintf(err, errlen, "more than %d globs could decide paths under '%.*s': "
-					 "the kernel evaluates at most %d per path", BH_FILE_BUCKET,
-					 (int)sl, en->key, BH_FILE_BUCKET);
-				r = -E2BIG;
-				goto out;
-			}
-			nd->beats[nd->nglob] = beats;
-			nd->bucket[nd->nglob++] = (uint16_t)gslot[i];
-		}
-	}
+	for (uint32_t i = 0; i < nr && !r; i++)
+		r = add_rule_entries(t, tab, kind, rules, i, gslot, err, errlen);
+	for (uint32_t e = 0; e < t->n && !r; e++)
+		r = decide_node(t, &t->ent[e], tab, kind, rules, nr, deflt, gslot, err, errlen);
 out:
 	free(gslot);
 	if (r)
@@ -449,10 +460,9 @@ static int write_table(struct file_maps *m, uint32_t gen, int tab, uint32_t poli
 	return 0;
 }
 
-int file_lower_policy(struct file_enf *f, uint32_t gen, const struct policy *p,
+int file_lower_policy(struct file_maps *m, uint32_t gen, const struct policy *p,
 		      struct file_lower_stats *st)
 {
-	struct file_maps *m = file_maps_of(f);
 	struct bh_file_pol fp = { 0 };
 	struct file_table t;
 	char err[512];

@@ -101,9 +101,7 @@ static int attach_one(struct net_enf *n, struct bpf_program *prog, int cgfd, uin
 		log_info("net: %s: the pinned link is for cgroup %llu, not %llu: detaching it",
 			 bpf_program__name(prog), (unsigned long long)info.cgroup.cgroup_id,
 			 (unsigned long long)cgid);
-		bpf_link__detach(l);
-		bpf_link__unpin(l);
-		bpf_link__destroy(l);
+		enforce_link_close(l, true);
 	}
 	l = bpf_program__attach_cgroup(prog, cgfd);
 	if (!l)
@@ -295,13 +293,8 @@ void net_close(struct net_enf *n, bool detach)
 {
 	if (!n)
 		return;
-	for (int i = 0; i < n->nlinks; i++) {
-		if (detach) {
-			bpf_link__detach(n->links[i]);
-			bpf_link__unpin(n->links[i]);
-		}
-		bpf_link__destroy(n->links[i]);
-	}
+	for (int i = 0; i < n->nlinks; i++)
+		enforce_link_close(n->links[i], detach);
 	net_fast_bpf__destroy(n->fast);
 	net_bpf__destroy(n->skel);
 	free(n);

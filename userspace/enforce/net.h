@@ -6,7 +6,8 @@
  *                links (re-adopted by a restarted agent), reads counters and
  *                decodes the kernel's bh_net_event records;
  *   net_lower.c  lowers a policy's network rules into one generation of the
- *                LPM tries (layout: bpf/abi/net.h).
+ *                LPM tries (layout: bpf/abi/net.h). It knows only the maps it
+ *                writes (struct net_maps, which net.c hands out), never the loader.
  */
 #ifndef BULKHEAD_NET_USER_H
 #define BULKHEAD_NET_USER_H
@@ -55,6 +56,16 @@ bool net_fast_path(const struct net_enf *n);
 /* Links attached (0 when loaded only). */
 int net_links(const struct net_enf *n);
 
+/*
+ * The maps a policy is lowered into (fds of the loaded object, owned by
+ * net.c) and the node ids handed out in each generation.
+ */
+struct net_maps {
+	int cidr4, cidr6, ports;
+	uint32_t next_id[2];	/* node ids handed out per generation */
+};
+struct net_maps *net_maps_of(struct net_enf *n);
+
 /* ---- lowering (net_lower.c) ---------------------------------------------- */
 
 /* Does the policy restrict the network at all (rules, or a deny default)? */
@@ -66,9 +77,11 @@ struct net_lower_stats {
 	uint32_t uniform;	/* nodes decided by one lookup */
 };
 
-/* Write p's network rules into generation gen. -errno on a map error. */
-int net_lower_policy(struct net_enf *n, uint32_t gen, const struct policy *p,
+/* Write p's network rules into generation gen of m. -errno on a map error. */
+int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
 		     struct net_lower_stats *st);
+/* Delete every entry of generation gen (the core's clear_gen, through net.c). */
+int net_clear_gen(struct net_maps *m, uint32_t gen);
 
 /*
  * The verdict the kernel's maps give, looked up from userspace exactly as
@@ -77,12 +90,12 @@ int net_lower_policy(struct net_enf *n, uint32_t gen, const struct policy *p,
  * Returns 0 and fills v, or -ENOENT if nothing is lowered for this scope
  * (the kernel then allows).
  */
-int net_map_decide(const struct net_enf *n, uint32_t gen, uint32_t policy_id, int kind,
+int net_map_decide(const struct net_maps *m, uint32_t gen, uint32_t policy_id, int kind,
 		   int family, const uint8_t *addr, int proto, uint16_t port,
 		   struct bh_net_verdict *v);
 
 /* Entries of generation gen (CIDR nodes + port entries), for tests. */
-uint32_t net_count_gen(const struct net_enf *n, uint32_t gen);
+uint32_t net_count_gen(const struct net_maps *m, uint32_t gen);
 
 /* ---- counters and events ------------------------------------------------- */
 
@@ -112,13 +125,5 @@ int net_account(struct net_enf *n, const void *data, struct event *ev);
  */
 typedef void (*net_sweep_fn)(void *ctx, struct event *ev, uint64_t cgroup_id, uint32_t gen);
 int net_sweep(struct net_enf *n, net_sweep_fn fn, void *ctx);
-
-/* Internal, shared by net.c and net_lower.c. */
-struct net_maps {
-	int cidr4, cidr6, ports;
-	uint32_t next_id[2];	/* node ids handed out per generation */
-};
-struct net_maps *net_maps_of(struct net_enf *n);
-int net_clear_gen(struct net_maps *m, uint32_t gen);
 
 #endif

@@ -485,10 +485,9 @@ static int lower_dir_family(struct net_maps *m, uint32_t gen, const struct polic
 	return err;
 }
 
-int net_lower_policy(struct net_enf *n, uint32_t gen, const struct policy *p,
+int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
 		     struct net_lower_stats *stp)
 {
-	struct net_maps *m = net_maps_of(n);
 	struct net_lower_stats st = { 0 };
 	struct bind_acc bind = { 0 };
 	int err = 0;
@@ -544,10 +543,9 @@ static uint8_t pclass_of(int proto)
 	return BH_PC_OTHER;
 }
 
-int net_map_decide(const struct net_enf *n, uint32_t gen, uint32_t policy_id, int kind, int family,
+int net_map_decide(const struct net_maps *m, uint32_t gen, uint32_t policy_id, int kind, int family,
 		   const uint8_t *addr, int proto, uint16_t port, struct bh_net_verdict *v)
 {
-	const struct net_maps *m = net_maps_of((struct net_enf *)n);
 	uint32_t scope = BH_NET_SCOPE(gen, kind, policy_id);
 	struct bh_net_port_key pk = { .prefixlen = BH_NET_PORT_KEY_BITS + 16 };
 	struct bh_net_node node;
@@ -606,9 +604,8 @@ int net_clear_gen(struct net_maps *m, uint32_t gen)
 	return e1 ? e1 : e2 ? e2 : e3;
 }
 
-uint32_t net_count_gen(const struct net_enf *n, uint32_t gen)
+uint32_t net_count_gen(const struct net_maps *m, uint32_t gen)
 {
-	const struct net_maps *m = net_maps_of((struct net_enf *)n);
 	uint32_t count = 0;
 
 	map_delete_matching(m->cidr4, sizeof(struct bh_net_key4), k4_gen, gen, &count, true);

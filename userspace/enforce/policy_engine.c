@@ -12,6 +12,7 @@
 #include "pipeline/sink.h"
 #include "enforce/enforce.h"
 #include "enforce/file.h"
+#include "enforce/guard.h"
 #include "lib/log.h"
 #include "enforce/net.h"
 #include "policy/policy.h"
@@ -41,6 +42,8 @@ struct policy_engine {
 	struct file_enf *file;		/* file and exec rules (file.c); NULL until a policy has some */
 	struct ring_buffer *rb;		/* the agent's reader (file events of a later start) */
 	int file_failed;		/* file/exec rules wanted but the programs did not load */
+	struct guard *guard;		/* escape refusals (guard.c); NULL: none enforced, or no BPF LSM */
+	int guard_failed;
 	uint64_t file_reported[BH_FS_COUNT];
 	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
 	struct policy_set *first;	/* opened, not yet put in force (policy_engine_start) */
@@ -80,6 +83,8 @@ static void entry_for(const struct policy *p, struct bh_cg_policy *ent)
 		ent->flags |= BH_CGP_FILE;
 	if (exec_policy_active(p))
 		ent->flags |= BH_CGP_EXEC;
+	ent->flags |= BH_CGP_ESCAPE;
+	ent->esc_enforce = POLICY_ESC_ENFORCED(p);
 }
 
 static void note_release(struct policy_engine *pe, uint64_t id)
@@ -129,6 +134,17 @@ static void assign(struct policy_engine *pe, uint64_t id, const struct container
 	} else {
 		enforce_assign(pe->e, id, &ent, NULL);
 	}
+}
+
+const struct policy *policy_engine_policy_for(const struct policy_engine *pe,
+					      const struct container_info *ci)
+{
+	struct policy_container pc = {
+		.k8s_namespace = ci->ns, .k8s_pod = ci->pod, .k8s_container = ci->name,
+		.cgroup_path = ci->cgroup_path,
+	};
+
+	return pe->cur && !ci->host ? policy_select(pe->cur, &pc, NULL) : NULL;
 }
 
 /* 0: waits in pending; -1: no room, the caller classifies by what is known now. */
@@ -253,7 +269,9 @@ static int file_event_cb(void *ctx, void *data, size_t size);
  */
 static void file_start(struct policy_engine *pe)
 {
-	struct file_opts fo = { .btf_path = pe->pp.btf_path, .wakeup_bytes = pe->pp.wakeup_bytes };
+	struct file_opts fo = { .btf_path = pe->pp.btf_path, .wakeup_bytes = pe->pp.wakeup_bytes,
+				.mode = pe->pp.mode == BH_MODE_LSM ? FILE_MODE_LSM : FILE_MODE_FALLBACK,
+				.no_lsm_why = pe->pp.no_lsm_why };
 	char ferr[512];
 
 	if (pe->file)
@@ -270,6 +288,59 @@ static void file_start(struct policy_engine *pe)
 		log_info("policy: %s", file_mode_describe(pe->file));
 	if (pe->rb && ring_buffer__add(pe->rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
 		log_warn_errno("policy: file events: adding their ring buffer");
+}
+
+/*
+ * Load the escape guard (BPF LSM), once: when a policy enforces an escape
+ * protection, or when a previous agent left it pinned. Never fatal: without
+ * BPF LSM the tracepoint detector alerts (or kills) instead, and says so.
+ */
+static void guard_start(struct policy_engine *pe, const struct policy_set *set)
+{
+	struct guard_opts go = { .btf_path = pe->pp.btf_path, .cgroup2 = pe->pp.cgroup2,
+				 .attach_cgroup = pe->attach };
+	char gerr[512];
+
+	if (pe->guard || pe->guard_failed)
+		return;
+	if (pe->pp.mode != BH_MODE_LSM) {
+		log_warn("policy: WARNING: escape protections are NOT refused in the kernel (no BPF LSM%s%s): "
+			 "the syscall tracepoints kill or alert instead ('bulkhead probe' lists which)",
+			 pe->pp.no_lsm_why ? ": " : "", pe->pp.no_lsm_why ? pe->pp.no_lsm_why : "");
+		pe->guard_failed = 1;
+		return;
+	}
+	if (set && set->node_default)
+		go.default_esc = POLICY_ESC_ENFORCED(set->node_default);
+	pe->guard = guard_open(pe->e, &go, gerr, sizeof(gerr));
+	if (!pe->guard) {
+		log_warn("policy: WARNING: escape protections are NOT refused in the kernel: %s", gerr);
+		pe->guard_failed = 1;
+		return;
+	}
+	log_info("policy: %s", guard_describe(pe->guard));
+	if (pe->rb && ring_buffer__add(pe->rb, guard_ringbuf_fd(pe->guard),
+				       pe->pp.escape_cb ? pe->pp.escape_cb : guard_log_record,
+				       pe->pp.escape_cb ? pe->pp.escape_ctx : pe))
+		log_warn_errno("policy: escape refusals: adding their ring buffer");
+}
+
+uint32_t policy_engine_default_esc(const struct policy_engine *pe)
+{
+	return pe && pe->cur && pe->cur->node_default ? POLICY_ESC_ENFORCED(pe->cur->node_default) : 0;
+}
+
+int policy_engine_esc_task_fd(const struct policy_engine *pe)
+{
+	return pe && pe->guard ? guard_task_fd(pe->guard) : -1;
+}
+
+static int set_needs_guard(const struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++)
+		if (POLICY_ESC_ENFORCED(&set->policies[i]))
+			return 1;
+	return 0;
 }
 
 static int set_needs_file(const struct policy_set *set)
@@ -289,6 +360,8 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 
 	if (set_needs_file(set))
 		file_start(pe);
+	if (set_needs_guard(set))
+		guard_start(pe, set);
 	gen = enforce_begin(pe->e);
 	if (gen < 0) {
 		log_warn("policy: cannot start a policy transaction: %s", strerror(-gen));
@@ -298,12 +371,12 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 		const struct policy *p = &set->policies[i];
 
 		if (pe->file && (file_policy_active(p) || exec_policy_active(p)))
-			err = file_lower_policy(pe->file, (uint32_t)gen, p, &fst);
+			err = file_lower_policy(file_maps_of(pe->file), (uint32_t)gen, p, &fst);
 		if (err || !net_policy_active(p))
 			continue;
 		active++;
 		if (pe->net)
-			err = net_lower_policy(pe->net, (uint32_t)gen, p, &st);
+			err = net_lower_policy(net_maps_of(pe->net), (uint32_t)gen, p, &st);
 	}
 	if (err) {
 		enforce_abort(pe->e);
@@ -325,6 +398,10 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	pe->sets[gen] = set;
 	for (uint32_t i = 0; i < pe->nrelease; i++)
 		enforce_release(pe->e, pe->release[i]);
+	/* Containers the agent has not classified (started while it is down): the NodeDefault's. */
+	if (pe->guard && guard_set_default(pe->guard, set->node_default ?
+					   POLICY_ESC_ENFORCED(set->node_default) : 0))
+		log_warn("policy: the escape guard's default protections could not be written");
 	log_info("policy: %u policies in force (%u with network rules: %u kernel nodes, %u port "
 		 "entries), %u containers assigned, generation %d", set->n_policies, active,
 		 st.nodes, st.port_entries, enforce_count(pe->e, (uint32_t)gen), gen);
@@ -350,12 +427,6 @@ static struct policy_set *load_set(const char *path)
 	if (!set)
 		log_warn("policy: %s: %u errors: not loaded", path, errs.n_errors);
 	policy_errors_free(&errs);
-	{
-		char why[256];
-
-		if (policy_set_unimplemented(set, why, sizeof(why)))
-			log_warn("policy: WARNING: %s", why);
-	}
 	return set;
 }
 
@@ -363,7 +434,7 @@ static int set_needs_kernel(const struct policy_set *set)
 {
 	for (uint32_t i = 0; set && i < set->n_policies; i++)
 		if (net_policy_active(&set->policies[i]) || file_policy_active(&set->policies[i]) ||
-		    exec_policy_active(&set->policies[i]))
+		    exec_policy_active(&set->policies[i]) || POLICY_ESC_ENFORCED(&set->policies[i]))
 			return 1;
 	return 0;
 }
@@ -386,20 +457,28 @@ int policy_engine_reload(struct policy_engine *pe)
 
 /* ---- events --------------------------------------------------------------- */
 
-static void emit_net(struct policy_engine *pe, struct event *ev, uint64_t cgid, uint32_t gen)
+/*
+ * The policy and rule an enforcement record names ("web", "spec.network.egress[0]"),
+ * from the set of the record's generation; left NULL if that set has no such policy.
+ */
+static void name_rule(const struct policy_engine *pe, uint32_t gen, uint32_t policy_id, uint32_t ref,
+		      const char **policy, const char **rule, char *buf, size_t len)
 {
 	const struct policy_set *set = pe->sets[gen & 1];
-	const struct policy *p = set && ev->net.policy_id ? policy_by_id(set, ev->net.policy_id) : NULL;
-	char rule[512];
+	const struct policy *p = set && policy_id ? policy_by_id(set, policy_id) : NULL;
 
 	if (p) {
-		const char *r = policy_rule_ref_format(set, p->id, ev->net.ref, rule, sizeof(rule));
-		size_t n = strlen(p->name);
-
-		ev->net.policy = p->name;
-		/* "name: spec.network.egress[0]" -> the field only */
-		ev->net.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
+		*policy = p->name;
+		*rule = policy_rule_field(p, ref, buf, len);
 	}
+}
+
+static void emit_net(struct policy_engine *pe, struct event *ev, uint64_t cgid, uint32_t gen)
+{
+	char buf[64];
+
+	name_rule(pe, gen, ev->net.policy_id, ev->net.ref, &ev->net.policy, &ev->net.rule, buf,
+		  sizeof(buf));
 	sink_emit(pe->pp.sink, cgid, ev);
 }
 
@@ -422,25 +501,16 @@ static int net_event_cb(void *ctx, void *data, size_t size)
 static int file_event_cb(void *ctx, void *data, size_t size)
 {
 	struct policy_engine *pe = ctx;
-	const struct policy_set *set;
-	const struct policy *p;
 	struct event ev;
-	char rule[512];
+	char buf[64];
 	uint32_t gen;
 
 	if (file_decode(data, size, &ev, &gen)) {
 		sink_malformed(pe->pp.sink);
 		return 0;
 	}
-	set = pe->sets[gen & 1];
-	p = set && ev.file.policy_id ? policy_by_id(set, ev.file.policy_id) : NULL;
-	if (p) {
-		const char *r = policy_rule_ref_format(set, p->id, ev.file.ref, rule, sizeof(rule));
-		size_t n = strlen(p->name);
-
-		ev.file.policy = p->name;
-		ev.file.rule = !strncmp(r, p->name, n) && r[n] == ':' && r[n + 1] == ' ' ? r + n + 2 : r;
-	}
+	name_rule(pe, gen, ev.file.policy_id, ev.file.ref, &ev.file.policy, &ev.file.rule, buf,
+		  sizeof(buf));
 	sink_emit(pe->pp.sink, ((const struct bh_file_event *)data)->hdr.cgroup_id, &ev);
 	return 0;
 }
@@ -478,6 +548,10 @@ int policy_engine_add_ringbufs(struct policy_engine *pe, struct ring_buffer *rb)
 		return -errno;
 	pe->rb = rb;
 	if (pe->file && ring_buffer__add(rb, file_ringbuf_fd(pe->file), file_event_cb, pe))
+		return -errno;
+	if (pe->guard && ring_buffer__add(rb, guard_ringbuf_fd(pe->guard),
+					  pe->pp.escape_cb ? pe->pp.escape_cb : guard_log_record,
+					  pe->pp.escape_cb ? pe->pp.escape_ctx : pe))
 		return -errno;
 	return 0;
 }
@@ -603,6 +677,10 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 		snprintf(fpin, sizeof(fpin), "%s/bh_file_paths", enforce_pin_dir(pe->e));
 		if (!stat(fpin, &st))
 			file_start(pe);
+		/* The escape guard: wanted by the set, or left pinned by a previous agent. */
+		snprintf(fpin, sizeof(fpin), "%s/bh_guard_cfg", enforce_pin_dir(pe->e));
+		if (set_needs_guard(set) || !stat(fpin, &st))
+			guard_start(pe, set);
 	}
 	if (!set) {
 		/* Pins of a previous agent and nothing to enforce now: an empty set in force. */
@@ -636,11 +714,12 @@ int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen)
 		return -1;
 	}
 	pe->first = NULL;	/* owned by pe->sets[] */
-	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s "
-		 "(pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
+	snprintf(pe->describe, sizeof(pe->describe), "network enforcement under %s, file/exec %s, "
+		 "escape protections %s (pins %s%s)", pe->attach, pe->file_failed ? "NOT enforced" :
 		 !pe->file ? "not loaded (no file/exec rules)" :
 		 file_mode_of(pe->file) == FILE_MODE_LSM ? "by BPF LSM" : "by the KILLING fallback",
-		 enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
+		 pe->guard ? "refused by BPF LSM" : pe->guard_failed ? "NOT refused in the kernel" :
+		 "not loaded (none enforced)", enforce_pin_dir(pe->e), ec->detach_on_exit ? ", detached on exit" : ", kept on exit");
 	return 0;
 }
 
@@ -652,6 +731,7 @@ void policy_engine_close(struct policy_engine *pe)
 		return;
 	net_close(pe->net, pe->pp.ec->detach_on_exit);
 	file_close(pe->file, pe->pp.ec->detach_on_exit);
+	guard_close(pe->guard, pe->pp.ec->detach_on_exit);
 	enforce_close(pe->e);
 	if (pe->pp.ec->detach_on_exit && pe->e) {
 		const char *dir = pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir : BH_PIN_DIR_DEFAULT;

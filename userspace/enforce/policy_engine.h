@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "abi/enforce.h"
+#include "enforce/probe.h"
 
 /* bulkhead run's enforcement options (part of struct agent_config). */
 struct enforce_config {
@@ -42,6 +43,12 @@ struct policy_engine_params {
 	uint32_t wakeup_bytes;
 	const struct event_sink *sink;	/* where enforcement events go (pipeline/sink.h) */
 	struct registry *reg;
+	enum bh_mode mode;		/* what probe_mode() decided file and exec rules use */
+	const char *no_lsm_why;		/* why not BPF LSM (probe detail), for the messages */
+	/* Records of the escape guard's ring (struct bh_esc_event): the rule engine's
+	 * handler (detect_escape_handle) and its context; NULL: logged (guard_log_record). */
+	int (*escape_cb)(void *ctx, void *data, size_t size);
+	void *escape_ctx;
 };
 
 /*
@@ -74,6 +81,13 @@ bool policy_engine_waiting(const struct policy_engine *pe);
 int policy_engine_reload(struct policy_engine *pe);
 /* One line for the agent's ready message: "network enforcement under X (N policies)". */
 const char *policy_engine_describe(const struct policy_engine *pe);
+/* The policy that governs a container in the set in force (NULL: none). */
+const struct policy *policy_engine_policy_for(const struct policy_engine *pe,
+					      const struct container_info *ci);
+/* The escape guard's pinned bh_esc_task (task arming state) to share, or -1 (no guard). */
+int policy_engine_esc_task_fd(const struct policy_engine *pe);
+/* The escape protections the NodeDefault in force enforces (0: none, or no NodeDefault). */
+uint32_t policy_engine_default_esc(const struct policy_engine *pe);
 void policy_engine_close(struct policy_engine *pe);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
+#include "attrib/attrib.h"
 #include "lib/log.h"
 #include "telemetry/lost.h"
 #include "metrics/metrics.h"
@@ -329,6 +330,14 @@ static void help(struct sbuf *b, const char *name, const char *type, const char 
 	sbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* A metric without labels: its HELP and TYPE lines and its one sample. */
+static void scalar(struct sbuf *b, const char *name, const char *type, const char *text,
+		   unsigned long long v)
+{
+	help(b, name, type, text);
+	sbuf_addf(b, "%s %llu\n", name, v);
+}
+
 static void container_labels(struct sbuf *b, const struct series *s, int which)
 {
 	const char *ns = s->ns, *pod = s->pod, *ct = s->container;
@@ -351,72 +360,104 @@ static const char *kind_name(unsigned k)
 	return event_kind_name((enum event_kind)k);
 }
 
+/*
+ * A counter with a sample per series and per index that has a value:
+ * name{namespace="..",pod="..",container=".."<label(i)>} value.
+ */
+struct series_family {
+	const char *name, *text;
+	uint64_t (*value)(const struct series *s, size_t i);
+	void (*label)(struct sbuf *b, const struct metrics *m, size_t i);	/* ",kind=\"..\"" */
+};
+
+static uint64_t event_count(const struct series *s, size_t i)
+{
+	return s->events[i / ACTIONS][i % ACTIONS];
+}
+
+static void event_label(struct sbuf *b, const struct metrics *m, size_t i)
+{
+	sbuf_addf(b, ",kind=\"%s\",action=\"%s\"", kind_name((unsigned)(i / ACTIONS)),
+		  event_action_name((enum event_action)(i % ACTIONS)));
+}
+
+static uint64_t denial_count(const struct series *s, size_t i)
+{
+	return s->denials[i];
+}
+
+static void kind_label(struct sbuf *b, const struct metrics *m, size_t i)
+{
+	sbuf_addf(b, ",kind=\"%s\"", kind_name((unsigned)i));
+}
+
+static uint64_t alert_count(const struct series *s, size_t i)
+{
+	return s->alerts[i];
+}
+
+static void category_label(struct sbuf *b, const struct metrics *m, size_t i)
+{
+	sbuf_addf(b, ",category=\"%s\"", alert_category_name((unsigned)i));
+}
+
+static uint64_t lost_count(const struct series *s, size_t i)
+{
+	return s->lost[i];
+}
+
+static void ring_label(struct sbuf *b, const struct metrics *m, size_t i)
+{
+	sbuf_addf(b, ",ring=\"%s\"", m->lost_rings[i]);
+}
+
+/* The family's samples, n indexes per series. */
+static void render_family(struct metrics *m, struct sbuf *b, const struct series_family *f, size_t n)
+{
+	help(b, f->name, "counter", f->text);
+	for (size_t i = 0; i < m->ns; i++) {
+		const struct series *s = &m->s[i];
+
+		if (i >= S_FIRST && !s->used)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			uint64_t v = f->value(s, k);
+
+			if (!v)
+				continue;
+			sbuf_adds(b, f->name);
+			sbuf_add(b, "{", 1);
+			container_labels(b, s, (int)i);
+			f->label(b, m, k);
+			sbuf_addf(b, "} %llu\n", (unsigned long long)v);
+		}
+	}
+}
+
 static void render_series(struct metrics *m, struct sbuf *b)
 {
-	help(b, "bulkhead_events_total", "counter",
-	     "Events handed to the outputs, by container, kind and action.");
-	for (size_t i = 0; i < m->ns; i++) {
-		const struct series *s = &m->s[i];
+	static const struct series_family events = {
+		"bulkhead_events_total",
+		"Events handed to the outputs, by container, kind and action.",
+		event_count, event_label,
+	}, denials = {
+		"bulkhead_denials_total",
+		"Operations denied by policy, by container and kind (aggregated kernel records count each denial).",
+		denial_count, kind_label,
+	}, alerts = {
+		"bulkhead_alerts_total",
+		"Alerts raised by detectors (refusals of escapes included), by container and category.",
+		alert_count, category_label,
+	}, lost = {
+		"bulkhead_events_lost_total",
+		"Records the kernel could not put in a full ring buffer, by container and ring.",
+		lost_count, ring_label,
+	};
 
-		if (i >= S_FIRST && !s->used)
-			continue;
-		for (unsigned k = 0; k < KINDS; k++)
-			for (unsigned a = 0; a < ACTIONS; a++) {
-				if (!s->events[k][a])
-					continue;
-				sbuf_adds(b, "bulkhead_events_total{");
-				container_labels(b, s, (int)i);
-				sbuf_addf(b, ",kind=\"%s\",action=\"%s\"} %llu\n", kind_name(k),
-					  event_action_name((enum event_action)a),
-					  (unsigned long long)s->events[k][a]);
-			}
-	}
-	help(b, "bulkhead_denials_total", "counter",
-	     "Operations denied by policy, by container and kind (aggregated kernel records count each denial).");
-	for (size_t i = 0; i < m->ns; i++) {
-		const struct series *s = &m->s[i];
-
-		if (i >= S_FIRST && !s->used)
-			continue;
-		for (unsigned k = 0; k < KINDS; k++) {
-			if (!s->denials[k])
-				continue;
-			sbuf_adds(b, "bulkhead_denials_total{");
-			container_labels(b, s, (int)i);
-			sbuf_addf(b, ",kind=\"%s\"} %llu\n", kind_name(k), (unsigned long long)s->denials[k]);
-		}
-	}
-	help(b, "bulkhead_alerts_total", "counter",
-	     "Alerts raised by detectors (refusals of escapes included), by container and category.");
-	for (size_t i = 0; i < m->ns; i++) {
-		const struct series *s = &m->s[i];
-
-		if (i >= S_FIRST && !s->used)
-			continue;
-		for (unsigned k = 0; k < ALERT_CATEGORY_COUNT; k++) {
-			if (!s->alerts[k])
-				continue;
-			sbuf_adds(b, "bulkhead_alerts_total{");
-			container_labels(b, s, (int)i);
-			sbuf_addf(b, ",category=\"%s\"} %llu\n", alert_category_name(k),
-				  (unsigned long long)s->alerts[k]);
-		}
-	}
-	help(b, "bulkhead_events_lost_total", "counter",
-	     "Records the kernel could not put in a full ring buffer, by container and ring.");
-	for (size_t i = 0; i < m->ns; i++) {
-		const struct series *s = &m->s[i];
-
-		if (i >= S_FIRST && !s->used)
-			continue;
-		for (size_t r = 0; r < m->nlost_rings; r++) {
-			if (!s->lost[r])
-				continue;
-			sbuf_adds(b, "bulkhead_events_lost_total{");
-			container_labels(b, s, (int)i);
-			sbuf_addf(b, ",ring=\"%s\"} %llu\n", m->lost_rings[r], (unsigned long long)s->lost[r]);
-		}
-	}
+	render_family(m, b, &events, KINDS * ACTIONS);
+	render_family(m, b, &denials, KINDS);
+	render_family(m, b, &alerts, ALERT_CATEGORY_COUNT);
+	render_family(m, b, &lost, m->nlost_rings);
 }
 
 static void render_rings(struct metrics *m, const struct metrics_agent *ag, struct sbuf *b)
@@ -529,9 +570,9 @@ static void render_progs(struct metrics *m, struct sbuf *b)
 			enabled = 0;
 		fclose(f);
 	}
-	help(b, "bulkhead_bpf_stats_enabled", "gauge",
-	     "1 if the kernel counts BPF program runs and run time (kernel.bpf_stats_enabled; --bpf-stats).");
-	sbuf_addf(b, "bulkhead_bpf_stats_enabled %d\n", enabled ? 1 : 0);
+	scalar(b, "bulkhead_bpf_stats_enabled", "gauge",
+	       "1 if the kernel counts BPF program runs and run time (kernel.bpf_stats_enabled; --bpf-stats).",
+	       enabled ? 1 : 0);
 	help(b, "bulkhead_bpf_program_runs_total", "counter",
 	     "Runs of each of bulkhead's BPF programs (counted only while BPF stats are enabled).");
 	for (size_t i = 0; i < np; i++)
@@ -605,30 +646,26 @@ void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 	render_series(m, b);
 	render_rings(m, ag, b);
 	render_outputs(ag, b);
-	help(b, "bulkhead_output_filtered_total", "counter",
-	     "Events not written because of --containers-only.");
-	sbuf_addf(b, "bulkhead_output_filtered_total %llu\n", (unsigned long long)ag->outputs_filtered);
-	help(b, "bulkhead_containers_tracked", "gauge", "Live containers the agent knows.");
-	sbuf_addf(b, "bulkhead_containers_tracked %llu\n", (unsigned long long)ag->containers_tracked);
-	help(b, "bulkhead_cgroups_tracked", "gauge",
-	     "Cgroups in the attribution cache (containers and host cgroups, bounded).");
-	sbuf_addf(b, "bulkhead_cgroups_tracked %llu\n", (unsigned long long)ag->cgroups_tracked);
-	help(b, "bulkhead_malformed_records_total", "counter",
-	     "Ring-buffer records dropped because their size or kind was wrong.");
-	sbuf_addf(b, "bulkhead_malformed_records_total %llu\n", (unsigned long long)ag->malformed);
-	help(b, "bulkhead_attribution_deferred_total", "counter",
-	     "Events held back until the background resolver knew their container.");
-	sbuf_addf(b, "bulkhead_attribution_deferred_total %llu\n", (unsigned long long)ag->attr_deferred);
-	help(b, "bulkhead_attribution_timeouts_total", "counter",
-	     "Held events sent before their container was known (resolver too slow).");
-	sbuf_addf(b, "bulkhead_attribution_timeouts_total %llu\n", (unsigned long long)ag->attr_timeouts);
-	help(b, "bulkhead_attribution_overflow_total", "counter",
-	     "Events sent at once without their container because the deferral queue was full.");
-	sbuf_addf(b, "bulkhead_attribution_overflow_total %llu\n", (unsigned long long)ag->attr_dropped);
-	help(b, "bulkhead_attribution_resolutions_total", "counter",
-	     "Container answers from the background resolver.");
-	sbuf_addf(b, "bulkhead_attribution_resolutions_total %llu\n",
-		  (unsigned long long)ag->attr_resolutions);
+	scalar(b, "bulkhead_output_filtered_total", "counter",
+	       "Events not written because of --containers-only.", ag->outputs_filtered);
+	scalar(b, "bulkhead_containers_tracked", "gauge", "Live containers the agent knows.",
+	       ag->containers_tracked);
+	scalar(b, "bulkhead_cgroups_tracked", "gauge",
+	       "Cgroups in the attribution cache (containers and host cgroups, bounded).",
+	       ag->cgroups_tracked);
+	scalar(b, "bulkhead_malformed_records_total", "counter",
+	       "Ring-buffer records dropped because their size or kind was wrong.", ag->malformed);
+	scalar(b, "bulkhead_attribution_deferred_total", "counter",
+	       "Events held back until the background resolver knew their container.",
+	       ag->attr_deferred);
+	scalar(b, "bulkhead_attribution_timeouts_total", "counter",
+	       "Held events sent before their container was known (resolver too slow).",
+	       ag->attr_timeouts);
+	scalar(b, "bulkhead_attribution_overflow_total", "counter",
+	       "Events sent at once without their container because the deferral queue was full.",
+	       ag->attr_dropped);
+	scalar(b, "bulkhead_attribution_resolutions_total", "counter",
+	       "Container answers from the background resolver.", ag->attr_resolutions);
 	render_progs(m, b);
 	render_process(b);
 	if (b->oom) {
@@ -649,6 +686,36 @@ void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 	memcpy(m->published, b->data, b->len + 1);
 	m->published_len = b->len;
 	pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_update(struct metrics *m, const struct metrics_sources *src)
+{
+	struct metrics_agent ag = { 0 };
+	struct attrib_stats as = { 0 };
+	const char *names[METRICS_MAX_RINGS];
+	uint64_t totals[METRICS_MAX_RINGS];
+
+	if (!m || !metrics_port(m))
+		return;
+	if (src->attr)
+		attrib_get_stats(src->attr, &as);
+	ag.containers_tracked = as.containers;
+	ag.cgroups_tracked = as.entries;
+	ag.malformed = src->malformed;
+	ag.attr_deferred = as.deferred;
+	ag.attr_timeouts = as.timeouts;
+	ag.attr_dropped = as.overflow;
+	ag.attr_resolutions = as.resolutions;
+	ag.nrings = src->lost ? lost_totals(src->lost, names, totals, METRICS_MAX_RINGS) : 0;
+	for (size_t i = 0; i < ag.nrings; i++) {
+		ag.rings[i].name = names[i];
+		ag.rings[i].lost = totals[i];
+	}
+	ag.nsinks = output_sinks(src->out, ag.sinks, METRICS_MAX_SINKS);
+	if (ag.nsinks > METRICS_MAX_SINKS)
+		ag.nsinks = METRICS_MAX_SINKS;
+	ag.outputs_filtered = output_stats(src->out)->filtered;
+	metrics_render(m, &ag);
 }
 
 long metrics_snapshot(struct metrics *m, char **buf)

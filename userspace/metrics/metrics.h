@@ -68,6 +68,21 @@ void metrics_forget(struct metrics *m, uint64_t cgroup_id);
 
 /* Rebuild the exposition (loop thread, about once a second). */
 void metrics_render(struct metrics *m, const struct metrics_agent *ag);
+
+/* Where the counters metrics does not keep itself are read at each update. */
+struct attrib;
+struct lost;
+struct metrics_sources {
+	const struct attrib *attr;	/* containers, attribution (NULL: all 0) */
+	const struct lost *lost;	/* losses per ring (NULL: none) */
+	struct output *out;		/* per-output queues and errors, filtered events */
+	uint64_t malformed;		/* ring-buffer records dropped as malformed */
+};
+/*
+ * Read the sources into a struct metrics_agent and render, if anybody can
+ * read the text (--metrics-addr): else the counting goes on, the text is not made.
+ */
+void metrics_update(struct metrics *m, const struct metrics_sources *src);
 /* A copy of the last rendered exposition (any thread): malloc'd, caller frees. */
 long metrics_snapshot(struct metrics *m, char **buf);
 /* The bound HTTP port, 0 if not serving. */

@@ -169,7 +169,8 @@ struct policy_anomaly {
 	uint8_t  enabled;		/* default 1 */
 	uint8_t  sensitivity;		/* 1 low, 2 medium (default), 3 high */
 	uint8_t  pad[2];
-	uint32_t learn_seconds;		/* baseline learning window, default 600 */
+	uint32_t learn_seconds;		/* baseline learning window (warm-up), default 600 */
+	uint32_t learn_mode_seconds;	/* learn: behaviour learning mode window; 0 = off */
 	uint32_t fork_per_sec;		/* process creations per second */
 	uint32_t exec_per_sec;		/* execs per second */
 	uint32_t connect_per_sec;	/* outbound connects per second */
@@ -265,13 +266,6 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 					  struct policy_errors *errs);
 void policy_set_free(struct policy_set *set);
 
-/*
- * Sections the set turns on that this agent does not act on yet (spec.escape,
- * spec.anomaly: parsed and validated, neither enforced nor monitored): a
- * sentence saying so in buf, and 1; 0 (buf "") when none is on.
- */
-int policy_set_unimplemented(const struct policy_set *set, char *buf, size_t len);
-
 const struct policy *policy_by_id(const struct policy_set *set, uint32_t id);
 const struct policy *policy_by_name(const struct policy_set *set, const char *name);
 
@@ -311,6 +305,9 @@ int policy_glob_match(const char *pattern, const char *s, int path_mode);
 /* "web-server: spec.file[3]" from (policy id, rule ref); returns buf. */
 char *policy_rule_ref_format(const struct policy_set *set, uint32_t policy_id, uint32_t ref,
 			     char *buf, size_t len);
+/* The field alone, "spec.file[3]" or "spec.defaults.egress"; an unknown ref is
+ * written into buf ("rule 0x... (unknown)"). Points into p, a constant or buf. */
+const char *policy_rule_field(const struct policy *p, uint32_t ref, char *buf, size_t len);
 
 /* ---- Output -------------------------------------------------------------- */
 /* One summary block per policy (what bulkhead check prints). */

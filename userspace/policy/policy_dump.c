@@ -34,7 +34,7 @@ static const char *kind_name(int kind)
 	}
 }
 
-static void ops_string(uint16_t ops, char *buf, size_t len)
+void policy_ops_format(uint16_t ops, char *buf, size_t len)
 {
 	size_t o = 0;
 
@@ -155,7 +155,7 @@ void policy_set_dump(const struct policy_set *set, FILE *f)
 		for (uint32_t r = 0; r < p->n_file; r++) {
 			const struct policy_path_rule *x = &p->file[r];
 
-			ops_string(x->ops, ops, sizeof(ops));
+			policy_ops_format(x->ops, ops, sizeof(ops));
 			fprintf(f, "  file[%u] ref=%#010x %-5s %-6s spec=%-5u ops=%-24s %s  <- %s (line %u)\n",
 				r, POLICY_REF(POLICY_REF_FILE, r), policy_action_name(x->action),
 				kind_name(x->kind), x->specificity, ops, x->pattern,

@@ -43,7 +43,8 @@ struct ynode *ymap_get(const struct ynode *map, const char *key);
 /* Describe a node for "got ..." in messages. */
 const char *ynode_describe(const struct ynode *n, char *buf, size_t len);
 
-/* ---- Diagnostics context ------------------------------------------------- */
+/* ---- Diagnostics (policy_diag.c) ---------------------------------------- */
+/* Where a problem is: the file being loaded and the field path being compiled. */
 struct perr_ctx {
 	struct policy_errors *errs;
 	const char *file;	/* current file name */
@@ -63,6 +64,8 @@ void pwarn(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
 size_t path_push_key(struct perr_ctx *c, const char *key);
 size_t path_push_idx(struct perr_ctx *c, uint32_t i);
 void path_pop(struct perr_ctx *c, size_t old);
+/* The diagnostics from index first on, in file order, then by line and column. */
+void policy_errors_sort(struct policy_errors *e, uint32_t first);
 
 /* ---- Patterns (policy_glob.c) ------------------------------------------ */
 /*
@@ -86,5 +89,9 @@ void policy_free_members(struct policy *p);
 
 /* Did-you-mean: the candidate closest to s, or NULL. */
 const char *closest_word(const char *s, const char *const *cands, size_t n);
+
+/* ---- Views (policy_dump.c) --------------------------------------------- */
+/* "read,write", or "all" (POLICY_OPS_ALL), into buf. */
+void policy_ops_format(uint16_t ops, char *buf, size_t len);
 
 #endif

@@ -317,6 +317,27 @@ static int get_list(struct perr_ctx *c, const struct ynode *n, const char *what,
 
 /* ---- sections ------------------------------------------------------------ */
 
+/* Each of keys[] that map n has, parsed by fn(c, value, p, index of the key) under its path. */
+static int each_key(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
+		    size_t nkeys, struct policy *p,
+		    int (*fn)(struct perr_ctx *c, const struct ynode *v, struct policy *p, int i))
+{
+	int err = 0;
+
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct ynode *v = ymap_get(n, keys[i]);
+		size_t o;
+
+		if (!v)
+			continue;
+		o = path_push_key(c, keys[i]);
+		if (fn(c, v, p, (int)i))
+			err = -1;
+		path_pop(c, o);
+	}
+	return err;
+}
+
 static int parse_action_map(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
 			    size_t nkeys, const char *const *vals, size_t nvals,
 			    uint8_t *out, size_t nout, uint8_t dflt)
@@ -522,42 +543,40 @@ static int parse_file(struct perr_ctx *c, const struct ynode *n, struct policy *
 	return err;
 }
 
+/* Exec paths allowed (a = POLICY_ALLOW) or denied: one path or a list. */
+static int parse_exec_list(struct perr_ctx *c, const struct ynode *l, struct policy *p, int a)
+{
+	struct ynode *const *items;
+	uint32_t cnt;
+	int rc, err = 0;
+
+	rc = get_list(c, l, "executable path", &items, &cnt);
+	if (rc == -1)
+		err = -1;
+	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+		const struct ynode *it = LIST_ITEM(l, items, rc, j);
+		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+		struct policy_path_rule rule = { .ops = 1u << POLICY_OP_EXEC,
+						 .action = (uint8_t)a, .src = j };
+		char field[96];
+
+		snprintf(field, sizeof(field), "%.95s", c->path);
+		if (parse_pattern_node(c, it, &rule) ||
+		    push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
+				   POLICY_MAX_EXEC_RULES, "exec", &rule, field))
+			err = -1;
+		path_pop(c, o3);
+	}
+	return err;
+}
+
 static int parse_exec(struct perr_ctx *c, const struct ynode *n, struct policy *p)
 {
 	static const char *const keys[] = { "allow", "deny" };
-	int err = 0;
 
 	if (check_map(c, n, keys, 2, "a mapping {allow: [paths], deny: [paths]}"))
 		return -1;
-	for (int a = 0; a < 2; a++) {
-		const struct ynode *l = ymap_get(n, keys[a]);
-		struct ynode *const *items;
-		uint32_t cnt;
-		int rc;
-
-		if (!l)
-			continue;
-		size_t o = path_push_key(c, keys[a]);
-		rc = get_list(c, l, "executable path", &items, &cnt);
-		if (rc == -1)
-			err = -1;
-		for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-			const struct ynode *it = LIST_ITEM(l, items, rc, j);
-			size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-			struct policy_path_rule rule = { .ops = 1u << POLICY_OP_EXEC,
-							 .action = (uint8_t)a, .src = j };
-			char field[96];
-
-			snprintf(field, sizeof(field), "%.95s", c->path);
-			if (parse_pattern_node(c, it, &rule) ||
-			    push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
-					   POLICY_MAX_EXEC_RULES, "exec", &rule, field))
-				err = -1;
-			path_pop(c, o3);
-		}
-		path_pop(c, o);
-	}
-	return err;
+	return each_key(c, n, keys, 2, p, parse_exec_list);
 }
 
 /* "10.0.0.0/8", "2001:db8::/32", "10.1.2.3" (= /32). */
@@ -637,13 +656,211 @@ static uint32_t net_specificity(const struct policy_net_rule *r)
 	       (uint32_t)(65535 - (r->port_hi - r->port_lo));
 }
 
-static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct policy *p, int dir)
+/* A network rule while it is compiled: its CIDRs and port ranges, whose cross
+ * product it stands for. */
+struct net_rule_parts {
+	struct policy_net_rule base;			/* action, protocol, source index */
+	struct policy_net_rule cidrs[2 * POLICY_MAX_LIST];	/* "any": one per family */
+	const struct ynode *cidr_at[2 * POLICY_MAX_LIST];
+	uint32_t ncidr;
+	uint16_t plo[POLICY_MAX_LIST], phi[POLICY_MAX_LIST];
+	uint32_t nport;
+};
+
+/* cidrs: a CIDR, "any" or a list of them; absent: every address of both families. */
+static int parse_net_cidrs(struct perr_ctx *c, const struct ynode *r, const struct ynode *cn,
+			   struct net_rule_parts *x)
+{
+	struct ynode *const *items;
+	char got[96], err[256];
+	uint32_t cnt;
+	int rc, bad = 0;
+	size_t o;
+
+	if (!cn) {
+		x->cidrs[0] = x->base;
+		x->cidrs[0].family = POLICY_INET;
+		x->cidrs[1] = x->base;
+		x->cidrs[1].family = POLICY_INET6;
+		x->cidr_at[0] = x->cidr_at[1] = r;
+		x->ncidr = 2;
+		return 0;
+	}
+	o = path_push_key(c, "cidrs");
+	rc = get_list(c, cn, "CIDR", &items, &cnt);
+	if (rc == -1)
+		bad = 1;
+	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+		const struct ynode *it = LIST_ITEM(cn, items, rc, j);
+		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+
+		if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
+			perr(c, it, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8, got %s",
+			     ynode_describe(it, got, sizeof(got)));
+			bad = 1;
+		} else if (!strcmp(it->str, "any")) {
+			if (x->ncidr + 2 <= 2 * POLICY_MAX_LIST) {
+				x->cidrs[x->ncidr] = x->base;
+				x->cidrs[x->ncidr].family = POLICY_INET;
+				x->cidr_at[x->ncidr++] = it;
+				x->cidrs[x->ncidr] = x->base;
+				x->cidrs[x->ncidr].family = POLICY_INET6;
+				x->cidr_at[x->ncidr++] = it;
+			}
+		} else if (x->ncidr < 2 * POLICY_MAX_LIST) {
+			x->cidrs[x->ncidr] = x->base;
+			if (parse_cidr(it->str, &x->cidrs[x->ncidr], err, sizeof(err))) {
+				perr(c, it, "%s, got %s", err, ynode_describe(it, got, sizeof(got)));
+				bad = 1;
+			} else {
+				x->cidr_at[x->ncidr++] = it;
+			}
+		}
+		path_pop(c, o3);
+	}
+	path_pop(c, o);
+	return bad ? -1 : 0;
+}
+
+/* ports: a port, a range, "any" or a list of them; absent: every port. */
+static int parse_net_ports(struct perr_ctx *c, const struct ynode *pn, bool proto_given,
+			   struct net_rule_parts *x)
+{
+	struct ynode *const *items;
+	char got[96];
+	uint32_t cnt;
+	int rc, bad = 0;
+	size_t o;
+
+	if (!pn) {
+		x->plo[0] = 0;
+		x->phi[0] = 65535;
+		x->nport = 1;
+		return 0;
+	}
+	o = path_push_key(c, "ports");
+	if (x->base.proto == POLICY_PROTO_ICMP && proto_given) {
+		perr(c, pn, "can never match: ICMP has no ports; remove ports or "
+		     "use protocol tcp, udp or any");
+		bad = 1;
+	}
+	rc = get_list(c, pn, "port", &items, &cnt);
+	if (rc == -1)
+		bad = 1;
+	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+		const struct ynode *it = LIST_ITEM(pn, items, rc, j);
+		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
+
+		if (!it || it->type != YN_SCALAR || ynode_is_null(it) ||
+		    parse_port(it, &x->plo[x->nport], &x->phi[x->nport])) {
+			perr(c, it, "expected a port 1..65535, a range like "
+			     "\"8000-8080\" (0..65535, low <= high) or any, got %s",
+			     ynode_describe(it, got, sizeof(got)));
+			bad = 1;
+		} else {
+			x->nport++;
+		}
+		path_pop(c, o3);
+	}
+	path_pop(c, o);
+	return bad ? -1 : 0;
+}
+
+/* Append the rule's compiled rules (one per CIDR and port range) to direction dir. */
+static int add_net_rules(struct perr_ctx *c, const struct ynode *r, struct policy *p, int dir,
+			 const struct net_rule_parts *x, const char *field)
+{
+	for (uint32_t a = 0; a < x->ncidr; a++) {
+		for (uint32_t b = 0; b < x->nport; b++) {
+			struct policy_net_rule nr = x->cidrs[a];
+			struct policy_src *src;
+
+			nr.action = x->base.action;
+			nr.proto = x->base.proto;
+			nr.port_lo = x->plo[b];
+			nr.port_hi = x->phi[b];
+			nr.specificity = net_specificity(&nr);
+			if (p->n_net[dir] >= POLICY_MAX_NET_RULES) {
+				perr(c, x->cidr_at[a], "too many %s rules: at most %u compiled rules "
+				     "(one per CIDR and port range) per direction",
+				     dir ? "ingress" : "egress", POLICY_MAX_NET_RULES);
+				return -1;
+			}
+			if (!p->net[dir]) {
+				p->net[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net[dir]));
+				p->net_src[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net_src[dir]));
+				if (!p->net[dir] || !p->net_src[dir]) {
+					perr(c, r, "out of memory");
+					return -1;
+				}
+			}
+			p->net[dir][p->n_net[dir]] = nr;
+			src = &p->net_src[dir][p->n_net[dir]];
+			src->line = x->cidr_at[a]->line;
+			src->col = x->cidr_at[a]->col;
+			snprintf(src->field, sizeof(src->field), "%s", field);
+			p->n_net[dir]++;
+		}
+	}
+	return 0;
+}
+
+/* One rule {cidrs, ports, protocol, action} of direction dir, the i-th of its list. */
+static int parse_net_rule(struct perr_ctx *c, const struct ynode *r, struct policy *p, int dir,
+			  uint32_t i)
 {
 	static const char *const keys[] = { "cidrs", "ports", "protocol", "action" };
 	static const char *const protos[] = { "any", "tcp", "udp", "icmp" };
 	static const uint8_t proto_val[] = { POLICY_PROTO_ANY, POLICY_PROTO_TCP, POLICY_PROTO_UDP,
 					     POLICY_PROTO_ICMP };
-	char got[96], err[256];
+	const struct ynode *cn, *pn, *prn, *an;
+	struct net_rule_parts x;
+	char field[96];
+	int bad = 0, v;
+	size_t o;
+
+	x.base = (struct policy_net_rule){ .port_lo = 0, .port_hi = 65535, .src = i };
+	x.ncidr = x.nport = 0;
+	snprintf(field, sizeof(field), "%.95s", c->path);
+	if (check_map(c, r, keys, ARRAY_SIZE(keys),
+		      "a network rule mapping {cidrs, ports, protocol, action}"))
+		return -1;
+	cn = ymap_get(r, "cidrs");
+	pn = ymap_get(r, "ports");
+	prn = ymap_get(r, "protocol");
+	an = ymap_get(r, "action");
+
+	o = path_push_key(c, "action");
+	if (!an) {
+		perr(c, r, "required: allow or deny");
+		bad = 1;
+	} else if ((v = get_enum(c, an, action_names, 2)) < 0) {
+		bad = 1;
+	} else {
+		x.base.action = (uint8_t)v;
+	}
+	path_pop(c, o);
+
+	if (prn) {
+		o = path_push_key(c, "protocol");
+		if ((v = get_enum(c, prn, protos, ARRAY_SIZE(protos))) < 0)
+			bad = 1;
+		else
+			x.base.proto = proto_val[v];
+		path_pop(c, o);
+	}
+	if (parse_net_cidrs(c, r, cn, &x))
+		bad = 1;
+	if (parse_net_ports(c, pn, prn != NULL, &x))
+		bad = 1;
+	if (!bad && add_net_rules(c, r, p, dir, &x, field))
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct policy *p, int dir)
+{
+	char got[96];
 	int errs = 0;
 
 	if (!n || n->type != YN_SEQ) {
@@ -652,164 +869,9 @@ static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct polic
 		return -1;
 	}
 	for (uint32_t i = 0; i < n->n; i++) {
-		const struct ynode *r = n->kids[i];
-		size_t o = path_push_idx(c, i), o2;
-		char field[96];
-		struct policy_net_rule base = { .port_lo = 0, .port_hi = 65535, .src = i };
-		struct policy_net_rule cidrs[2 * POLICY_MAX_LIST];
-		uint16_t plo[POLICY_MAX_LIST], phi[POLICY_MAX_LIST];
-		const struct ynode *cidr_at[2 * POLICY_MAX_LIST];
-		uint32_t ncidr = 0, nport = 0;
-		int bad = 0, v;
+		size_t o = path_push_idx(c, i);
 
-		snprintf(field, sizeof(field), "%.95s", c->path);
-		if (check_map(c, r, keys, ARRAY_SIZE(keys),
-			      "a network rule mapping {cidrs, ports, protocol, action}")) {
-			errs = -1;
-			path_pop(c, o);
-			continue;
-		}
-		const struct ynode *cn = ymap_get(r, "cidrs"), *pn = ymap_get(r, "ports"),
-				   *prn = ymap_get(r, "protocol"), *an = ymap_get(r, "action");
-
-		o2 = path_push_key(c, "action");
-		if (!an) {
-			perr(c, r, "required: allow or deny");
-			bad = 1;
-		} else if ((v = get_enum(c, an, action_names, 2)) < 0) {
-			bad = 1;
-		} else {
-			base.action = (uint8_t)v;
-		}
-		path_pop(c, o2);
-
-		if (prn) {
-			o2 = path_push_key(c, "protocol");
-			if ((v = get_enum(c, prn, protos, ARRAY_SIZE(protos))) < 0)
-				bad = 1;
-			else
-				base.proto = proto_val[v];
-			path_pop(c, o2);
-		}
-
-		if (cn) {
-			struct ynode *const *items;
-			uint32_t cnt;
-			int rc;
-
-			o2 = path_push_key(c, "cidrs");
-			rc = get_list(c, cn, "CIDR", &items, &cnt);
-			if (rc == -1)
-				bad = 1;
-			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-				const struct ynode *it = LIST_ITEM(cn, items, rc, j);
-				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-
-				if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
-					perr(c, it, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8, got %s",
-					     ynode_describe(it, got, sizeof(got)));
-					bad = 1;
-				} else if (!strcmp(it->str, "any")) {
-					if (ncidr + 2 <= 2 * POLICY_MAX_LIST) {
-						cidrs[ncidr] = base;
-						cidrs[ncidr].family = POLICY_INET;
-						cidr_at[ncidr++] = it;
-						cidrs[ncidr] = base;
-						cidrs[ncidr].family = POLICY_INET6;
-						cidr_at[ncidr++] = it;
-					}
-				} else if (ncidr < 2 * POLICY_MAX_LIST) {
-					cidrs[ncidr] = base;
-					if (parse_cidr(it->str, &cidrs[ncidr], err, sizeof(err))) {
-						perr(c, it, "%s, got %s", err,
-						     ynode_describe(it, got, sizeof(got)));
-						bad = 1;
-					} else {
-						cidr_at[ncidr++] = it;
-					}
-				}
-				path_pop(c, o3);
-			}
-			path_pop(c, o2);
-		} else {
-			cidrs[0] = base;
-			cidrs[0].family = POLICY_INET;
-			cidrs[1] = base;
-			cidrs[1].family = POLICY_INET6;
-			cidr_at[0] = cidr_at[1] = r;
-			ncidr = 2;
-		}
-
-		if (pn) {
-			struct ynode *const *items;
-			uint32_t cnt;
-			int rc;
-
-			o2 = path_push_key(c, "ports");
-			if (base.proto == POLICY_PROTO_ICMP && prn) {
-				perr(c, pn, "can never match: ICMP has no ports; remove ports or "
-				     "use protocol tcp, udp or any");
-				bad = 1;
-			}
-			rc = get_list(c, pn, "port", &items, &cnt);
-			if (rc == -1)
-				bad = 1;
-			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-				const struct ynode *it = LIST_ITEM(pn, items, rc, j);
-				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-
-				if (!it || it->type != YN_SCALAR || ynode_is_null(it) ||
-				    parse_port(it, &plo[nport], &phi[nport])) {
-					perr(c, it, "expected a port 1..65535, a range like "
-					     "\"8000-8080\" (0..65535, low <= high) or any, got %s",
-					     ynode_describe(it, got, sizeof(got)));
-					bad = 1;
-				} else {
-					nport++;
-				}
-				path_pop(c, o3);
-			}
-			path_pop(c, o2);
-		} else {
-			plo[0] = 0;
-			phi[0] = 65535;
-			nport = 1;
-		}
-
-		for (uint32_t a = 0; !bad && a < ncidr; a++) {
-			for (uint32_t b = 0; !bad && b < nport; b++) {
-				struct policy_net_rule nr = cidrs[a];
-
-				nr.action = base.action;
-				nr.proto = base.proto;
-				nr.port_lo = plo[b];
-				nr.port_hi = phi[b];
-				nr.specificity = net_specificity(&nr);
-				if (p->n_net[dir] >= POLICY_MAX_NET_RULES) {
-					perr(c, cidr_at[a], "too many %s rules: at most %u compiled rules "
-					     "(one per CIDR and port range) per direction",
-					     dir ? "ingress" : "egress", POLICY_MAX_NET_RULES);
-					bad = 1;
-					break;
-				}
-				if (!p->net[dir]) {
-					p->net[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net[dir]));
-					p->net_src[dir] = calloc(POLICY_MAX_NET_RULES, sizeof(*p->net_src[dir]));
-					if (!p->net[dir] || !p->net_src[dir]) {
-						perr(c, r, "out of memory");
-						bad = 1;
-						break;
-					}
-				}
-				p->net[dir][p->n_net[dir]] = nr;
-				p->net_src[dir][p->n_net[dir]].line = cidr_at[a]->line;
-				p->net_src[dir][p->n_net[dir]].col = cidr_at[a]->col;
-				snprintf(p->net_src[dir][p->n_net[dir]].field,
-					 sizeof(p->net_src[dir][0].field), "%s", field);
-				p->n_net[dir]++;
-			}
-		}
-		if (bad)
+		if (parse_net_rule(c, n->kids[i], p, dir, i))
 			errs = -1;
 		path_pop(c, o);
 	}
@@ -819,21 +881,10 @@ static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct polic
 static int parse_network(struct perr_ctx *c, const struct ynode *n, struct policy *p)
 {
 	static const char *const keys[] = { "egress", "ingress" };
-	int err = 0;
 
 	if (check_map(c, n, keys, 2, "a mapping {egress: [rules], ingress: [rules]}"))
 		return -1;
-	for (int d = 0; d < 2; d++) {
-		const struct ynode *l = ymap_get(n, keys[d]);
-
-		if (!l)
-			continue;
-		size_t o = path_push_key(c, keys[d]);
-		if (parse_net_dir(c, l, p, d))
-			err = -1;
-		path_pop(c, o);
-	}
-	return err;
+	return each_key(c, n, keys, 2, p, parse_net_dir);
 }
 
 static int parse_escape(struct perr_ctx *c, const struct ynode *n, struct policy *p)
@@ -881,7 +932,7 @@ static int parse_escape(struct perr_ctx *c, const struct ynode *n, struct policy
 
 static int parse_anomaly(struct perr_ctx *c, const struct ynode *n, struct policy *p)
 {
-	static const char *const keys[] = { "enabled", "sensitivity", "learningWindow", "thresholds" };
+	static const char *const keys[] = { "enabled", "sensitivity", "learningWindow", "learn", "thresholds" };
 	static const char *const tkeys[] = { "forksPerSecond", "execsPerSecond", "connectsPerSecond",
 					     "cpuPercent", "memory", "egressBytesPerSecond" };
 	static const char *const sens[] = { "low", "medium", "high" };
@@ -891,7 +942,8 @@ static int parse_anomaly(struct perr_ctx *c, const struct ynode *n, struct polic
 	int err = 0, s;
 	size_t o;
 
-	if (check_map(c, n, keys, ARRAY_SIZE(keys), "a mapping {enabled, sensitivity, learningWindow, thresholds}"))
+	if (check_map(c, n, keys, ARRAY_SIZE(keys),
+		      "a mapping {enabled, sensitivity, learningWindow, learn, thresholds}"))
 		return -1;
 	if ((v = ymap_get(n, "enabled"))) {
 		o = path_push_key(c, "enabled");
@@ -913,6 +965,17 @@ static int parse_anomaly(struct perr_ctx *c, const struct ynode *n, struct polic
 			err = -1;
 		else
 			a->learn_seconds = (uint32_t)x;
+		path_pop(c, o);
+	}
+	/* learn: 0 (off, the default) or a window of 60 s to 30 d. */
+	if ((v = ymap_get(n, "learn"))) {
+		o = path_push_key(c, "learn");
+		if (v->type == YN_SCALAR && v->plain && (!strcmp(v->str, "0") || !strcmp(v->str, "off")))
+			a->learn_mode_seconds = 0;
+		else if (get_duration(c, v, 60, 30 * 86400, &x))
+			err = -1;
+		else
+			a->learn_mode_seconds = (uint32_t)x;
 		path_pop(c, o);
 	}
 	if (!(t = ymap_get(n, "thresholds")))
@@ -1052,20 +1115,6 @@ static int parse_selector(struct perr_ctx *c, const struct ynode *n, struct poli
 
 /* ---- compile-time checks: rules that can never decide ---------------------- */
 
-static void ops_str(uint16_t ops, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = 0;
-	if (ops == POLICY_OPS_ALL) {
-		snprintf(buf, len, "all");
-		return;
-	}
-	for (int i = 0; i < POLICY_OP_COUNT && o < len; i++)
-		if (ops & (1u << i))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", policy_op_names[i]);
-}
-
 static void check_path_shadow(struct perr_ctx *c, struct policy_path_rule *t,
 			      struct policy_src *s, uint32_t n, int is_exec)
 {
@@ -1090,7 +1139,7 @@ static void check_path_shadow(struct perr_ctx *c, struct policy_path_rule *t,
 		if (t[i].action == POLICY_ALLOW && (deny_cover & t[i].ops) == t[i].ops) {
 			char ops[96];
 
-			ops_str(t[i].ops, ops, sizeof(ops));
+			policy_ops_format(t[i].ops, ops, sizeof(ops));
 			if (is_exec)
 				perr_at(c, 0, s[i].line, s[i].col, s[i].field,
 					"can never match: \"%s\" is also denied, and deny beats allow "
@@ -1192,39 +1241,15 @@ static int valid_policy_name(const char *s)
 	return 1;
 }
 
-int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *p)
+/* apiVersion and kind (p->node_default). */
+static int parse_header(struct perr_ctx *c, const struct ynode *root, struct policy *p)
 {
-	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec" };
-	static const char *const meta_keys[] = { "name", "description" };
-	static const char *const spec_keys[] = { "selector", "mode", "defaults", "file", "exec",
-						 "network", "escape", "anomaly" };
-	static const char *const def_keys[] = { "file", "exec", "egress", "ingress" };
-	static const char *const def_file_keys[] = { "read", "write", "create", "delete", "rename",
-						     "link", "setattr", "exec" };
 	static const char *const kinds[] = { "Policy", "NodeDefault" };
-	const struct ynode *root = d->root, *v, *spec, *meta;
+	const struct ynode *v;
+	const char *s;
 	char got[96];
 	int err = 0, k;
 	size_t o;
-	const char *s;
-
-	c->plen = 0;
-	c->path[0] = 0;
-	p->line = d->line;
-	p->col = d->col;
-	p->escape.enabled = POLICY_ESC_DEFAULT;
-	p->anomaly.enabled = 1;
-	p->anomaly.sensitivity = 2;
-	p->anomaly.learn_seconds = 600;
-
-	if (!root || root->type != YN_MAP) {
-		perr_at(c, 0, root ? root->line : d->line, root ? root->col : d->col, NULL,
-			"expected a policy document (a mapping with apiVersion, kind, metadata, "
-			"spec), got %s", ynode_describe(root, got, sizeof(got)));
-		return -1;
-	}
-	size_t start_errors = c->errs->n_errors;
-	check_map(c, root, top, ARRAY_SIZE(top), "a mapping");
 
 	o = path_push_key(c, "apiVersion");
 	if (!(v = ymap_get(root, "apiVersion"))) {
@@ -1247,6 +1272,18 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 	}
 	p->node_default = (uint8_t)k;
 	path_pop(c, o);
+	return err;
+}
+
+/* metadata: name (required), description. */
+static int parse_metadata(struct perr_ctx *c, const struct ynode *root, struct policy *p)
+{
+	static const char *const meta_keys[] = { "name", "description" };
+	const struct ynode *meta, *v;
+	const char *s;
+	char got[96];
+	int err = 0;
+	size_t o;
 
 	o = path_push_key(c, "metadata");
 	meta = ymap_get(root, "metadata");
@@ -1289,6 +1326,172 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 		err = -1;
 	}
 	path_pop(c, o);
+	return err;
+}
+
+/* spec.selector: required of a Policy, refused in a NodeDefault. */
+static int parse_spec_selector(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+{
+	const struct ynode *v = ymap_get(spec, "selector");
+	size_t o = path_push_key(c, "selector");
+	int err = 0;
+
+	if (p->node_default && v) {
+		perr(c, v, "a NodeDefault applies to every container no other policy "
+		     "selects; remove the selector or use kind: Policy");
+		err = -1;
+	} else if (!p->node_default && !v) {
+		perr(c, spec, "required: which containers this policy applies to "
+		     "(namespaces, pods, containers, cgroups); use kind: NodeDefault for a "
+		     "node-wide default");
+		err = -1;
+	} else if (v && parse_selector(c, v, p)) {
+		err = -1;
+	}
+	path_pop(c, o);
+	return err;
+}
+
+/* spec.mode: enforce | audit | {all, file, exec, network, escape}; enforce if absent. */
+static int parse_spec_mode(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+{
+	const struct ynode *v = ymap_get(spec, "mode");
+	size_t o = path_push_key(c, "mode");
+	int err = 0;
+
+	memset(p->mode, POLICY_ENFORCE, sizeof(p->mode));
+	if (v && parse_action_map(c, v, section_names, POLICY_SEC_COUNT, mode_names, 2, p->mode,
+				  POLICY_SEC_COUNT, POLICY_ENFORCE))
+		err = -1;
+	path_pop(c, o);
+	return err;
+}
+
+/* spec.defaults: {file, exec, egress, ingress}; allow where absent. */
+static int parse_spec_defaults(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+{
+	static const char *const def_keys[] = { "file", "exec", "egress", "ingress" };
+	static const char *const def_file_keys[] = { "read", "write", "create", "delete", "rename",
+						     "link", "setattr", "exec" };
+	const struct ynode *v, *w;
+	int err = 0, a;
+	size_t o;
+
+	memset(p->file_default, POLICY_ALLOW, sizeof(p->file_default));
+	p->exec_default = POLICY_ALLOW;
+	p->net_default[0] = p->net_default[1] = POLICY_ALLOW;
+	if (!(v = ymap_get(spec, "defaults")))
+		return 0;
+	o = path_push_key(c, "defaults");
+	if (check_map(c, v, def_keys, ARRAY_SIZE(def_keys), "a mapping {file, exec, egress, ingress}")) {
+		path_pop(c, o);
+		return -1;
+	}
+	if ((w = ymap_get(v, "file"))) {
+		size_t o3 = path_push_key(c, "file");
+		if (parse_action_map(c, w, def_file_keys, POLICY_OP_COUNT, action_names, 2,
+				     p->file_default, POLICY_OP_COUNT, POLICY_ALLOW))
+			err = -1;
+		path_pop(c, o3);
+	}
+	for (int i = 1; i < 4; i++) {
+		if (!(w = ymap_get(v, def_keys[i])))
+			continue;
+		size_t o3 = path_push_key(c, def_keys[i]);
+		if ((a = get_enum(c, w, action_names, 2)) < 0)
+			err = -1;
+		else if (i == 1)
+			p->exec_default = (uint8_t)a;
+		else
+			p->net_default[i - 2] = (uint8_t)a;
+		path_pop(c, o3);
+	}
+	path_pop(c, o);
+	return err;
+}
+
+/* The sections of spec, each under its own field path. */
+static int parse_spec(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+{
+	static const struct {
+		const char *key;
+		int (*parse)(struct perr_ctx *c, const struct ynode *v, struct policy *p);
+	} sections[] = {
+		{ "file", parse_file }, { "exec", parse_exec }, { "network", parse_network },
+		{ "escape", parse_escape }, { "anomaly", parse_anomaly },
+	};
+	int err = 0;
+
+	if (parse_spec_selector(c, spec, p))
+		err = -1;
+	if (parse_spec_mode(c, spec, p))
+		err = -1;
+	if (parse_spec_defaults(c, spec, p))
+		err = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		const struct ynode *v = ymap_get(spec, sections[i].key);
+		size_t o;
+
+		if (!v)
+			continue;
+		o = path_push_key(c, sections[i].key);
+		if (sections[i].parse(c, v, p))
+			err = -1;
+		path_pop(c, o);
+	}
+	return err;
+}
+
+/* Rules that can never decide, on whatever compiled (to report every error at once). */
+static void check_shadows(struct perr_ctx *c, struct policy *p)
+{
+	check_path_shadow(c, p->file, p->file_src, p->n_file, 0);
+	check_path_shadow(c, p->exec, p->exec_src, p->n_exec, 1);
+	for (int d = 0; d < 2; d++)
+		check_net_shadow(c, p->net[d], p->net_src[d], p->n_net[d]);
+}
+
+/* Evaluation order: most specific first, deny before allow, then source order. */
+static void sort_tables(struct policy *p)
+{
+	sort_rules(p->file, p->file_src, p->n_file, sizeof(*p->file), path_spec, path_act);
+	sort_rules(p->exec, p->exec_src, p->n_exec, sizeof(*p->exec), path_spec, path_act);
+	for (int d = 0; d < 2; d++)
+		sort_rules(p->net[d], p->net_src[d], p->n_net[d], sizeof(struct policy_net_rule),
+			   net_spec, net_act);
+}
+
+int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *p)
+{
+	static const char *const top[] = { "apiVersion", "kind", "metadata", "spec" };
+	static const char *const spec_keys[] = { "selector", "mode", "defaults", "file", "exec",
+						 "network", "escape", "anomaly" };
+	const struct ynode *root = d->root, *spec;
+	size_t start_errors, o;
+	char got[96];
+	int err = 0;
+
+	c->plen = 0;
+	c->path[0] = 0;
+	p->line = d->line;
+	p->col = d->col;
+	p->escape.enabled = POLICY_ESC_DEFAULT;
+	p->anomaly.enabled = 1;
+	p->anomaly.sensitivity = 2;
+	p->anomaly.learn_seconds = 600;
+
+	if (!root || root->type != YN_MAP) {
+		perr_at(c, 0, root ? root->line : d->line, root ? root->col : d->col, NULL,
+			"expected a policy document (a mapping with apiVersion, kind, metadata, "
+			"spec), got %s", ynode_describe(root, got, sizeof(got)));
+		return -1;
+	}
+	start_errors = c->errs->n_errors;
+	check_map(c, root, top, ARRAY_SIZE(top), "a mapping");
+	if (parse_header(c, root, p))
+		err = -1;
+	if (parse_metadata(c, root, p))
+		err = -1;
 
 	o = path_push_key(c, "spec");
 	spec = ymap_get(root, "spec");
@@ -1301,102 +1504,14 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 		path_pop(c, o);
 		return -1;
 	}
-
-	/* selector */
-	{
-		size_t o2 = path_push_key(c, "selector");
-		v = ymap_get(spec, "selector");
-		if (p->node_default && v) {
-			perr(c, v, "a NodeDefault applies to every container no other policy "
-			     "selects; remove the selector or use kind: Policy");
-			err = -1;
-		} else if (!p->node_default && !v) {
-			perr(c, spec, "required: which containers this policy applies to "
-			     "(namespaces, pods, containers, cgroups); use kind: NodeDefault for a "
-			     "node-wide default");
-			err = -1;
-		} else if (v && parse_selector(c, v, p)) {
-			err = -1;
-		}
-		path_pop(c, o2);
-	}
-
-	/* mode: enforce | audit | {all, file, exec, network, escape} */
-	{
-		size_t o2 = path_push_key(c, "mode");
-		memset(p->mode, POLICY_ENFORCE, sizeof(p->mode));
-		if ((v = ymap_get(spec, "mode")) &&
-		    parse_action_map(c, v, section_names, POLICY_SEC_COUNT, mode_names, 2, p->mode,
-				     POLICY_SEC_COUNT, POLICY_ENFORCE))
-			err = -1;
-		path_pop(c, o2);
-	}
-
-	/* defaults */
-	memset(p->file_default, POLICY_ALLOW, sizeof(p->file_default));
-	p->exec_default = POLICY_ALLOW;
-	p->net_default[0] = p->net_default[1] = POLICY_ALLOW;
-	if ((v = ymap_get(spec, "defaults"))) {
-		size_t o2 = path_push_key(c, "defaults");
-		if (!check_map(c, v, def_keys, ARRAY_SIZE(def_keys), "a mapping {file, exec, egress, ingress}")) {
-			const struct ynode *w;
-			int a;
-
-			if ((w = ymap_get(v, "file"))) {
-				size_t o3 = path_push_key(c, "file");
-				if (parse_action_map(c, w, def_file_keys, POLICY_OP_COUNT, action_names, 2,
-						     p->file_default, POLICY_OP_COUNT, POLICY_ALLOW))
-					err = -1;
-				path_pop(c, o3);
-			}
-			for (int i = 1; i < 4; i++) {
-				if (!(w = ymap_get(v, def_keys[i])))
-					continue;
-				size_t o3 = path_push_key(c, def_keys[i]);
-				if ((a = get_enum(c, w, action_names, 2)) < 0)
-					err = -1;
-				else if (i == 1)
-					p->exec_default = (uint8_t)a;
-				else
-					p->net_default[i - 2] = (uint8_t)a;
-				path_pop(c, o3);
-			}
-		} else {
-			err = -1;
-		}
-		path_pop(c, o2);
-	}
-
-#define SECTION(key, fn) do {						\
-	if ((v = ymap_get(spec, key))) {				\
-		size_t o2 = path_push_key(c, key);			\
-		if (fn(c, v, p))					\
-			err = -1;					\
-		path_pop(c, o2);					\
-	}								\
-} while (0)
-	SECTION("file", parse_file);
-	SECTION("exec", parse_exec);
-	SECTION("network", parse_network);
-	SECTION("escape", parse_escape);
-	SECTION("anomaly", parse_anomaly);
-#undef SECTION
+	if (parse_spec(c, spec, p))
+		err = -1;
 	path_pop(c, o);
 
-	/* rules that can never decide (on whatever compiled, to report all errors) */
-	check_path_shadow(c, p->file, p->file_src, p->n_file, 0);
-	check_path_shadow(c, p->exec, p->exec_src, p->n_exec, 1);
-	for (int d = 0; d < 2; d++)
-		check_net_shadow(c, p->net[d], p->net_src[d], p->n_net[d]);
+	check_shadows(c, p);
 	if (err || c->errs->n_errors != start_errors)
 		return -1;
-
-	/* evaluation order */
-	sort_rules(p->file, p->file_src, p->n_file, sizeof(*p->file), path_spec, path_act);
-	sort_rules(p->exec, p->exec_src, p->n_exec, sizeof(*p->exec), path_spec, path_act);
-	for (int d = 0; d < 2; d++)
-		sort_rules(p->net[d], p->net_src[d], p->n_net[d], sizeof(struct policy_net_rule),
-			   net_spec, net_act);
+	sort_tables(p);
 	return 0;
 }
 

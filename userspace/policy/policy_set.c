@@ -8,157 +8,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/policy_internal.h"
-
-/* ---- diagnostics ----------------------------------------------------------- */
-
-void policy_errors_init(struct policy_errors *e)
-{
-	memset(e, 0, sizeof(*e));
-}
-
-void policy_errors_free(struct policy_errors *e)
-{
-	for (uint32_t i = 0; i < e->n; i++) {
-		free(e->v[i].file);
-		free(e->v[i].field);
-		free(e->v[i].msg);
-	}
-	free(e->v);
-	memset(e, 0, sizeof(*e));
-}
-
-char *policy_error_format(const struct policy_error *err, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = 0;
-	if (err->file)
-		o += (size_t)snprintf(buf + o, len - o, "%s:", err->file);
-	if (o < len && err->line)
-		o += (size_t)snprintf(buf + o, len - o, "%u:%u:", err->line, err->col);
-	if (o < len && o)
-		o += (size_t)snprintf(buf + o, len - o, " ");
-	if (o < len && err->warning)
-		o += (size_t)snprintf(buf + o, len - o, "warning: ");
-	if (o < len && err->field && err->field[0])
-		o += (size_t)snprintf(buf + o, len - o, "%s: ", err->field);
-	if (o < len)
-		snprintf(buf + o, len - o, "%s", err->msg ? err->msg : "");
-	return buf;
-}
-
-void policy_errors_print(const struct policy_errors *e, FILE *f)
-{
-	char buf[2048];
-
-	for (uint32_t i = 0; i < e->n; i++)
-		fprintf(f, "%s\n", policy_error_format(&e->v[i], buf, sizeof(buf)));
-	if (e->dropped)
-		fprintf(f, "... and %u more diagnostics not shown\n", e->dropped);
-}
-
-static void vperr_at(struct perr_ctx *c, int warning, uint32_t line, uint32_t col,
-		     const char *field, const char *fmt, va_list ap)
-{
-	struct policy_errors *e = c->errs;
-	struct policy_error *x;
-	char msg[1024];
-
-	if (warning)
-		e->n_warnings++;
-	else
-		e->n_errors++;
-	if (e->n >= POLICY_MAX_ERRORS) {
-		e->dropped++;
-		return;
-	}
-	if (e->n == e->cap) {
-		uint32_t cap = e->cap ? e->cap * 2 : 16;
-		struct policy_error *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v) {
-			e->dropped++;
-			return;
-		}
-		e->v = v;
-		e->cap = cap;
-	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	x = &e->v[e->n++];
-	memset(x, 0, sizeof(*x));
-	x->file = c->file ? strdup(c->file) : NULL;
-	x->line = line;
-	x->col = col;
-	x->warning = (uint8_t)!!warning;
-	x->field = field && field[0] ? strdup(field) : NULL;
-	x->msg = strdup(msg);
-}
-
-void perr_at(struct perr_ctx *c, int warning, uint32_t line, uint32_t col, const char *field,
-	     const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vperr_at(c, warning, line, col, field, fmt, ap);
-	va_end(ap);
-}
-
-void perr(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vperr_at(c, 0, n ? n->line : 0, n ? n->col : 0, c->path, fmt, ap);
-	va_end(ap);
-}
-
-void pwarn(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vperr_at(c, 1, n ? n->line : 0, n ? n->col : 0, c->path, fmt, ap);
-	va_end(ap);
-}
-
-size_t path_push_key(struct perr_ctx *c, const char *key)
-{
-	size_t old = c->plen;
-	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%.64s",
-			 c->plen ? "." : "", key);
-
-	if (w > 0)
-		c->plen += (size_t)w;
-	if (c->plen >= sizeof(c->path))
-		c->plen = sizeof(c->path) - 1;
-	return old;
-}
-
-size_t path_push_idx(struct perr_ctx *c, uint32_t i)
-{
-	size_t old = c->plen;
-	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "[%u]", i);
-
-	if (w > 0)
-		c->plen += (size_t)w;
-	if (c->plen >= sizeof(c->path))
-		c->plen = sizeof(c->path) - 1;
-	return old;
-}
-
-void path_pop(struct perr_ctx *c, size_t old)
-{
-	c->plen = old;
-	c->path[old] = 0;
-}
 
 /* ---- loading --------------------------------------------------------------- */
 
@@ -289,35 +144,12 @@ static void cross_check(struct policy_set *set, struct perr_ctx *c)
 	}
 }
 
-/* Diagnostics of one load read top to bottom: stable sort by file, line, column. */
-static void sort_diags(struct policy_errors *e, uint32_t first)
-{
-	for (uint32_t i = first + 1; i < e->n; i++) {
-		struct policy_error x = e->v[i];
-		uint32_t j = i;
-
-		while (j > first) {
-			const struct policy_error *p = &e->v[j - 1];
-			int fc = (p->file && x.file) ? strcmp(p->file, x.file) : 0;
-
-			if (fc < 0 || (fc == 0 && (p->line < x.line ||
-			    (p->line == x.line && p->col <= x.col))))
-				break;
-			if (fc > 0)
-				break;	/* files keep their load order */
-			e->v[j] = e->v[j - 1];
-			j--;
-		}
-		e->v[j] = x;
-	}
-}
-
 static int finish(struct policy_set *set, struct perr_ctx *c, uint32_t errors_before)
 {
 	if (set->n_policies == 0 && c->errs->n_errors == errors_before)
 		perr_at(c, 0, 0, 0, NULL, "no policies loaded");
 	cross_check(set, c);	/* on the documents that compiled */
-	sort_diags(c->errs, c->first_diag);
+	policy_errors_sort(c->errs, c->first_diag);
 	return c->errs->n_errors == errors_before ? 0 : -1;
 }
 
@@ -339,23 +171,6 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 		return NULL;
 	}
 	return set;
-}
-
-int policy_set_unimplemented(const struct policy_set *set, char *buf, size_t len)
-{
-	uint32_t esc = 0, anom = 0;
-
-	buf[0] = '\0';
-	for (uint32_t i = 0; set && i < set->n_policies; i++) {
-		esc += set->policies[i].escape.enabled != 0;
-		anom += set->policies[i].anomaly.enabled != 0;
-	}
-	if (!esc && !anom)
-		return 0;
-	snprintf(buf, len, "spec.escape (on in %u of %u policies) and spec.anomaly (on in %u) are "
-		 "validated but NOT enforced or monitored: escape protections and anomaly detection "
-		 "are not implemented in this version", esc, set->n_policies, anom);
-	return 1;
 }
 
 static int read_file(struct perr_ctx *c, const char *path, char **out, size_t *len)
@@ -674,32 +489,39 @@ int policy_net_decide(const struct policy *p, int dir, int family, const uint8_t
 	return p->net_default[dir];
 }
 
-char *policy_rule_ref_format(const struct policy_set *set, uint32_t policy_id, uint32_t ref,
-			     char *buf, size_t len)
+const char *policy_rule_field(const struct policy *p, uint32_t ref, char *buf, size_t len)
 {
-	const struct policy *p = policy_by_id(set, policy_id);
-	uint32_t kind = POLICY_REF_KIND(ref), idx = POLICY_REF_INDEX(ref), n = 0;
-	const struct policy_src *src = NULL;
+	uint32_t kind = POLICY_REF_KIND(ref), idx = POLICY_REF_INDEX(ref), n;
+	const struct policy_src *src;
 	static const char *const defaults[] = { NULL, "spec.defaults.file", "spec.defaults.exec",
 						"spec.defaults.egress", "spec.defaults.ingress" };
 
-	if (!p || kind < POLICY_REF_FILE || kind > POLICY_REF_INGRESS) {
-		snprintf(buf, len, "policy %u: rule %#x (unknown)", policy_id, ref);
-		return buf;
-	}
-	if (idx == POLICY_REF_DEFAULT) {
-		snprintf(buf, len, "%s: %s", p->name, defaults[kind]);
-		return buf;
-	}
 	switch (kind) {
 	case POLICY_REF_FILE: src = p->file_src; n = p->n_file; break;
 	case POLICY_REF_EXEC: src = p->exec_src; n = p->n_exec; break;
 	case POLICY_REF_EGRESS: src = p->net_src[0]; n = p->n_net[0]; break;
-	default: src = p->net_src[1]; n = p->n_net[1]; break;
+	case POLICY_REF_INGRESS: src = p->net_src[1]; n = p->n_net[1]; break;
+	default: src = NULL; n = 0; break;
 	}
-	if (idx >= n)
-		snprintf(buf, len, "%s: rule %#x (unknown)", p->name, ref);
+	if (kind >= POLICY_REF_FILE && kind <= POLICY_REF_INGRESS && idx == POLICY_REF_DEFAULT)
+		return defaults[kind];
+	if (idx >= n) {
+		snprintf(buf, len, "rule %#x (unknown)", ref);
+		return buf;
+	}
+	return src[idx].field;
+}
+
+char *policy_rule_ref_format(const struct policy_set *set, uint32_t policy_id, uint32_t ref,
+			     char *buf, size_t len)
+{
+	const struct policy *p = policy_by_id(set, policy_id);
+	uint32_t kind = POLICY_REF_KIND(ref);
+	char field[64];
+
+	if (!p || kind < POLICY_REF_FILE || kind > POLICY_REF_INGRESS)
+		snprintf(buf, len, "policy %u: rule %#x (unknown)", policy_id, ref);
 	else
-		snprintf(buf, len, "%s: %s", p->name, src[idx].field);
+		snprintf(buf, len, "%s: %s", p->name, policy_rule_field(p, ref, field, sizeof(field)));
 	return buf;
 }

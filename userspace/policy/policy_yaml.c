@@ -77,15 +77,210 @@ static int tag_ok(const yaml_char_t *tag)
 	return 0;
 }
 
+/* The reader of one stream: where the node being built goes. */
+struct yreader {
+	struct perr_ctx *c;
+	struct ystream *out;
+	struct ynode *stack[POLICY_MAX_DEPTH + 1];	/* open mappings and lists */
+	int depth;
+	uint32_t nodes;
+	struct ynode *cur_root;		/* of the document being read: no document owns it yet */
+	uint32_t doc_line, doc_col;
+};
+
+/* libyaml refused the input: its reason, where. */
+static void syntax_error(struct perr_ctx *c, const yaml_parser_t *parser, const char *buf, size_t len)
+{
+	const char *ctxs = parser->context ? parser->context : NULL;
+	uint32_t line = MARK_LINE(parser->problem_mark), col = MARK_COL(parser->problem_mark);
+
+	if (parser->error == YAML_READER_ERROR) {
+		/* encoding errors carry a byte offset, not a mark */
+		line = col = 1;
+		for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
+			if (buf[i] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+	}
+	perr_at(c, 0, line, col,
+		NULL, "YAML syntax error: %s%s%s",
+		parser->problem ? parser->problem : "unknown error",
+		ctxs ? " " : "", ctxs ? ctxs : "");
+}
+
+/* A document ends: it joins the stream. */
+static int doc_end(struct yreader *r)
+{
+	struct ystream *out = r->out;
+	struct ydoc *d = out->docs;
+
+	if ((out->n & (out->n - 1)) == 0)	/* grow at powers of two */
+		d = realloc(out->docs, (out->n ? 2 * out->n : 1) * sizeof(*d));
+	if (!d) {
+		ynode_free(r->cur_root);
+		r->cur_root = NULL;
+		perr_at(r->c, 0, r->doc_line, r->doc_col, NULL, "out of memory");
+		return -1;
+	}
+	out->docs = d;
+	d[out->n].root = r->cur_root;
+	d[out->n].line = r->doc_line;
+	d[out->n].col = r->doc_col;
+	out->n++;
+	r->cur_root = NULL;
+	return 0;
+}
+
+/* What policies do not take: aliases, anchors, tags beyond the core ones. */
+static int refuse_event(struct perr_ctx *c, const yaml_event_t *ev)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL,
+			"YAML aliases (*%s) are not supported in policies; write the value out",
+			ev->data.alias.anchor ? (const char *)ev->data.alias.anchor : "");
+		return -1;
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (anchor) {
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL,
+			"YAML anchors (&%s) are not supported in policies; write the value out",
+			(const char *)anchor);
+		return -1;
+	}
+	if (!tag_ok(tag)) {
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL,
+			"YAML tag %s is not supported in policies", (const char *)tag);
+		return -1;
+	}
+	return 0;
+}
+
+/* A scalar's node into *out (NULL: out of memory). -1 if it is too long or holds a NUL (reported). */
+static int scalar_node(struct perr_ctx *c, const yaml_event_t *ev, struct ynode **out)
+{
+	struct ynode *n = ynode_new(YN_SCALAR, &ev->start_mark);
+
+	*out = NULL;
+	if (n && ev->data.scalar.length > POLICY_MAX_SCALAR) {
+		perr_at(c, 0, n->line, n->col, NULL, "scalar too long: %zu bytes, at most %u",
+			ev->data.scalar.length, POLICY_MAX_SCALAR);
+		ynode_free(n);
+		return -1;
+	}
+	if (n && memchr(ev->data.scalar.value, 0, ev->data.scalar.length)) {
+		perr_at(c, 0, n->line, n->col, NULL, "scalar contains a NUL byte");
+		ynode_free(n);
+		return -1;
+	}
+	if (n) {
+		n->len = (uint32_t)ev->data.scalar.length;
+		n->str = malloc(n->len + 1);
+		if (n->str) {
+			memcpy(n->str, ev->data.scalar.value, n->len);
+			n->str[n->len] = 0;
+		}
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	}
+	*out = n;
+	return 0;
+}
+
+/* A scalar, mapping or list starts: its node goes under the open one (or is the root). */
+static int add_node(struct yreader *r, const yaml_event_t *ev)
+{
+	struct perr_ctx *c = r->c;
+	struct ynode *n;
+
+	if (++r->nodes > POLICY_MAX_NODES) {
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL,
+			"document too large: more than %u YAML nodes in one file", POLICY_MAX_NODES);
+		return -1;
+	}
+	if (ev->type == YAML_SCALAR_EVENT) {
+		if (scalar_node(c, ev, &n))
+			return -1;
+	} else {
+		n = ynode_new(ev->type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ, &ev->start_mark);
+	}
+	if (!n || (n->type == YN_SCALAR && !n->str)) {
+		ynode_free(n);
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL, "out of memory");
+		return -1;
+	}
+	if (r->depth == 0) {
+		ynode_free(r->cur_root);	/* cannot happen: one root per doc */
+		r->cur_root = n;
+	} else if (ynode_add(r->stack[r->depth - 1], n)) {
+		ynode_free(n);
+		perr_at(c, 0, MARK_LINE(ev->start_mark), MARK_COL(ev->start_mark), NULL, "out of memory");
+		return -1;
+	}
+	if (n->type != YN_SCALAR) {
+		if (r->depth >= POLICY_MAX_DEPTH) {
+			perr_at(c, 0, n->line, n->col, NULL, "nesting too deep: more than %u levels",
+				POLICY_MAX_DEPTH);
+			return -1;
+		}
+		r->stack[r->depth++] = n;
+	}
+	return 0;
+}
+
+/* One event: 1 at the end of the stream, 0 to go on, -1 on an error (reported). */
+static int read_event(struct yreader *r, const yaml_event_t *ev)
+{
+	if (refuse_event(r->c, ev))
+		return -1;
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		r->doc_line = MARK_LINE(ev->start_mark);
+		r->doc_col = MARK_COL(ev->start_mark);
+		r->cur_root = NULL;
+		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		return doc_end(r);
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return add_node(r, ev);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (r->depth > 0)
+			r->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 int ystream_parse(struct perr_ctx *c, const char *buf, size_t len, struct ystream *out)
 {
+	struct yreader r = { .c = c, .out = out };
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	struct ynode *stack[POLICY_MAX_DEPTH + 1];
-	int depth = 0, done = 0, err = -1;
-	uint32_t nodes = 0;
-	struct ynode *cur_root = NULL;
-	uint32_t doc_line = 0, doc_col = 0;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!yaml_parser_initialize(&parser)) {
@@ -93,178 +288,21 @@ int ystream_parse(struct perr_ctx *c, const char *buf, size_t len, struct ystrea
 		return -1;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-
-	while (!done) {
-		struct ynode *n = NULL;
-		const yaml_char_t *anchor = NULL, *tag = NULL;
-
+	while (rc == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			const char *ctxs = parser.context ? parser.context : NULL;
-			uint32_t line = MARK_LINE(parser.problem_mark), col = MARK_COL(parser.problem_mark);
-
-			if (parser.error == YAML_READER_ERROR) {
-				/* encoding errors carry a byte offset, not a mark */
-				line = col = 1;
-				for (size_t i = 0; i < parser.problem_offset && i < len; i++) {
-					if (buf[i] == '\n') {
-						line++;
-						col = 1;
-					} else {
-						col++;
-					}
-				}
-			}
-			perr_at(c, 0, line, col,
-				NULL, "YAML syntax error: %s%s%s",
-				parser.problem ? parser.problem : "unknown error",
-				ctxs ? " " : "", ctxs ? ctxs : "");
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			doc_line = MARK_LINE(ev.start_mark);
-			doc_col = MARK_COL(ev.start_mark);
-			cur_root = NULL;
-			break;
-		case YAML_DOCUMENT_END_EVENT: {
-			struct ydoc *d = out->docs;
-
-			if ((out->n & (out->n - 1)) == 0)	/* grow at powers of two */
-				d = realloc(out->docs, (out->n ? 2 * out->n : 1) * sizeof(*d));
-			if (!d) {
-				ynode_free(cur_root);
-				cur_root = NULL;
-				perr_at(c, 0, doc_line, doc_col, NULL, "out of memory");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			out->docs = d;
-			d[out->n].root = cur_root;
-			d[out->n].line = doc_line;
-			d[out->n].col = doc_col;
-			out->n++;
-			cur_root = NULL;
+			syntax_error(c, &parser, buf, len);
+			rc = -1;
 			break;
 		}
-		case YAML_ALIAS_EVENT:
-			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
-				"YAML aliases (*%s) are not supported in policies; write the value out",
-				ev.data.alias.anchor ? (const char *)ev.data.alias.anchor : "");
-			yaml_event_delete(&ev);
-			goto out;
-		case YAML_SCALAR_EVENT:
-			anchor = ev.data.scalar.anchor;
-			tag = ev.data.scalar.tag;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			anchor = ev.data.sequence_start.anchor;
-			tag = ev.data.sequence_start.tag;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.data.mapping_start.anchor;
-			tag = ev.data.mapping_start.tag;
-			break;
-		default:
-			break;
-		}
-		if (anchor) {
-			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
-				"YAML anchors (&%s) are not supported in policies; write the value out",
-				(const char *)anchor);
-			yaml_event_delete(&ev);
-			goto out;
-		}
-		if (!tag_ok(tag)) {
-			perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
-				"YAML tag %s is not supported in policies", (const char *)tag);
-			yaml_event_delete(&ev);
-			goto out;
-		}
-
-		if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_MAPPING_START_EVENT) {
-			if (++nodes > POLICY_MAX_NODES) {
-				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark), NULL,
-					"document too large: more than %u YAML nodes in one file",
-					POLICY_MAX_NODES);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (ev.type == YAML_SCALAR_EVENT) {
-				n = ynode_new(YN_SCALAR, &ev.start_mark);
-				if (n && ev.data.scalar.length > POLICY_MAX_SCALAR) {
-					perr_at(c, 0, n->line, n->col, NULL,
-						"scalar too long: %zu bytes, at most %u",
-						ev.data.scalar.length, POLICY_MAX_SCALAR);
-					ynode_free(n);
-					yaml_event_delete(&ev);
-					goto out;
-				}
-				if (n && memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
-					perr_at(c, 0, n->line, n->col, NULL,
-						"scalar contains a NUL byte");
-					ynode_free(n);
-					yaml_event_delete(&ev);
-					goto out;
-				}
-				if (n) {
-					n->len = (uint32_t)ev.data.scalar.length;
-					n->str = malloc(n->len + 1);
-					if (n->str) {
-						memcpy(n->str, ev.data.scalar.value, n->len);
-						n->str[n->len] = 0;
-					}
-					n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-				}
-			} else {
-				n = ynode_new(ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ,
-					      &ev.start_mark);
-			}
-			if (!n || (n->type == YN_SCALAR && !n->str)) {
-				ynode_free(n);
-				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark),
-					NULL, "out of memory");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (depth == 0) {
-				ynode_free(cur_root);	/* cannot happen: one root per doc */
-				cur_root = n;
-			} else if (ynode_add(stack[depth - 1], n)) {
-				ynode_free(n);
-				perr_at(c, 0, MARK_LINE(ev.start_mark), MARK_COL(ev.start_mark),
-					NULL, "out of memory");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			if (n->type != YN_SCALAR) {
-				if (depth >= POLICY_MAX_DEPTH) {
-					perr_at(c, 0, n->line, n->col, NULL,
-						"nesting too deep: more than %u levels",
-						POLICY_MAX_DEPTH);
-					yaml_event_delete(&ev);
-					goto out;
-				}
-				stack[depth++] = n;
-			}
-		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
-			if (depth > 0)
-				depth--;
-		}
+		rc = read_event(&r, &ev);
 		yaml_event_delete(&ev);
 	}
-	err = 0;
-out:
-	if (err) {
-		/* cur_root belongs to no document yet */
-		ynode_free(cur_root);
+	if (rc < 0) {
+		ynode_free(r.cur_root);
 		ystream_free(out);
 	}
 	yaml_parser_delete(&parser);
-	return err;
+	return rc < 0 ? -1 : 0;
 }
 
 bool ynode_is_null(const struct ynode *n)

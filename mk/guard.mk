@@ -1,0 +1,15 @@
+# The escape guard's technique runner (userspace/verify/helper.c): static, it runs inside
+# bulkhead verify's throwaway containers (built into the agent, userspace/enforce/verify_blob.c)
+# and in the guest's escape cases.
+$(BUILD)/verify/bh-verify: userspace/verify/helper.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
+	$(Q)strip $@
+
+test-bins: $(BUILD)/verify/bh-verify
+guest-test: $(BUILD)/verify/bh-verify
+
+# bulkhead verify carries the runner inside the agent binary (.incbin): no image to pull.
+$(BUILD)/obj/enforce/verify_blob.o: $(BUILD)/verify/bh-verify
+$(BUILD)/obj/enforce/verify_blob.o: CFLAGS += -DBH_VERIFY_HELPER='"$(abspath $(BUILD)/verify/bh-verify)"'

@@ -17,6 +17,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct bh_esc_config cfg = {};
+/* false when the armed-task map is the LSM guard's: it arms by its own (narrower) rule */
+const volatile bool arm_tasks = true;
+/* false when the LSM guard refuses signals to the agent (task_kill): no kill here */
+const volatile bool kill_tamper = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -173,24 +177,30 @@ static __always_inline struct bh_esc_base *armed_current(void)
 
 static __always_inline struct bh_esc_event *begin(__u32 sig, const struct bh_esc_base *b)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct bh_esc_event *e;
 	__u32 zero = 0;
 
 	e = bpf_map_lookup_elem(&bh_esc_scratch, &zero);
 	if (!e)
 		return NULL;
-	bh_esc_fill(e, t, b, sig, cfg.host_ns[BH_NS_MNT]);
+	/* the task as a number (6.1 passes no BTF pointer to a global function) */
+	bh_esc_fill(e, bpf_get_current_task(), b, sig, cfg.host_ns[BH_NS_MNT]);
 	if (e->ns[BH_NS_PID] == cfg.host_ns[BH_NS_PID])
 		e->flags |= BH_ESCF_HOSTPID;
 	return e;
 }
 
-/* At most BH_ESC_RATE_PER_SEC records per container per second; the rest counted. */
-static __noinline int submit(struct bh_esc_event *e)
+/* At most BH_ESC_RATE_PER_SEC records per container per second; the rest counted. Global. */
+__noinline int bh_esc_submit(struct bh_esc_event *e)
 {
-	__u64 sec = e->hdr.ts_boot_ns / 1000000000ull, cg = e->hdr.cgroup_id;
-	struct bh_esc_rate *r, fresh = { .sec = sec };
+	struct bh_esc_rate *r, fresh = {};
+	__u64 sec, cg;
+
+	if (!e)
+		return 0;
+	sec = e->hdr.ts_boot_ns / 1000000000ull;
+	cg = e->hdr.cgroup_id;
+	fresh.sec = sec;
 
 	r = bpf_map_lookup_elem(&bh_esc_rate, &cg);
 	if (!r) {
@@ -258,7 +268,7 @@ static __always_inline int report_kill(__u32 sig, __u64 a0, __u64 a1, const void
 	bh_esc_user_str(e, 0, ustr);
 	if (bit >= 0)
 		kill_if(b, (__u32)bit, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 static __always_inline int report(__u32 sig, __u64 a0, __u64 a1, const void *ustr)
@@ -291,37 +301,55 @@ static long scan_name(__u32 i, struct name_scan *s)
 	return 0;
 }
 
-/*
- * The name of upath in k, looked up in names (bh_esc_names or bh_esc_socks).
- * With tails, most paths are ruled out by one lookup of their last 4 bytes.
- */
-static __noinline __u32 asked_name_in(const char *upath, struct bh_esc_name_key *k, void *names, bool tails)
+/* The name (last component) of the user path at upath, in k. 0, or -1 if unreadable. */
+static __always_inline int name_of(__u64 upath, struct bh_esc_name_key *k, bool tails)
 {
 	struct name_scan s = {};
-	__u32 *v;
 	long n;
 
-	n = bpf_probe_read_user_str(s.buf, sizeof(s.buf), upath);
+	n = bpf_probe_read_user_str(s.buf, sizeof(s.buf), (const void *)upath);
 	if (n < 2)
-		return 0;
+		return -1;
 	s.n = (__u32)(n - 1);
-	if (tails && s.n >= 4) {
+	if (tails && s.n >= 4) {	/* most paths end in no name of the table: one lookup, no scan */
 		__u32 at = s.n - 4;
 		__u32 tail = (__u32)(__u8)s.buf[at & 127] | (__u32)(__u8)s.buf[(at + 1) & 127] << 8 |
 			     (__u32)(__u8)s.buf[(at + 2) & 127] << 16 | (__u32)(__u8)s.buf[(at + 3) & 127] << 24;
 
 		if (!bpf_map_lookup_elem(&bh_esc_tails, &tail))
-			return 0;
+			return -1;
 	}
 	bpf_loop(sizeof(s.buf), scan_name, &s, 0);
 	*k = s.key;
-	v = bpf_map_lookup_elem(names, k);
-	return v ? *v : 0;
+	return 0;
+}
+
+/* The name-table rule of the user path at upath (0: none); its name in k. Global. */
+__noinline int bh_esc_name_rule(__u64 upath, struct bh_esc_name_key *k)
+{
+	struct bh_esc_name_key key;	/* on the stack: 6.1 takes no other memory as a map key */
+	__u32 *v;
+
+	if (!k || name_of(upath, &key, true))
+		return 0;
+	*k = key;
+	v = bpf_map_lookup_elem(&bh_esc_names, &key);
+	return v ? (int)*v : 0;
+}
+
+/* Is the user path at upath a runtime's socket (bh_esc_socks)? Global. */
+__noinline int bh_esc_runtime_sock(__u64 upath)
+{
+	struct bh_esc_name_key k;
+
+	if (name_of(upath, &k, false))
+		return 0;
+	return bpf_map_lookup_elem(&bh_esc_socks, &k) != NULL;
 }
 
 static __always_inline __u32 asked_name_rule(const char *upath, struct bh_esc_name_key *k)
 {
-	return asked_name_in(upath, k, &bh_esc_names, true);
+	return (__u32)bh_esc_name_rule((__u64)upath, k);
 }
 
 /* ---- arming and exec checks ------------------------------------------------ */
@@ -351,6 +379,8 @@ static __always_inline void arm(struct task_struct *t)
 	struct bh_esc_base *b;
 	char comm[BH_COMM_LEN];
 
+	if (!arm_tasks)
+		return;
 	if (bh_task_mnt_ns(t) == cfg.host_ns[BH_NS_MNT])
 		return;
 	if (bpf_get_current_cgroup_id() == cfg.root_cgroup_id)
@@ -445,7 +475,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 			e->arg[2] = b->ns[which & 7];
 			e->flags |= BH_ESCF_TARGET_HOST;
 			kill_if(b, BH_EP_NAMESPACES, e);
-			submit(e);
+			bh_esc_submit(e);
 		}
 	}
 	caps = bh_caps(&((struct cred *)BPF_CORE_READ(t, cred))->cap_effective);
@@ -456,7 +486,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 		if (e) {
 			e->arg[0] = extra;
 			kill_if(b, BH_EP_PRIV_ESCALATION, e);
-			submit(e);
+			bh_esc_submit(e);
 		}
 	}
 	euid = BPF_CORE_READ(t, cred, euid.val);
@@ -466,7 +496,7 @@ static __always_inline void check_outcome(struct task_struct *t, struct bh_esc_b
 		if (e) {
 			e->arg[0] = b->uid;
 			kill_if(b, BH_EP_PRIV_ESCALATION, e);
-			submit(e);
+			bh_esc_submit(e);
 		}
 	}
 }
@@ -499,7 +529,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		if (e) {
 			bh_esc_kernel_str(e, 0, BPF_CORE_READ(f, f_path.dentry, d_name.name));
 			kill_if(b, BH_EP_FILELESS_EXEC, e);
-			submit(e);
+			bh_esc_submit(e);
 		}
 		return 0;
 	}
@@ -517,7 +547,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 			e->arg[2] = caps;
 			bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
 			kill_if(b, BH_EP_SETUID_EXEC, e);
-			submit(e);
+			bh_esc_submit(e);
 		}
 		b->reported |= 1u << 2;	/* the root this gives is this alert's */
 	}
@@ -538,7 +568,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 				e->arg[1] = start_real;
 				bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
 				kill_if(b, BH_EP_DRIFT, e);
-				submit(e);
+				bh_esc_submit(e);
 			}
 		}
 	}
@@ -555,7 +585,7 @@ int BPF_PROG(bh_esc_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 				e->arg[1] = f0;
 				bh_esc_kernel_str(e, 0, BPF_CORE_READ(bprm, filename));
 				kill_if(b, BH_EP_REVERSE_SHELL, e);
-				submit(e);
+				bh_esc_submit(e);
 			}
 		}
 	}
@@ -672,7 +702,7 @@ int bh_esc_mount(struct trace_event_raw_sys_enter *ctx)
 	if (host_fstype(e->str[0]) || (e->str[1][0] == '/' && e->str[1][1] == 'd' && e->str[1][2] == 'e' &&
 				       e->str[1][3] == 'v' && e->str[1][4] == '/' && !(ctx->args[3] & 0x1000)))
 		kill_if(b, BH_EP_MOUNT, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_umount")
@@ -701,7 +731,7 @@ int bh_esc_fsopen(struct trace_event_raw_sys_enter *ctx)
 	bh_esc_user_str(e, 0, (const void *)ctx->args[0]);
 	if (host_fstype(e->str[0]))
 		kill_if(b, BH_EP_MOUNT, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_fsmount")
@@ -770,7 +800,7 @@ int bh_esc_setns(struct trace_event_raw_sys_enter *ctx)
 	}
 	if (e->flags & (BH_ESCF_TARGET_HOST | BH_ESCF_TARGET_OTHER))
 		kill_if(b, BH_EP_NAMESPACES, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_unshare")
@@ -910,7 +940,7 @@ int bh_esc_module_request(struct trace_event_raw_module_request___bh *ctx)
 		return 0;
 	loc = BPF_CORE_READ(ctx, __data_loc_name);
 	bh_esc_kernel_str(e, 0, (const char *)ctx + (loc & 0xffff));
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 #define BH_AF_UNIX	1
@@ -951,7 +981,7 @@ static __always_inline int target_report(__u32 sig, __u64 a0, __u32 pid)
 		return 0;
 	e->arg[0] = a0;
 	e->target_pid = pid;
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_ptrace")
@@ -996,9 +1026,11 @@ static __always_inline int signal_report(__u32 pid, __u64 sig)
 		return 0;
 	e->arg[0] = sig;
 	e->target_pid = pid;
-	bpf_send_signal(9);
-	e->flags |= BH_ESCF_KILLED;
-	return submit(e);
+	if (kill_tamper) {
+		bpf_send_signal(9);
+		e->flags |= BH_ESCF_KILLED;
+	}
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_kill")
@@ -1055,12 +1087,10 @@ int bh_esc_connect(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	e->str_len[0] = (__u16)i;
 	if (first) {	/* a path socket of a runtime: killed where enforced */
-		struct bh_esc_name_key k;
-
-		if (asked_name_in(sa + 2, &k, &bh_esc_socks, false))
+		if (bh_esc_runtime_sock((__u64)(sa + 2)))
 			kill_if(b, BH_EP_RUNTIME_SOCKETS, e);
 	}
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 static __always_inline int dup_report(struct trace_event_raw_sys_enter *ctx)
@@ -1090,7 +1120,7 @@ static __always_inline int dup_report(struct trace_event_raw_sys_enter *ctx)
 	e->arg[0] = ctx->args[1];
 	e->arg[1] = fam;
 	kill_if(b, BH_EP_REVERSE_SHELL, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_enter_dup2")
@@ -1348,7 +1378,7 @@ static __always_inline int open_exit(long ret)
 	bh_esc_user_str(e, 0, (const void *)arg.name);
 	if (ret >= 0)	/* opened: killed before it can use the descriptor */
 		kill_if(b, open_protection(kind, rule & 0xff), e);
-	return submit(e);
+	return bh_esc_submit(e);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
@@ -1418,5 +1448,5 @@ int BPF_PROG(bh_esc_cgroup_attach, struct cgroup *dst, const char *path, struct 
 	e->flags |= BPF_CORE_READ(dst, level) == 0 ? BH_ESCF_TARGET_HOST : BH_ESCF_TARGET_OTHER;
 	bh_esc_kernel_str(e, 0, path);
 	kill_if(b, BH_EP_CGROUP, e);
-	return submit(e);
+	return bh_esc_submit(e);
 }

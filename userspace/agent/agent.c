@@ -113,6 +113,8 @@ static void emit_now(void *ctx, const struct event *ev)
 	output_emit(a->out, ev);
 	if (a->det)
 		detect_event(a->det, ev);
+	if (a->anom && ev->kind == EVENT_EXEC)
+		anomaly_observe(a->anom, ev);	/* learning mode */
 }
 
 static void sink_emit_event(void *ctx, const struct event *ev)
@@ -440,10 +442,12 @@ static void detection_new(struct agent *a)
 static int detection_attach(struct agent *a, char *err, size_t errlen)
 {
 	const char *pin_dir = a->cfg->enforce.pin_dir ? a->cfg->enforce.pin_dir : BH_PIN_DIR_DEFAULT;
+	int guard_tasks = policy_engine_esc_task_fd(a->pe);
 
 	if (!a->det)
 		return 0;
-	if (detect_attach(a->det, a->pe ? pin_dir : NULL, policy_engine_esc_task_fd(a->pe), err, errlen)) {
+	/* With the LSM guard, it refuses (EPERM) and the sensor reports; without, the sensor kills. */
+	if (detect_attach(a->det, a->pe && guard_tasks < 0 ? pin_dir : NULL, guard_tasks, err, errlen)) {
 		log_warn("agent: WARNING: escape detection is OFF: %s", err);
 		err[0] = '\0';
 		return 0;
@@ -663,6 +667,7 @@ static void agent_close(struct agent *a)
 	ring_buffer__free(a->alert_rb);
 	policy_engine_close(a->pe);
 	detect_close(a->det);
+	anomaly_close(a->anom);		/* saves the baselines */
 	process_tel_close(a->proc);
 	cgroup_events_close(a->cgev);
 	attrib_free(a->attr);		/* may still send held events: before the outputs */

@@ -37,6 +37,7 @@ struct detect {
 	struct dedup dd[DETECT_DEDUP_MAX];
 	struct event_alert scratch;
 	char describe[640];
+	bool guarded;
 };
 
 static uint64_t now_ms(void)
@@ -80,6 +81,7 @@ int detect_attach(struct detect *d, const char *pin_dir, int task_fd, char *err,
 	d->sensor = escape_open(&o, err, errlen);
 	if (!d->sensor)
 		return -1;
+	d->guarded = task_fd >= 0;
 	d->clock_off = 0;
 	detect_tick(d, now_ms());
 	return 0;
@@ -113,7 +115,8 @@ const char *detect_describe(struct detect *d)
 
 	snprintf(d->describe, sizeof(d->describe), "%s%s%s",
 		 d->sensor && escape_can_kill(d->sensor) ?
-		 "techniques a policy enforces are killed (SIGKILL) at the syscall where BPF LSM does not refuse them" :
+		 "techniques a policy enforces are killed (SIGKILL) at the syscall (no BPF LSM to refuse them)" :
+		 d->sensor && d->guarded ? "reports; the BPF LSM guard refuses what policies enforce" :
 		 "alerts only (no policy enforces escape protections)",
 		 miss[0] ? "; no tracepoint here for " : "", miss);
 	return d->describe;

@@ -17,6 +17,7 @@
 struct escape_sensor {
 	struct escape_bpf *skel;
 	bool can_kill;
+	bool guarded;			/* the LSM guard's armed tasks: it refuses, this reports */
 	char missing[512];
 };
 
@@ -240,12 +241,18 @@ struct escape_sensor *escape_open(const struct escape_opts *o, char *err, size_t
 		goto fail;
 	c->agent_tgid = o->agent_tgid;
 	c->root_cgroup_id = o->root_cgroup_id;
-	if (o->shared_task_fd >= 0 && (e = bpf_map__reuse_fd(s->skel->maps.bh_esc_task, o->shared_task_fd))) {
-		snprintf(err, errlen, "escape: cannot share the guard's armed-task map: %s", strerror(-e));
+	if (o->shared_task_fd >= 0) {
+		/* The LSM guard arms (by its rule) and refuses: this sensor only reports. */
+		if ((e = bpf_map__reuse_fd(s->skel->maps.bh_esc_task, o->shared_task_fd))) {
+			snprintf(err, errlen, "escape: cannot share the guard's armed-task map: %s", strerror(-e));
+			goto fail;
+		}
+		s->skel->rodata->arm_tasks = false;
+		s->skel->rodata->kill_tamper = false;
+		s->guarded = true;
+	} else if (o->pin_dir && reuse_pins(s, o->pin_dir, err, errlen)) {
 		goto fail;
 	}
-	if (o->pin_dir && reuse_pins(s, o->pin_dir, err, errlen))
-		goto fail;
 	skip_missing(s);
 	bpf_program__set_autoattach(s->skel->progs.bh_esc_arm_existing, false);	/* run once, below */
 	e = escape_bpf__load(s->skel);
@@ -265,7 +272,7 @@ struct escape_sensor *escape_open(const struct escape_opts *o, char *err, size_t
 		snprintf(err, errlen, "escape: cannot attach the escape detection tracepoints: %s", strerror(-e));
 		goto fail;
 	}
-	if ((e = arm_existing(s)))
+	if (!s->guarded && (e = arm_existing(s)))
 		log_warn("escape: containers running before the agent are watched from their next exec "
 			 "(the task iterator failed: %s)", strerror(-e));
 	if (s->missing[0])

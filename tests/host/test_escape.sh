@@ -56,8 +56,8 @@ for n in $(atk_names scenarios); do
 done
 
 # Ancestry: ptrace-attach-peer's attacker ran from the container's shell, which is in its chain.
-if jq -R -e 'fromjson? | select(.kind == "alert" and .container.name == "ptrace-attach-peer")
-	| .alert.ancestry | length >= 1 and .[0].comm == "sh" and .[0].pid > 0' "$T_WORK/$A.json" > /dev/null; then
+if jq -R -r 'fromjson? | select(.kind == "alert" and .container.name == "ptrace-attach-peer")
+	| .alert.ancestry | length >= 1 and .[0].comm == "sh" and .[0].pid > 0' "$T_WORK/$A.json" | grep -q '^true$'; then
 	t_pass alert_ancestry
 else t_fail alert_ancestry "the ptrace alert's ancestry does not name the shell: $(grep ptrace-attach-peer "$T_WORK/$A.json" | grep alert | head -1)"; fi
 

@@ -23,11 +23,17 @@ static struct event_alert got[32];
 static enum event_action got_action[32];
 static int ngot, nmalformed;
 
+/* A container of a runtime whose state the agent does not read: attribution says host. */
+static struct container_info unknown_rt = { .cgroup_id = 99, .host = true, .resolved = true,
+					    .cgroup_path = "/redteam/ct1" };
+static struct container_info service = { .cgroup_id = 98, .host = true, .resolved = true,
+					 .cgroup_path = "/system.slice/cron.service" };
+
 static const struct container_info *container(void *ctx, uint64_t id, const char **json, size_t *len)
 {
 	*json = NULL;
 	*len = 0;
-	return id == ctr.cgroup_id ? &ctr : &host;
+	return id == ctr.cgroup_id ? &ctr : id == 99 ? &unknown_rt : id == 98 ? &service : &host;
 }
 
 static void emit(void *ctx, const struct event *ev)
@@ -211,7 +217,13 @@ static void test_not_attacks(void)
 	e = rec(BH_SIG_BPF, NULL, NULL);
 	e.hdr.cgroup_id = e.base_cgroup_id = 1;
 	feed(d, &e);
-	ASSERT_EQ(ngot, 1, "host services are not containers");
+	ASSERT_EQ(ngot, 1, "the root cgroup is not a container");
+	e.hdr.cgroup_id = e.base_cgroup_id = 98;
+	feed(d, &e);
+	ASSERT_EQ(ngot, 1, "a systemd service with a private mount namespace is not a container");
+	e.hdr.cgroup_id = e.base_cgroup_id = 99;
+	feed(d, &e);
+	ASSERT_EQ(ngot, 2, "a container no runtime state names is still one");
 	detect_close(d);
 }
 

@@ -221,6 +221,30 @@ static bool fired_lately(struct detect *d, uint64_t cg, uint32_t rule, uint64_t 
 	return e && now - e->last_ms < DETECT_DEDUP_MS;
 }
 
+/*
+ * The kernel arms any task outside the host's mount namespace. Attribution
+ * says "host" for a cgroup no runtime's state names: a systemd service (its
+ * own mount namespace: PrivateTmp, ProtectSystem) is not reported, but a
+ * container of a runtime whose state the agent does not read still is.
+ */
+static bool host_service(const struct container_info *ci)
+{
+	static const char *const host_trees[] = { "/system.slice", "/user.slice", "/init.scope", "/machine.slice" };
+	const char *p = ci->cgroup_path;
+
+	if (!ci->host)
+		return false;
+	if (!p[0] || !strcmp(p, "/"))
+		return ci->resolved;
+	for (size_t i = 0; i < sizeof(host_trees) / sizeof(host_trees[0]); i++) {
+		size_t n = strlen(host_trees[i]);
+
+		if (!strncmp(p, host_trees[i], n) && (p[n] == '/' || !p[n]))
+			return true;
+	}
+	return false;
+}
+
 /* /proc/PID/exe, or "" */
 static void exe_of(const struct detect *d, uint32_t pid, char *buf, size_t len)
 {
@@ -380,7 +404,7 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 	/* The container the lineage started in: a task that moved itself out is still its. */
 	cg = e->base_cgroup_id ? e->base_cgroup_id : e->hdr.cgroup_id;
 	ci = d->sink.container(d->sink.ctx, cg, &ev.container_json, &ev.container_json_len);
-	if (ci->host && ci->resolved)
+	if (host_service(ci))
 		return 0;	/* a host service with a private mount namespace: not a container */
 	if (e->sig == BH_SIG_SETNS)
 		target = e->flags & BH_ESCF_TARGET_HOST ? TARGET_HOST :

@@ -186,14 +186,103 @@ struct run_state {
 };
 
 /*
+ * One option of a group (c from getopt_long(), its argument in optarg):
+ * 0 taken, 2 (the exit status) on a bad value, -1 not an option of the group.
+ */
+static int enforce_opt(struct run_state *st, int c)
+{
+	struct agent_config *cfg = &st->cfg;
+
+	switch (c) {
+	case O_ATTACH: cfg->enforce.attach_cgroup = optarg; break;
+	case O_PIN: cfg->enforce.pin_dir = optarg; break;
+	case O_DETACH: cfg->enforce.detach_on_exit = true; break;
+	case O_HOLD:
+		if (st->nhold == BH_HOLD_PREFIXES) {
+			opt_err("at most %d --hold-new-cgroups", BH_HOLD_PREFIXES);
+			return 2;
+		}
+		if (optarg[0] != '/' || strlen(optarg) < 2 || strlen(optarg) >= BH_HOLD_PREFIX_LEN) {
+			opt_err("--hold-new-cgroups '%s': expected a cgroup path below the root, "
+				"\"/kubepods\", shorter than %d bytes", optarg, BH_HOLD_PREFIX_LEN);
+			return 2;
+		}
+		cfg->enforce.hold[st->nhold++] = optarg;
+		break;
+	case O_HOLD_MS:
+		if (parse_u32("--hold-ms", optarg, 1, 600000, &cfg->enforce.hold_ms))
+			return 2;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static int output_opt(struct run_state *st, int c)
+{
+	struct agent_config *cfg = &st->cfg;
+	uint32_t v;
+	int fac;
+
+	switch (c) {
+	case O_SYSLOG: cfg->output.syslog_local = true; break;
+	case O_SYSLOG_REMOTE: {
+		struct remote_addr ra;
+
+		if (st->nremote == OUTPUT_MAX_REMOTE) {
+			opt_err("at most %d --syslog-remote", OUTPUT_MAX_REMOTE);
+			return 2;
+		}
+		if (output_remote_parse(optarg, &ra)) {
+			opt_err("--syslog-remote: expected udp://HOST:PORT or tcp://HOST:PORT "
+				"([IPv6] in brackets), got '%s'", optarg);
+			return 2;
+		}
+		cfg->output.syslog_remote[st->nremote++] = optarg;
+		break;
+	}
+	case O_SYSLOG_FAC:
+		fac = output_syslog_facility(optarg);
+		if (fac < 0) {
+			opt_err("--syslog-facility: expected daemon, user, auth, authpriv or "
+				"local0..local7, got '%s'", optarg);
+			return 2;
+		}
+		cfg->output.syslog_facility = fac;
+		break;
+	case O_SYSLOG_ALL: cfg->output.syslog_telemetry = true; break;
+	case O_QUEUE:
+	case O_AQUEUE:
+		if (parse_u32(c == O_QUEUE ? "--queue-size" : "--alert-queue-size", optarg,
+			      64 << 10, 1u << 30, &v))
+			return 2;
+		if (c == O_QUEUE)
+			cfg->output.queue_bytes = v;
+		else
+			cfg->output.alert_queue_bytes = v;
+		break;
+	case O_METRICS: cfg->metrics.addr = optarg; break;
+	case O_METRICS_MAX:
+		if (parse_u32("--metrics-max-containers", optarg, 0, 100000, &v))
+			return 2;
+		cfg->metrics.max_containers = v ? v : 1;
+		break;
+	case O_BPF_STATS: cfg->metrics.bpf_stats = true; break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Parse one argument vector: the config file's (lines given) or the command
  * line's. Returns -1 to go on, else the exit status (0 for --help, 2 on error).
  */
 static int parse_args(struct run_state *st, int argc, char **argv, const int *lines, const char *file)
 {
 	struct agent_config *cfg = &st->cfg;
-	uint32_t v;
-	int c, fac;
+	int c, r;
 
 	optind = 0;	/* glibc: full re-initialisation of getopt */
 	opterr = !file;
@@ -245,70 +334,8 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 		case O_NO_DETECT: cfg->escape_detection = false; break;
 		case O_CONT: cfg->containers_only = true; break;
 		case O_LSM: cfg->require_lsm = true; break;
-		case O_ATTACH: cfg->enforce.attach_cgroup = optarg; break;
-		case O_PIN: cfg->enforce.pin_dir = optarg; break;
-		case O_DETACH: cfg->enforce.detach_on_exit = true; break;
-		case O_HOLD:
-			if (st->nhold == BH_HOLD_PREFIXES) {
-				opt_err("at most %d --hold-new-cgroups", BH_HOLD_PREFIXES);
-				return 2;
-			}
-			if (optarg[0] != '/' || strlen(optarg) < 2 || strlen(optarg) >= BH_HOLD_PREFIX_LEN) {
-				opt_err("--hold-new-cgroups '%s': expected a cgroup path below the root, "
-					"\"/kubepods\", shorter than %d bytes", optarg, BH_HOLD_PREFIX_LEN);
-				return 2;
-			}
-			cfg->enforce.hold[st->nhold++] = optarg;
-			break;
-		case O_HOLD_MS:
-			if (parse_u32("--hold-ms", optarg, 1, 600000, &cfg->enforce.hold_ms))
-				return 2;
-			break;
 		case 'c':
 			break;	/* read before everything else: cmd_run() */
-		case O_SYSLOG: cfg->output.syslog_local = true; break;
-		case O_SYSLOG_REMOTE: {
-			struct remote_addr ra;
-
-			if (st->nremote == OUTPUT_MAX_REMOTE) {
-				opt_err("at most %d --syslog-remote", OUTPUT_MAX_REMOTE);
-				return 2;
-			}
-			if (output_remote_parse(optarg, &ra)) {
-				opt_err("--syslog-remote: expected udp://HOST:PORT or tcp://HOST:PORT "
-					"([IPv6] in brackets), got '%s'", optarg);
-				return 2;
-			}
-			cfg->output.syslog_remote[st->nremote++] = optarg;
-			break;
-		}
-		case O_SYSLOG_FAC:
-			fac = output_syslog_facility(optarg);
-			if (fac < 0) {
-				opt_err("--syslog-facility: expected daemon, user, auth, authpriv or "
-					"local0..local7, got '%s'", optarg);
-				return 2;
-			}
-			cfg->output.syslog_facility = fac;
-			break;
-		case O_SYSLOG_ALL: cfg->output.syslog_telemetry = true; break;
-		case O_QUEUE:
-		case O_AQUEUE:
-			if (parse_u32(c == O_QUEUE ? "--queue-size" : "--alert-queue-size", optarg,
-				      64 << 10, 1u << 30, &v))
-				return 2;
-			if (c == O_QUEUE)
-				cfg->output.queue_bytes = v;
-			else
-				cfg->output.alert_queue_bytes = v;
-			break;
-		case O_METRICS: cfg->metrics.addr = optarg; break;
-		case O_METRICS_MAX:
-			if (parse_u32("--metrics-max-containers", optarg, 0, 100000, &v))
-				return 2;
-			cfg->metrics.max_containers = v ? v : 1;
-			break;
-		case O_BPF_STATS: cfg->metrics.bpf_stats = true; break;
 		case O_DEFER:
 			if (parse_u32("--defer-ms", optarg, 1, 10000, &cfg->defer_ms))
 				return 2;
@@ -328,6 +355,13 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 		case 'v': cfg->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
+			r = enforce_opt(st, c);
+			if (r < 0)
+				r = output_opt(st, c);
+			if (r > 0)
+				return r;
+			if (!r)
+				break;
 			if (file)
 				opt_err("bad setting '%s'", argv[optind - 1 < argc ? optind - 1 : 0]);
 			else

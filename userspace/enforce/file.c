@@ -16,6 +16,7 @@
 #include "file.skel.h"
 #include "fallback.skel.h"
 #include "lib/log.h"
+#include "lib/map_util.h"
 
 #define FILE_MAX_PROGS 24
 
@@ -366,15 +367,9 @@ int file_prog_fd(const struct file_enf *f, const char *name)
 int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT])
 {
 	int fd = f->lsm ? bpf_map__fd(f->lsm->maps.bh_file_stats) : bpf_map__fd(f->fb->maps.bh_file_stats);
-	uint64_t vals[f->ncpus > 0 ? f->ncpus : 1];
 
-	for (uint32_t k = 0; k < BH_FS_COUNT; k++) {
-		out[k] = 0;
-		if (f->ncpus <= 0 || bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < f->ncpus; c++)
-			out[k] += vals[c];
-	}
+	for (uint32_t k = 0; k < BH_FS_COUNT; k++)
+		map_percpu_sum(fd, &k, f->ncpus, &out[k]);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/map_util.h"
 #include "enforce/net.h"
 #include "net.skel.h"
 #include "net_fast.skel.h"
@@ -354,14 +355,10 @@ out:
 
 uint64_t net_lost(const struct net_enf *n)
 {
-	uint64_t vals[n->ncpus > 0 ? n->ncpus : 1], sum = 0;
 	uint32_t key = BH_LOST_RINGBUF_FULL;
+	uint64_t sum;
 
-	if (n->ncpus <= 0 ||
-	    bpf_map_lookup_elem(bpf_map__fd(n->skel->maps.bh_net_lost_total), &key, vals))
-		return 0;
-	for (int i = 0; i < n->ncpus; i++)
-		sum += vals[i];
+	map_percpu_sum(bpf_map__fd(n->skel->maps.bh_net_lost_total), &key, n->ncpus, &sum);
 	return sum;
 }
 

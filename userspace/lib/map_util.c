@@ -6,6 +6,20 @@
 
 #include "lib/map_util.h"
 
+int map_percpu_sum(int fd, const void *key, int ncpus, uint64_t *sum)
+{
+	uint64_t vals[ncpus > 0 ? ncpus : 1];
+
+	*sum = 0;
+	if (ncpus <= 0)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, key, vals))
+		return -errno;
+	for (int c = 0; c < ncpus; c++)
+		*sum += vals[c];
+	return 0;
+}
+
 int map_delete_matching(int fd, size_t key_size, map_key_pred pred, uint32_t arg,
 			uint32_t *count, bool dry)
 {

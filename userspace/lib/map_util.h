@@ -20,4 +20,10 @@ typedef int (*map_key_pred)(const void *key, uint32_t arg);
 int map_delete_matching(int fd, size_t key_size, map_key_pred pred, uint32_t arg,
 			uint32_t *count, bool dry);
 
+/*
+ * The values of key in a per-CPU map of u64 counters (ncpus of them), summed
+ * into *sum. 0, or -errno with *sum 0 (no such key, ncpus unknown).
+ */
+int map_percpu_sum(int fd, const void *key, int ncpus, uint64_t *sum);
+
 #endif

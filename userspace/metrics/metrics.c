@@ -10,12 +10,12 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
-#include "attrib/attrib.h"
 #include "lib/log.h"
 #include "telemetry/lost.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_http.h"
-#include "output/output_rfc5424.h"
+#include "lib/sbuf.h"
+#include "lib/utf8.h"
 #include "lib/version.h"
 
 #define KINDS		16	/* enum event_kind values counted (more go to the last) */
@@ -289,7 +289,7 @@ void metrics_escape_label(struct sbuf *b, const char *s)
 {
 	size_t n = strlen(s), i = 0, run = 0;
 
-	/* Reuse the syslog sanitizer for UTF-8, then escape what the format needs. */
+	/* Escape what the format needs; invalid UTF-8 becomes U+FFFD. */
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -313,12 +313,18 @@ void metrics_escape_label(struct sbuf *b, const char *s)
 			sbuf_add(b, "?", 1);
 			i++;
 		} else {
-			/* multi-byte: let the RFC 5424 escaper validate one sequence */
-			size_t l = 1;
+			/* multi-byte: a valid sequence as it is, each byte of an invalid one U+FFFD */
+			size_t l = 1, v;
 
 			while (i + l < n && l < 4 && ((unsigned char)s[i + l] & 0xc0) == 0x80)
 				l++;
-			rfc5424_escape_value(b, s + i, l);
+			for (size_t k = 0; k < l; k += v ? v : 1) {
+				v = utf8_seq_len((const unsigned char *)s + i + k, l - k);
+				if (v)
+					sbuf_add(b, s + i + k, v);
+				else
+					sbuf_add(b, "\xef\xbf\xbd", 3);
+			}
 			i += l;
 		}
 	}
@@ -634,6 +640,36 @@ static void render_process(struct sbuf *b)
 	sbuf_addf(b, "process_start_time_seconds %.2f\n", (double)btime + (double)start / (double)tck);
 }
 
+/* The agent's own counters, one sample each. */
+static void render_agent(const struct metrics_agent *ag, struct sbuf *b)
+{
+	const struct { const char *name, *type, *text; uint64_t v; } c[] = {
+		{ "bulkhead_output_filtered_total", "counter",
+		  "Events not written because of --containers-only.", ag->outputs_filtered },
+		{ "bulkhead_containers_tracked", "gauge", "Live containers the agent knows.",
+		  ag->containers_tracked },
+		{ "bulkhead_cgroups_tracked", "gauge",
+		  "Cgroups in the attribution cache (containers and host cgroups, bounded).",
+		  ag->cgroups_tracked },
+		{ "bulkhead_malformed_records_total", "counter",
+		  "Ring-buffer records dropped because their size or kind was wrong.", ag->malformed },
+		{ "bulkhead_attribution_deferred_total", "counter",
+		  "Events held back until the background resolver knew their container.",
+		  ag->attr_deferred },
+		{ "bulkhead_attribution_timeouts_total", "counter",
+		  "Held events sent before their container was known (resolver too slow).",
+		  ag->attr_timeouts },
+		{ "bulkhead_attribution_overflow_total", "counter",
+		  "Events sent at once without their container because the deferral queue was full.",
+		  ag->attr_dropped },
+		{ "bulkhead_attribution_resolutions_total", "counter",
+		  "Container answers from the background resolver.", ag->attr_resolutions },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		scalar(b, c[i].name, c[i].type, c[i].text, c[i].v);
+}
+
 void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 {
 	struct sbuf *b = &m->text;
@@ -646,26 +682,7 @@ void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 	render_series(m, b);
 	render_rings(m, ag, b);
 	render_outputs(ag, b);
-	scalar(b, "bulkhead_output_filtered_total", "counter",
-	       "Events not written because of --containers-only.", ag->outputs_filtered);
-	scalar(b, "bulkhead_containers_tracked", "gauge", "Live containers the agent knows.",
-	       ag->containers_tracked);
-	scalar(b, "bulkhead_cgroups_tracked", "gauge",
-	       "Cgroups in the attribution cache (containers and host cgroups, bounded).",
-	       ag->cgroups_tracked);
-	scalar(b, "bulkhead_malformed_records_total", "counter",
-	       "Ring-buffer records dropped because their size or kind was wrong.", ag->malformed);
-	scalar(b, "bulkhead_attribution_deferred_total", "counter",
-	       "Events held back until the background resolver knew their container.",
-	       ag->attr_deferred);
-	scalar(b, "bulkhead_attribution_timeouts_total", "counter",
-	       "Held events sent before their container was known (resolver too slow).",
-	       ag->attr_timeouts);
-	scalar(b, "bulkhead_attribution_overflow_total", "counter",
-	       "Events sent at once without their container because the deferral queue was full.",
-	       ag->attr_dropped);
-	scalar(b, "bulkhead_attribution_resolutions_total", "counter",
-	       "Container answers from the background resolver.", ag->attr_resolutions);
+	render_agent(ag, b);
 	render_progs(m, b);
 	render_process(b);
 	if (b->oom) {
@@ -686,36 +703,6 @@ void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 	memcpy(m->published, b->data, b->len + 1);
 	m->published_len = b->len;
 	pthread_mutex_unlock(&m->mu);
-}
-
-void metrics_update(struct metrics *m, const struct metrics_sources *src)
-{
-	struct metrics_agent ag = { 0 };
-	struct attrib_stats as = { 0 };
-	const char *names[METRICS_MAX_RINGS];
-	uint64_t totals[METRICS_MAX_RINGS];
-
-	if (!m || !metrics_port(m))
-		return;
-	if (src->attr)
-		attrib_get_stats(src->attr, &as);
-	ag.containers_tracked = as.containers;
-	ag.cgroups_tracked = as.entries;
-	ag.malformed = src->malformed;
-	ag.attr_deferred = as.deferred;
-	ag.attr_timeouts = as.timeouts;
-	ag.attr_dropped = as.overflow;
-	ag.attr_resolutions = as.resolutions;
-	ag.nrings = src->lost ? lost_totals(src->lost, names, totals, METRICS_MAX_RINGS) : 0;
-	for (size_t i = 0; i < ag.nrings; i++) {
-		ag.rings[i].name = names[i];
-		ag.rings[i].lost = totals[i];
-	}
-	ag.nsinks = output_sinks(src->out, ag.sinks, METRICS_MAX_SINKS);
-	if (ag.nsinks > METRICS_MAX_SINKS)
-		ag.nsinks = METRICS_MAX_SINKS;
-	ag.outputs_filtered = output_stats(src->out)->filtered;
-	metrics_render(m, &ag);
 }
 
 long metrics_snapshot(struct metrics *m, char **buf)

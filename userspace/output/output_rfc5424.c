@@ -26,66 +26,6 @@ enum rfc5424_sev rfc5424_severity(const struct event *ev)
 	return SEV_INFO;
 }
 
-/* ---- sbuf ----------------------------------------------------------------- */
-
-static bool sbuf_reserve(struct sbuf *b, size_t n)
-{
-	size_t cap;
-	char *nb;
-
-	if (b->oom)
-		return false;
-	if (b->len + n + 1 <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 512;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	nb = realloc(b->data, cap);
-	if (!nb) {
-		b->oom = true;
-		return false;
-	}
-	b->data = nb;
-	b->cap = cap;
-	return true;
-}
-
-void sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (!sbuf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void sbuf_adds(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-void sbuf_addf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !sbuf_reserve(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void sbuf_free(struct sbuf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /* ---- escaping ------------------------------------------------------------- */
 
 void rfc5424_escape_value(struct sbuf *b, const char *s, size_t n)
@@ -174,6 +114,17 @@ static const char *proto_name(uint8_t p, char *buf, size_t len)
 	return buf;
 }
 
+/* [rule@PEN policy rule]: the policy rule an enforcement event names, if any. */
+static void sd_rule(struct sbuf *b, const char *policy, const char *rule)
+{
+	if (!policy && !rule)
+		return;
+	sbuf_adds(b, "[rule@" BH_SD_PEN);
+	param(b, "policy", policy);
+	param(b, "rule", rule);
+	sbuf_add(b, "]", 1);
+}
+
 static void sd_net(struct sbuf *b, const struct event *ev)
 {
 	char addr[INET6_ADDRSTRLEN] = "", pbuf[8];
@@ -186,12 +137,7 @@ static void sd_net(struct sbuf *b, const struct event *ev)
 	param_u(b, "rport", ev->net.rport);
 	param_u(b, "count", ev->net.count ? ev->net.count : 1);
 	sbuf_add(b, "]", 1);
-	if (ev->net.policy || ev->net.rule) {
-		sbuf_adds(b, "[rule@" BH_SD_PEN);
-		param(b, "policy", ev->net.policy);
-		param(b, "rule", ev->net.rule);
-		sbuf_add(b, "]", 1);
-	}
+	sd_rule(b, ev->net.policy, ev->net.rule);
 }
 
 static void sd_file(struct sbuf *b, const struct event *ev)
@@ -203,12 +149,7 @@ static void sd_file(struct sbuf *b, const struct event *ev)
 	if (ev->file.suppressed)
 		param_u(b, "suppressed", ev->file.suppressed);
 	sbuf_add(b, "]", 1);
-	if (ev->file.policy || ev->file.rule) {
-		sbuf_adds(b, "[rule@" BH_SD_PEN);
-		param(b, "policy", ev->file.policy);
-		param(b, "rule", ev->file.rule);
-		sbuf_add(b, "]", 1);
-	}
+	sd_rule(b, ev->file.policy, ev->file.rule);
 }
 
 /* [alert@PEN category severity technique] and the evidence, each a parameter. */

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/sbuf.h"
 #include "pipeline/event.h"
 #include "output/output.h"
 
@@ -40,17 +41,6 @@ enum rfc5424_sev {
 
 /* alert -> crit, deny -> warning, audit -> notice, allow/observe -> info. */
 enum rfc5424_sev rfc5424_severity(const struct event *ev);
-
-/* A growable text buffer. */
-struct sbuf {
-	char *data;
-	size_t len, cap;
-	bool oom;
-};
-void sbuf_add(struct sbuf *b, const char *s, size_t n);
-void sbuf_adds(struct sbuf *b, const char *s);
-void sbuf_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sbuf_free(struct sbuf *b);
 
 /* Append s as a PARAM-VALUE body (without the quotes), escaped and sanitized. */
 void rfc5424_escape_value(struct sbuf *b, const char *s, size_t n);

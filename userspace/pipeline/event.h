@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One decoded event, as every output sees it: the kernel record (bpf/abi/events.h)
- * checked and normalized by its decoder (userspace/<feature>.c), with the
- * container it happened in attached from the registry.
+ * checked and normalized by its decoder (telemetry/, enforce/, detect/, ...), with the
+ * container it happened in attached by attribution (attrib/).
  */
 #ifndef BULKHEAD_EVENT_H
 #define BULKHEAD_EVENT_H
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "attrib/registry.h"
+#include "pipeline/container.h"
 #include "pipeline/alert.h"
 
 enum event_kind {

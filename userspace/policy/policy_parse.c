@@ -219,69 +219,67 @@ static int get_uint(struct perr_ctx *c, const struct ynode *n, uint64_t lo, uint
 	return 0;
 }
 
-/* Durations: "90s", "10m", "1h", "7d" or plain seconds. */
-static int get_duration(struct perr_ctx *c, const struct ynode *n, uint64_t lo, uint64_t hi,
-			uint64_t *out)
+/* A number with one of the units (or none: times 1), multiplied out. 0, or -1 if it is not. */
+struct unit { const char *sfx; uint64_t mul; };
+static int get_scaled(const struct ynode *n, const struct unit *units, size_t nunits, uint64_t *out)
 {
-	char got[96], num[24];
+	char num[24];
 	uint64_t v, mul = 1;
 	size_t len;
 
 	if (!n || n->type != YN_SCALAR || ynode_is_null(n) || (len = n->len) == 0 || len >= sizeof(num))
-		goto bad;
+		return -1;
 	memcpy(num, n->str, len + 1);
-	switch (num[len - 1]) {
-	case 's': mul = 1; num[--len] = 0; break;
-	case 'm': mul = 60; num[--len] = 0; break;
-	case 'h': mul = 3600; num[--len] = 0; break;
-	case 'd': mul = 86400; num[--len] = 0; break;
-	default: break;
+	for (size_t i = 0; i < nunits; i++) {
+		size_t sl = strlen(units[i].sfx);
+
+		if (len > sl && !strcmp(num + len - sl, units[i].sfx)) {
+			mul = units[i].mul;
+			num[len - sl] = 0;
+			break;
+		}
 	}
 	if (parse_u64(num, &v) || v > UINT64_MAX / mul)
-		goto bad;
-	v *= mul;
-	if (v < lo || v > hi)
-		goto bad;
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* Durations: "90s", "10m", "1h", "7d" or plain seconds. */
+static int get_duration(struct perr_ctx *c, const struct ynode *n, uint64_t lo, uint64_t hi,
+			uint64_t *out)
+{
+	static const struct unit units[] = { { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 } };
+	char got[96];
+	uint64_t v;
+
+	if (get_scaled(n, units, ARRAY_SIZE(units), &v) || v < lo || v > hi) {
+		perr(c, n, "expected a duration between %llus and %llud like 30s, 10m, 1h, 7d, got %s",
+		     (unsigned long long)lo, (unsigned long long)(hi / 86400),
+		     ynode_describe(n, got, sizeof(got)));
+		return -1;
+	}
 	*out = v;
 	return 0;
-bad:
-	perr(c, n, "expected a duration between %llus and %llud like 30s, 10m, 1h, 7d, got %s",
-	     (unsigned long long)lo, (unsigned long long)(hi / 86400),
-	     ynode_describe(n, got, sizeof(got)));
-	return -1;
 }
 
 /* Quantities: 512, 64Ki, 512Mi, 2Gi, 1Ti (1024s) or 10K, 5M, 1G, 1T (1000s). */
 static int get_quantity(struct perr_ctx *c, const struct ynode *n, uint64_t hi, uint64_t *out)
 {
-	static const struct { const char *sfx; uint64_t mul; } sfx[] = {
+	static const struct unit units[] = {
 		{ "Ki", 1ull << 10 }, { "Mi", 1ull << 20 }, { "Gi", 1ull << 30 }, { "Ti", 1ull << 40 },
 		{ "K", 1000ull }, { "M", 1000000ull }, { "G", 1000000000ull }, { "T", 1000000000000ull },
 	};
-	char got[96], num[24];
-	uint64_t v, mul = 1;
-	size_t len;
+	char got[96];
+	uint64_t v;
 
-	if (!n || n->type != YN_SCALAR || ynode_is_null(n) || (len = n->len) == 0 || len >= sizeof(num))
-		goto bad;
-	memcpy(num, n->str, len + 1);
-	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
-		size_t sl = strlen(sfx[i].sfx);
-
-		if (len > sl && !strcmp(num + len - sl, sfx[i].sfx)) {
-			mul = sfx[i].mul;
-			num[len - sl] = 0;
-			break;
-		}
+	if (get_scaled(n, units, ARRAY_SIZE(units), &v) || v > hi) {
+		perr(c, n, "expected a quantity like 512Mi, 2Gi, 10M (at most %llu), got %s",
+		     (unsigned long long)hi, ynode_describe(n, got, sizeof(got)));
+		return -1;
 	}
-	if (parse_u64(num, &v) || v > UINT64_MAX / mul || v * mul > hi)
-		goto bad;
-	*out = v * mul;
+	*out = v;
 	return 0;
-bad:
-	perr(c, n, "expected a quantity like 512Mi, 2Gi, 10M (at most %llu), got %s",
-	     (unsigned long long)hi, ynode_describe(n, got, sizeof(got)));
-	return -1;
 }
 
 /* A list, or one scalar standing for a one-item list. */
@@ -315,15 +313,44 @@ static int get_list(struct perr_ctx *c, const struct ynode *n, const char *what,
 /* Iterate a list-or-scalar: for (i...) item = LIST_ITEM(n, items, i). */
 #define LIST_ITEM(n, items, rc, i) ((rc) == -2 ? (struct ynode *)(n) : (items)[i])
 
+/*
+ * Each item of n (a list, or one scalar standing for it) given to fn under its
+ * own field path ("[j]"; none for the scalar). -1 if n is not a list or an
+ * item failed; every item is looked at.
+ */
+static int each_item(struct perr_ctx *c, const struct ynode *n, const char *what,
+		     int (*fn)(struct perr_ctx *c, const struct ynode *it, uint32_t j, void *ctx),
+		     void *ctx)
+{
+	struct ynode *const *items;
+	uint32_t cnt;
+	int rc = get_list(c, n, what, &items, &cnt), err = rc == -1 ? -1 : 0;
+
+	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
+		const struct ynode *it = LIST_ITEM(n, items, rc, j);
+		size_t o = rc == -2 ? c->plen : path_push_idx(c, j);
+
+		if (fn(c, it, j, ctx))
+			err = -1;
+		path_pop(c, o);
+	}
+	return err;
+}
+
 /* ---- sections ------------------------------------------------------------ */
 
-/* Each of keys[] that map n has, parsed by fn(c, value, p, index of the key) under its path. */
-static int each_key(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
-		    size_t nkeys, struct policy *p,
-		    int (*fn)(struct perr_ctx *c, const struct ynode *v, struct policy *p, int i))
+/*
+ * A mapping of the keys[] only (what: how messages name it), each key it has
+ * parsed by fn(c, value, p, index of the key) under its own field path.
+ */
+static int parse_keyed(struct perr_ctx *c, const struct ynode *n, const char *const *keys,
+		       size_t nkeys, const char *what, struct policy *p,
+		       int (*fn)(struct perr_ctx *c, const struct ynode *v, struct policy *p, int i))
 {
 	int err = 0;
 
+	if (check_map(c, n, keys, nkeys, what))
+		return -1;
 	for (size_t i = 0; i < nkeys; i++) {
 		const struct ynode *v = ymap_get(n, keys[i]);
 		size_t o;
@@ -390,35 +417,32 @@ static int parse_action_map(struct perr_ctx *c, const struct ynode *n, const cha
 	return 0;
 }
 
-static int parse_ops(struct perr_ctx *c, const struct ynode *n, uint16_t *ops)
+static int op_item(struct perr_ctx *c, const struct ynode *it, uint32_t j, void *ctx)
 {
 	static const char *const names[] = {
 		"read", "write", "create", "delete", "rename", "link", "setattr", "exec",
 		"chmod", "chown", "all",
 	};
-	struct ynode *const *items;
-	uint32_t cnt;
-	int rc = get_list(c, n, "operation", &items, &cnt), err = 0;
+	uint16_t *ops = ctx;
+	int v;
 
-	if (rc == -1)
+	if (j == 0)
+		*ops = 0;	/* the list replaces the default */
+	v = get_enum(c, it, names, ARRAY_SIZE(names));
+	if (v < 0)
 		return -1;
-	*ops = 0;
-	for (uint32_t i = 0; i < cnt; i++) {
-		const struct ynode *it = LIST_ITEM(n, items, rc, i);
-		size_t o = rc == -2 ? c->plen : path_push_idx(c, i);
-		int v = get_enum(c, it, names, ARRAY_SIZE(names));
+	if (v == 10)
+		*ops |= POLICY_OPS_ALL;
+	else if (v >= 8)
+		*ops |= 1u << POLICY_OP_SETATTR;
+	else
+		*ops |= (uint16_t)(1u << v);
+	return 0;
+}
 
-		if (v < 0)
-			err = -1;
-		else if (v == 10)
-			*ops |= POLICY_OPS_ALL;
-		else if (v >= 8)
-			*ops |= 1u << POLICY_OP_SETATTR;
-		else
-			*ops |= (uint16_t)(1u << v);
-		path_pop(c, o);
-	}
-	return err;
+static int parse_ops(struct perr_ctx *c, const struct ynode *n, uint16_t *ops)
+{
+	return each_item(c, n, "operation", op_item, ops);
 }
 
 static int push_path_rule(struct perr_ctx *c, const struct ynode *at, struct policy_path_rule **tab,
@@ -469,114 +493,130 @@ static int parse_pattern_node(struct perr_ctx *c, const struct ynode *it,
 	return 0;
 }
 
-static int parse_file(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+/* The paths of a file rule or of an exec list: one compiled rule per path. */
+struct path_list {
+	struct policy *p;
+	bool exec;			/* spec.exec: each path its own rule; else one file rule's */
+	struct policy_path_rule rule;	/* ops, action (and source) of every path */
+	const char *field;		/* a file rule's field path */
+};
+
+static int path_item(struct perr_ctx *c, const struct ynode *it, uint32_t j, void *ctx)
 {
-	static const char *const keys[] = { "paths", "ops", "action" };
+	struct path_list *x = ctx;
+	struct policy *p = x->p;
+	char field[96];
+
+	if (!x->exec)
+		return parse_pattern_node(c, it, &x->rule) ||
+		       push_path_rule(c, it, &p->file, &p->file_src, &p->n_file,
+				      POLICY_MAX_FILE_RULES, "file", &x->rule, x->field) ? -1 : 0;
+	x->rule.src = j;
+	snprintf(field, sizeof(field), "%.95s", c->path);
+	return parse_pattern_node(c, it, &x->rule) ||
+	       push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
+			      POLICY_MAX_EXEC_RULES, "exec", &x->rule, field) ? -1 : 0;
+}
+
+/* A rule's action (required): allow or deny into *out, which is left as it is on an error. */
+static int rule_action(struct perr_ctx *c, const struct ynode *r, uint8_t *out)
+{
+	const struct ynode *act = ymap_get(r, "action");
+	size_t o = path_push_key(c, "action");
+	int v = -1;
+
+	if (!act)
+		perr(c, r, "required: allow or deny");
+	else if ((v = get_enum(c, act, action_names, 2)) >= 0)
+		*out = (uint8_t)v;
+	path_pop(c, o);
+	return v < 0 ? -1 : 0;
+}
+
+/*
+ * A list of rule mappings (what: how messages name it), each parsed by
+ * fn(c, rule, p, dir, index) under its own field path "[i]".
+ */
+static int each_rule(struct perr_ctx *c, const struct ynode *n, const char *what, struct policy *p,
+		     int dir, int (*fn)(struct perr_ctx *c, const struct ynode *r, struct policy *p,
+					int dir, uint32_t i))
+{
 	char got[96];
 	int err = 0;
 
 	if (!n || n->type != YN_SEQ) {
-		perr(c, n, "expected a list of file rules ({paths, ops, action}), got %s",
-		     ynode_describe(n, got, sizeof(got)));
+		perr(c, n, "expected a list of %s, got %s", what, ynode_describe(n, got, sizeof(got)));
 		return -1;
 	}
 	for (uint32_t i = 0; i < n->n; i++) {
-		const struct ynode *r = n->kids[i];
 		size_t o = path_push_idx(c, i);
-		char field[96];
-		struct policy_path_rule rule = { 0 };
-		int action = -1;
 
-		snprintf(field, sizeof(field), "%.95s", c->path);
-		if (check_map(c, r, keys, ARRAY_SIZE(keys), "a file rule mapping {paths, ops, action}")) {
+		if (fn(c, n->kids[i], p, dir, i))
 			err = -1;
-			path_pop(c, o);
-			continue;
-		}
-		const struct ynode *paths = ymap_get(r, "paths"), *ops = ymap_get(r, "ops"),
-				   *act = ymap_get(r, "action");
-		size_t o2;
-
-		rule.ops = POLICY_OPS_ALL;
-		if (ops) {
-			o2 = path_push_key(c, "ops");
-			if (parse_ops(c, ops, &rule.ops))
-				err = -1;
-			path_pop(c, o2);
-		}
-		o2 = path_push_key(c, "action");
-		if (!act) {
-			perr(c, r, "required: allow or deny");
-			err = -1;
-		} else if ((action = get_enum(c, act, action_names, 2)) < 0) {
-			err = -1;
-		}
-		path_pop(c, o2);
-		rule.action = action < 0 ? 0 : (uint8_t)action;
-		rule.src = i;
-
-		o2 = path_push_key(c, "paths");
-		if (!paths) {
-			perr(c, r, "required: the paths this rule applies to");
-			err = -1;
-		} else {
-			struct ynode *const *items;
-			uint32_t cnt;
-			int rc = get_list(c, paths, "path", &items, &cnt);
-
-			if (rc == -1)
-				err = -1;
-			for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-				const struct ynode *it = LIST_ITEM(paths, items, rc, j);
-				size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-
-				if (parse_pattern_node(c, it, &rule) ||
-				    push_path_rule(c, it, &p->file, &p->file_src, &p->n_file,
-						   POLICY_MAX_FILE_RULES, "file", &rule, field))
-					err = -1;
-				path_pop(c, o3);
-			}
-		}
-		path_pop(c, o2);
 		path_pop(c, o);
 	}
 	return err;
 }
 
+/* One file rule {paths, ops, action}, the i-th of spec.file. */
+static int parse_file_rule(struct perr_ctx *c, const struct ynode *r, struct policy *p, int dir,
+			   uint32_t i)
+{
+	static const char *const keys[] = { "paths", "ops", "action" };
+	struct policy_path_rule rule = { .ops = POLICY_OPS_ALL, .src = i };
+	const struct ynode *paths, *ops;
+	char field[96];
+	int err = 0;
+	size_t o;
+
+	snprintf(field, sizeof(field), "%.95s", c->path);
+	if (check_map(c, r, keys, ARRAY_SIZE(keys), "a file rule mapping {paths, ops, action}"))
+		return -1;
+	paths = ymap_get(r, "paths");
+	ops = ymap_get(r, "ops");
+	if (ops) {
+		o = path_push_key(c, "ops");
+		if (parse_ops(c, ops, &rule.ops))
+			err = -1;
+		path_pop(c, o);
+	}
+	if (rule_action(c, r, &rule.action))
+		err = -1;
+
+	o = path_push_key(c, "paths");
+	if (!paths) {
+		perr(c, r, "required: the paths this rule applies to");
+		err = -1;
+	} else {
+		struct path_list x = { .p = p, .rule = rule, .field = field };
+
+		if (each_item(c, paths, "path", path_item, &x))
+			err = -1;
+	}
+	path_pop(c, o);
+	return err;
+}
+
+static int parse_file(struct perr_ctx *c, const struct ynode *n, struct policy *p)
+{
+	return each_rule(c, n, "file rules ({paths, ops, action})", p, 0, parse_file_rule);
+}
+
 /* Exec paths allowed (a = POLICY_ALLOW) or denied: one path or a list. */
 static int parse_exec_list(struct perr_ctx *c, const struct ynode *l, struct policy *p, int a)
 {
-	struct ynode *const *items;
-	uint32_t cnt;
-	int rc, err = 0;
+	struct path_list x = { .p = p, .exec = true,
+			       .rule = { .ops = 1u << POLICY_OP_EXEC, .action = (uint8_t)a } };
 
-	rc = get_list(c, l, "executable path", &items, &cnt);
-	if (rc == -1)
-		err = -1;
-	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-		const struct ynode *it = LIST_ITEM(l, items, rc, j);
-		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-		struct policy_path_rule rule = { .ops = 1u << POLICY_OP_EXEC,
-						 .action = (uint8_t)a, .src = j };
-		char field[96];
-
-		snprintf(field, sizeof(field), "%.95s", c->path);
-		if (parse_pattern_node(c, it, &rule) ||
-		    push_path_rule(c, it, &p->exec, &p->exec_src, &p->n_exec,
-				   POLICY_MAX_EXEC_RULES, "exec", &rule, field))
-			err = -1;
-		path_pop(c, o3);
-	}
-	return err;
+	return each_item(c, l, "executable path", path_item, &x);
 }
 
 static int parse_exec(struct perr_ctx *c, const struct ynode *n, struct policy *p)
 {
 	static const char *const keys[] = { "allow", "deny" };
 
-	if (check_map(c, n, keys, 2, "a mapping {allow: [paths], deny: [paths]}"))
-		return -1;
-	return each_key(c, n, keys, 2, p, parse_exec_list);
+	return parse_keyed(c, n, keys, 2, "a mapping {allow: [paths], deny: [paths]}", p,
+			   parse_exec_list);
 }
 
 /* "10.0.0.0/8", "2001:db8::/32", "10.1.2.3" (= /32). */
@@ -667,15 +707,42 @@ struct net_rule_parts {
 	uint32_t nport;
 };
 
+static int cidr_item(struct perr_ctx *c, const struct ynode *it, uint32_t j, void *ctx)
+{
+	struct net_rule_parts *x = ctx;
+	char got[96], err[256];
+
+	if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
+		perr(c, it, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8, got %s",
+		     ynode_describe(it, got, sizeof(got)));
+		return -1;
+	}
+	if (!strcmp(it->str, "any")) {
+		if (x->ncidr + 2 <= 2 * POLICY_MAX_LIST) {
+			x->cidrs[x->ncidr] = x->base;
+			x->cidrs[x->ncidr].family = POLICY_INET;
+			x->cidr_at[x->ncidr++] = it;
+			x->cidrs[x->ncidr] = x->base;
+			x->cidrs[x->ncidr].family = POLICY_INET6;
+			x->cidr_at[x->ncidr++] = it;
+		}
+	} else if (x->ncidr < 2 * POLICY_MAX_LIST) {
+		x->cidrs[x->ncidr] = x->base;
+		if (parse_cidr(it->str, &x->cidrs[x->ncidr], err, sizeof(err))) {
+			perr(c, it, "%s, got %s", err, ynode_describe(it, got, sizeof(got)));
+			return -1;
+		}
+		x->cidr_at[x->ncidr++] = it;
+	}
+	return 0;
+}
+
 /* cidrs: a CIDR, "any" or a list of them; absent: every address of both families. */
 static int parse_net_cidrs(struct perr_ctx *c, const struct ynode *r, const struct ynode *cn,
 			   struct net_rule_parts *x)
 {
-	struct ynode *const *items;
-	char got[96], err[256];
-	uint32_t cnt;
-	int rc, bad = 0;
 	size_t o;
+	int err;
 
 	if (!cn) {
 		x->cidrs[0] = x->base;
@@ -687,49 +754,32 @@ static int parse_net_cidrs(struct perr_ctx *c, const struct ynode *r, const stru
 		return 0;
 	}
 	o = path_push_key(c, "cidrs");
-	rc = get_list(c, cn, "CIDR", &items, &cnt);
-	if (rc == -1)
-		bad = 1;
-	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-		const struct ynode *it = LIST_ITEM(cn, items, rc, j);
-		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-
-		if (!it || it->type != YN_SCALAR || ynode_is_null(it)) {
-			perr(c, it, "expected an IPv4 or IPv6 CIDR like 10.0.0.0/8, got %s",
-			     ynode_describe(it, got, sizeof(got)));
-			bad = 1;
-		} else if (!strcmp(it->str, "any")) {
-			if (x->ncidr + 2 <= 2 * POLICY_MAX_LIST) {
-				x->cidrs[x->ncidr] = x->base;
-				x->cidrs[x->ncidr].family = POLICY_INET;
-				x->cidr_at[x->ncidr++] = it;
-				x->cidrs[x->ncidr] = x->base;
-				x->cidrs[x->ncidr].family = POLICY_INET6;
-				x->cidr_at[x->ncidr++] = it;
-			}
-		} else if (x->ncidr < 2 * POLICY_MAX_LIST) {
-			x->cidrs[x->ncidr] = x->base;
-			if (parse_cidr(it->str, &x->cidrs[x->ncidr], err, sizeof(err))) {
-				perr(c, it, "%s, got %s", err, ynode_describe(it, got, sizeof(got)));
-				bad = 1;
-			} else {
-				x->cidr_at[x->ncidr++] = it;
-			}
-		}
-		path_pop(c, o3);
-	}
+	err = each_item(c, cn, "CIDR", cidr_item, x);
 	path_pop(c, o);
-	return bad ? -1 : 0;
+	return err;
+}
+
+static int port_item(struct perr_ctx *c, const struct ynode *it, uint32_t j, void *ctx)
+{
+	struct net_rule_parts *x = ctx;
+	char got[96];
+
+	if (!it || it->type != YN_SCALAR || ynode_is_null(it) ||
+	    parse_port(it, &x->plo[x->nport], &x->phi[x->nport])) {
+		perr(c, it, "expected a port 1..65535, a range like "
+		     "\"8000-8080\" (0..65535, low <= high) or any, got %s",
+		     ynode_describe(it, got, sizeof(got)));
+		return -1;
+	}
+	x->nport++;
+	return 0;
 }
 
 /* ports: a port, a range, "any" or a list of them; absent: every port. */
 static int parse_net_ports(struct perr_ctx *c, const struct ynode *pn, bool proto_given,
 			   struct net_rule_parts *x)
 {
-	struct ynode *const *items;
-	char got[96];
-	uint32_t cnt;
-	int rc, bad = 0;
+	int err = 0;
 	size_t o;
 
 	if (!pn) {
@@ -742,28 +792,12 @@ static int parse_net_ports(struct perr_ctx *c, const struct ynode *pn, bool prot
 	if (x->base.proto == POLICY_PROTO_ICMP && proto_given) {
 		perr(c, pn, "can never match: ICMP has no ports; remove ports or "
 		     "use protocol tcp, udp or any");
-		bad = 1;
+		err = -1;
 	}
-	rc = get_list(c, pn, "port", &items, &cnt);
-	if (rc == -1)
-		bad = 1;
-	for (uint32_t j = 0; rc != -1 && j < cnt; j++) {
-		const struct ynode *it = LIST_ITEM(pn, items, rc, j);
-		size_t o3 = rc == -2 ? c->plen : path_push_idx(c, j);
-
-		if (!it || it->type != YN_SCALAR || ynode_is_null(it) ||
-		    parse_port(it, &x->plo[x->nport], &x->phi[x->nport])) {
-			perr(c, it, "expected a port 1..65535, a range like "
-			     "\"8000-8080\" (0..65535, low <= high) or any, got %s",
-			     ynode_describe(it, got, sizeof(got)));
-			bad = 1;
-		} else {
-			x->nport++;
-		}
-		path_pop(c, o3);
-	}
+	if (each_item(c, pn, "port", port_item, x))
+		err = -1;
 	path_pop(c, o);
-	return bad ? -1 : 0;
+	return err;
 }
 
 /* Append the rule's compiled rules (one per CIDR and port range) to direction dir. */
@@ -813,7 +847,7 @@ static int parse_net_rule(struct perr_ctx *c, const struct ynode *r, struct poli
 	static const char *const protos[] = { "any", "tcp", "udp", "icmp" };
 	static const uint8_t proto_val[] = { POLICY_PROTO_ANY, POLICY_PROTO_TCP, POLICY_PROTO_UDP,
 					     POLICY_PROTO_ICMP };
-	const struct ynode *cn, *pn, *prn, *an;
+	const struct ynode *cn, *pn, *prn;
 	struct net_rule_parts x;
 	char field[96];
 	int bad = 0, v;
@@ -828,18 +862,8 @@ static int parse_net_rule(struct perr_ctx *c, const struct ynode *r, struct poli
 	cn = ymap_get(r, "cidrs");
 	pn = ymap_get(r, "ports");
 	prn = ymap_get(r, "protocol");
-	an = ymap_get(r, "action");
-
-	o = path_push_key(c, "action");
-	if (!an) {
-		perr(c, r, "required: allow or deny");
+	if (rule_action(c, r, &x.base.action))
 		bad = 1;
-	} else if ((v = get_enum(c, an, action_names, 2)) < 0) {
-		bad = 1;
-	} else {
-		x.base.action = (uint8_t)v;
-	}
-	path_pop(c, o);
 
 	if (prn) {
 		o = path_push_key(c, "protocol");
@@ -860,31 +884,15 @@ static int parse_net_rule(struct perr_ctx *c, const struct ynode *r, struct poli
 
 static int parse_net_dir(struct perr_ctx *c, const struct ynode *n, struct policy *p, int dir)
 {
-	char got[96];
-	int errs = 0;
-
-	if (!n || n->type != YN_SEQ) {
-		perr(c, n, "expected a list of rules ({cidrs, ports, protocol, action}), got %s",
-		     ynode_describe(n, got, sizeof(got)));
-		return -1;
-	}
-	for (uint32_t i = 0; i < n->n; i++) {
-		size_t o = path_push_idx(c, i);
-
-		if (parse_net_rule(c, n->kids[i], p, dir, i))
-			errs = -1;
-		path_pop(c, o);
-	}
-	return errs;
+	return each_rule(c, n, "rules ({cidrs, ports, protocol, action})", p, dir, parse_net_rule);
 }
 
 static int parse_network(struct perr_ctx *c, const struct ynode *n, struct policy *p)
 {
 	static const char *const keys[] = { "egress", "ingress" };
 
-	if (check_map(c, n, keys, 2, "a mapping {egress: [rules], ingress: [rules]}"))
-		return -1;
-	return each_key(c, n, keys, 2, p, parse_net_dir);
+	return parse_keyed(c, n, keys, 2, "a mapping {egress: [rules], ingress: [rules]}", p,
+			   parse_net_dir);
 }
 
 static int parse_escape(struct perr_ctx *c, const struct ynode *n, struct policy *p)
@@ -1329,64 +1337,50 @@ static int parse_metadata(struct perr_ctx *c, const struct ynode *root, struct p
 	return err;
 }
 
-/* spec.selector: required of a Policy, refused in a NodeDefault. */
-static int parse_spec_selector(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+/* spec.selector (v): required of a Policy, refused in a NodeDefault. */
+static int spec_selector(struct perr_ctx *c, const struct ynode *spec, const struct ynode *v,
+			 struct policy *p)
 {
-	const struct ynode *v = ymap_get(spec, "selector");
-	size_t o = path_push_key(c, "selector");
-	int err = 0;
-
 	if (p->node_default && v) {
 		perr(c, v, "a NodeDefault applies to every container no other policy "
 		     "selects; remove the selector or use kind: Policy");
-		err = -1;
-	} else if (!p->node_default && !v) {
+		return -1;
+	}
+	if (!p->node_default && !v) {
 		perr(c, spec, "required: which containers this policy applies to "
 		     "(namespaces, pods, containers, cgroups); use kind: NodeDefault for a "
 		     "node-wide default");
-		err = -1;
-	} else if (v && parse_selector(c, v, p)) {
-		err = -1;
+		return -1;
 	}
-	path_pop(c, o);
-	return err;
+	return v && parse_selector(c, v, p) ? -1 : 0;
 }
 
-/* spec.mode: enforce | audit | {all, file, exec, network, escape}; enforce if absent. */
-static int parse_spec_mode(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+/* spec.mode (v): enforce | audit | {all, file, exec, network, escape}; enforce if absent. */
+static int spec_mode(struct perr_ctx *c, const struct ynode *spec, const struct ynode *v,
+		     struct policy *p)
 {
-	const struct ynode *v = ymap_get(spec, "mode");
-	size_t o = path_push_key(c, "mode");
-	int err = 0;
-
 	memset(p->mode, POLICY_ENFORCE, sizeof(p->mode));
-	if (v && parse_action_map(c, v, section_names, POLICY_SEC_COUNT, mode_names, 2, p->mode,
-				  POLICY_SEC_COUNT, POLICY_ENFORCE))
-		err = -1;
-	path_pop(c, o);
-	return err;
+	return v && parse_action_map(c, v, section_names, POLICY_SEC_COUNT, mode_names, 2, p->mode,
+				     POLICY_SEC_COUNT, POLICY_ENFORCE) ? -1 : 0;
 }
 
-/* spec.defaults: {file, exec, egress, ingress}; allow where absent. */
-static int parse_spec_defaults(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
+/* spec.defaults (v): {file, exec, egress, ingress}; allow where absent. */
+static int spec_defaults(struct perr_ctx *c, const struct ynode *spec, const struct ynode *v,
+			 struct policy *p)
 {
 	static const char *const def_keys[] = { "file", "exec", "egress", "ingress" };
 	static const char *const def_file_keys[] = { "read", "write", "create", "delete", "rename",
 						     "link", "setattr", "exec" };
-	const struct ynode *v, *w;
+	const struct ynode *w;
 	int err = 0, a;
-	size_t o;
 
 	memset(p->file_default, POLICY_ALLOW, sizeof(p->file_default));
 	p->exec_default = POLICY_ALLOW;
 	p->net_default[0] = p->net_default[1] = POLICY_ALLOW;
-	if (!(v = ymap_get(spec, "defaults")))
+	if (!v)
 		return 0;
-	o = path_push_key(c, "defaults");
-	if (check_map(c, v, def_keys, ARRAY_SIZE(def_keys), "a mapping {file, exec, egress, ingress}")) {
-		path_pop(c, o);
+	if (check_map(c, v, def_keys, ARRAY_SIZE(def_keys), "a mapping {file, exec, egress, ingress}"))
 		return -1;
-	}
 	if ((w = ymap_get(v, "file"))) {
 		size_t o3 = path_push_key(c, "file");
 		if (parse_action_map(c, w, def_file_keys, POLICY_OP_COUNT, action_names, 2,
@@ -1406,13 +1400,22 @@ static int parse_spec_defaults(struct perr_ctx *c, const struct ynode *spec, str
 			p->net_default[i - 2] = (uint8_t)a;
 		path_pop(c, o3);
 	}
-	path_pop(c, o);
 	return err;
 }
 
-/* The sections of spec, each under its own field path. */
+/*
+ * The parts of spec, each under its own field path: selector, mode and
+ * defaults (which have a meaning when absent), then the rule sections.
+ */
 static int parse_spec(struct perr_ctx *c, const struct ynode *spec, struct policy *p)
 {
+	static const struct {
+		const char *key;
+		int (*parse)(struct perr_ctx *c, const struct ynode *spec, const struct ynode *v,
+			     struct policy *p);
+	} parts[] = {
+		{ "selector", spec_selector }, { "mode", spec_mode }, { "defaults", spec_defaults },
+	};
 	static const struct {
 		const char *key;
 		int (*parse)(struct perr_ctx *c, const struct ynode *v, struct policy *p);
@@ -1422,12 +1425,13 @@ static int parse_spec(struct perr_ctx *c, const struct ynode *spec, struct polic
 	};
 	int err = 0;
 
-	if (parse_spec_selector(c, spec, p))
-		err = -1;
-	if (parse_spec_mode(c, spec, p))
-		err = -1;
-	if (parse_spec_defaults(c, spec, p))
-		err = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		size_t o = path_push_key(c, parts[i].key);
+
+		if (parts[i].parse(c, spec, ymap_get(spec, parts[i].key), p))
+			err = -1;
+		path_pop(c, o);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
 		const struct ynode *v = ymap_get(spec, sections[i].key);
 		size_t o;

@@ -11,7 +11,7 @@
 #include "abi/cgroup.h"
 #include "cgroup.skel.h"
 #include "telemetry/cgroup_events.h"
-#include "enforce/enforce.h"
+#include "abi/enforce.h"
 
 struct cgroup_events {
 	struct cgroup_bpf *skel;

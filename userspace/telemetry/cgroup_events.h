@@ -2,9 +2,9 @@
 /*
  * Cgroup lifecycle, the userspace half of bpf/cgroup.bpf.c: loads and
  * attaches tp_btf/cgroup_mkdir and cgroup_rmdir and decodes their records
- * (bpf/abi/cgroup.h) into agent_cgroup_mkdir() / agent_cgroup_rmdir(), which
- * keep container attribution (userspace/attrib/attrib.c) and enforcement
- * (userspace/enforce/policy_engine.c) current. With enforcement, new cgroups below
+ * (bpf/abi/cgroup.h) into the mkdir() / rmdir() of the struct cgroup_listener
+ * it is given (pipeline/sink.h); the agent's keep container attribution
+ * (attrib/attrib.c) and enforcement (enforce/policy_engine.c) current. With enforcement, new cgroups below
  * the hold prefixes are held in the kernel until classified.
  */
 #ifndef BULKHEAD_CGROUP_EVENTS_H

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "lib/map_util.h"
 #include "telemetry/lost.h"
 
 #define SEEN_MAX	16384	/* cgroups remembered per ring (the kernel map's size) */
@@ -35,7 +36,6 @@ struct lost {
 	struct ring rings[LOST_MAX_RINGS];
 	size_t nrings;
 	int ncpus;
-	uint64_t *vals;		/* per-CPU lookup buffer */
 };
 
 #define NSLOTS (SEEN_MAX * 2)
@@ -93,11 +93,6 @@ struct lost *lost_new(void)
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0)
 		l->ncpus = 1;
-	l->vals = calloc((size_t)l->ncpus, sizeof(uint64_t));
-	if (!l->vals) {
-		free(l);
-		return NULL;
-	}
 	return l;
 }
 
@@ -113,7 +108,6 @@ void lost_free(struct lost *l)
 			close(l->rings[i].total_fd);
 		}
 	}
-	free(l->vals);
 	free(l);
 }
 
@@ -150,12 +144,7 @@ int lost_add(struct lost *l, const char *ring, int per_cgroup_fd, int total_fd)
 
 static int sum(struct lost *l, int fd, const void *key, uint64_t *out)
 {
-	*out = 0;
-	if (bpf_map_lookup_elem(fd, key, l->vals))
-		return -errno;
-	for (int c = 0; c < l->ncpus; c++)
-		*out += l->vals[c];
-	return 0;
+	return map_percpu_sum(fd, key, l->ncpus, out);
 }
 
 static void poll_ring(struct lost *l, struct ring *r, lost_report_fn fn, void *ctx)

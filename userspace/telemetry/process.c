@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/clock.h"
+#include "lib/map_util.h"
 #include "abi/events.h"
 #include "pipeline/sink.h"
 #include "telemetry/process.h"
@@ -82,14 +83,10 @@ int process_tel_ringbuf_fd(const struct process_tel *p)
 
 uint64_t process_tel_lost(const struct process_tel *p)
 {
-	uint64_t vals[p->ncpus > 0 ? p->ncpus : 1], sum = 0;
 	uint32_t key = BH_LOST_RINGBUF_FULL;
+	uint64_t sum;
 
-	if (p->ncpus <= 0 ||
-	    bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.bh_proc_lost_total), &key, vals))
-		return 0;
-	for (int i = 0; i < p->ncpus; i++)
-		sum += vals[i];
+	map_percpu_sum(bpf_map__fd(p->skel->maps.bh_proc_lost_total), &key, p->ncpus, &sum);
 	return sum;
 }
 

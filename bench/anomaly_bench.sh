@@ -32,6 +32,8 @@ latency() {
 }
 v1_dir() { echo "/sys/fs/cgroup/$1$(ct_cgroup_path "$2")"; }
 
+# ANOM_BENCH_PART=cpu: only the CPU measure (the latency and false-alert parts take ~3 min)
+if [ "${ANOM_BENCH_PART:-all}" = all ]; then
 agent_start bench-anom-$$ --state-root "$(ct_root)" --anomaly-state none --no-fork-events \
 	--policy /nonexistent-bench-$$ || exit 1
 echo "== anomaly detection latency (start of the anomaly -> alert time stamp)"
@@ -61,7 +63,7 @@ t_wait_for 15 grep -q '"rule":"memory-balloon"' "$J"
 echo "memory balloon to OOM (64 MiB)   $(latency memory-balloon "$t0" mem) s   (target 30 s)"
 t0=$(now); ct_start cpu "" miner-0 bench cpu timeout 60 sh -c 'while :; do :; done'
 t_wait_for 50 grep -q '"rule":"cpu-burn"' "$J"
-echo "sustained CPU burn (one core)    $(latency cpu-burn "$t0" cpu) s   (target 30 s; the rule wants 20 s)"
+echo "sustained CPU burn (one core)    $(latency cpu-burn "$t0" cpu) s   (target 30 s; the rule wants 10 s over a 10 s average)"
 for c in bomb scan burst rsh mem cpu; do ct_stop $c; done
 
 echo "== false alerts of a benign steady container over ${BENIGN_SECS} s"
@@ -78,6 +80,7 @@ n=$(grep -- '-anomaly"' "$J" | grep '"action":"alert"' | grep -c '"name":"app"')
 echo "benign alerts: $n in ${BENIGN_SECS} s -> $(awk -v n="$n" -v s="$BENIGN_SECS" 'BEGIN { printf "%.1f", n * 3600 / s }') per hour (extrapolated)"
 ct_stop benign
 agent_stop bench-anom-$$
+fi
 
 echo "== the engine's CPU with 200 containers (${CPU_SECS} s per run, median of $RUNS)"
 TOP=$(t_cgroup2_root)/bulkhead-bench-anom-cg-$$
@@ -111,10 +114,9 @@ agent_cpu() {	# agent_cpu ARGS... -> CPU seconds the agent used over CPU_SECS
 	agent_stop bench-cpu-$$
 	echo "$a $b $(getconf CLK_TCK)" | awk '{ printf "%.3f", ($2 - $1) / $3 }'
 }
-on=""; off=""; watched=""
+on=""; off=""
 for r in $(seq 1 "$RUNS"); do
-	on="$on $(BULKHEAD_ANOMALY_TRACE= agent_cpu)"
-	watched=$(grep -c 'anomaly:' "$T_WORK/bench-cpu-$$.log")
+	on="$on $(agent_cpu)"
 	off="$off $(agent_cpu --no-anomaly)"
 done
 med() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

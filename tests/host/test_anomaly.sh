@@ -51,7 +51,7 @@ exactly_one() {
 ct_start benign "" web-7d9f8b6c4d-x2x7q bh-anom app sh -c '
 	nc -ll -p 8080 -e /bin/cat >/dev/null 2>&1 &
 	n=0
-	while [ $n -lt 400 ]; do
+	while [ $n -lt 1000 ]; do
 		i=0; while [ $i -lt 1500 ]; do i=$((i+1)); done   # about 30 % of a CPU
 		sleep 0.2
 		[ $((n % 10)) -eq 0 ] && echo hi | nc -w 1 127.0.0.1 8080 >/dev/null 2>&1
@@ -76,6 +76,7 @@ ct_start scan "" scan-0 bh-anom scan || { t_fail setup "scan container"; exit 1;
 ct_exec scan sh -c 'ip link set lo up 2>/dev/null; for p in $(seq 1 300); do nc -w 1 127.0.0.1 $p </dev/null >/dev/null 2>&1; done'
 t_wait_for 10 has_rule scan port-scan
 exactly_one port_scan_one_alert scan port-scan network-anomaly
+ct_stop scan
 
 # ---- connection burst: one port, many connects ----
 CT_BINDS="$P:/tmp/netprobe:ro" ct_start burst "" burst-0 bh-anom burst ||
@@ -84,6 +85,7 @@ ct_exec burst sh -c 'ip link set lo up 2>/dev/null; /tmp/netprobe serve tcp 127.
 	/tmp/netprobe loop tcp 127.0.0.1 9000 3000; kill %1' >/dev/null 2>&1
 t_wait_for 10 has_rule burst connection-burst
 exactly_one connection_burst_one_alert burst connection-burst network-anomaly
+ct_stop burst
 
 # ---- reverse shell: nc -e /bin/sh to a listener ----
 ct_start rsh "" rsh-0 bh-anom rsh || { t_fail setup "rsh container"; exit 1; }
@@ -91,6 +93,7 @@ ct_exec rsh sh -c 'ip link set lo up 2>/dev/null; (sleep 3 | nc -l -p 4444 >/dev
 	nc 127.0.0.1 4444 -e /bin/sh; wait' >/dev/null 2>&1
 t_wait_for 10 has_rule rsh reverse-shell
 exactly_one reverse_shell_one_alert rsh reverse-shell behaviour-anomaly
+ct_stop rsh
 
 # ---- memory balloon up to OOM, inside a 64 MiB limit ----
 ct_start mem "" mem-0 bh-anom mem || { t_fail setup "mem container"; exit 1; }
@@ -100,8 +103,9 @@ t_wait_for 15 has_rule mem memory-balloon
 exactly_one memory_balloon_one_alert mem memory-balloon resource-anomaly
 if alerts_of mem | grep -q '"oom_kills":[1-9]'; then t_pass memory_balloon_oom_named
 else t_fail memory_balloon_oom_named "$(alerts_of mem | head -1)"; fi
+ct_stop mem
 
-# ---- sustained CPU burn (the rule wants 20 s at 90 % of a CPU) ----
+# ---- sustained CPU burn (the rule wants 10 s of a 10 s average at 80 % of a CPU) ----
 ct_start cpu "" miner-0 bh-anom cpu timeout 60 sh -c 'while :; do :; done' ||
 	{ t_fail setup "cpu container"; exit 1; }
 t_wait_for 45 has_rule cpu cpu-burn
@@ -111,12 +115,13 @@ exactly_one cpu_burn_one_alert cpu cpu-burn resource-anomaly
 # ---- benign: compile-like exec burst, a batch job, container churn ----
 ct_exec benign sh -c 'for i in $(seq 300); do /bin/echo $i >/dev/null; done'
 ct_exec benign sh -c 'seq 1 300000 | md5sum >/dev/null'
-for i in 1 2 3; do
+for i in 1 2; do
 	ct_start churn$i "" churn-$i bh-anom churn sh -c 'seq 1 20000 | md5sum; sleep 1' >/dev/null 2>&1
 	ct_stop churn$i
 done
 sleep 2
 n=$(grep '"kind":"alert"' "$J" | grep -- '-anomaly"' | grep -c '"name":"\(app\|churn\)"')
+ct_stop benign
 if [ "$n" -eq 0 ]; then t_pass benign_no_alerts
 else t_fail benign_no_alerts "$(grep -- '-anomaly"' "$J" | grep '"name":"\(app\|churn\)"' | head -3)"; fi
 

@@ -101,6 +101,8 @@ static void test_wrong_types(void)
 		{ HDR "  file:\n    - paths: [/a]\n      ops: []\n      action: deny\n", "spec.file[0].ops: expected at least one operation, got an empty list" },
 		{ HDR "  mode: enforcing\n", "spec.mode: expected one of enforce, audit, got \"enforcing\" (did you mean 'enforce'?)" },
 		{ HDR "  anomaly: {learningWindow: 10s}\n", "spec.anomaly.learningWindow: expected a duration between 60s and 30d" },
+		{ HDR "  anomaly: {learn: 5s}\n", "spec.anomaly.learn: expected a duration between 60s and 30d" },
+		{ HDR "  anomaly: {learn: [10m]}\n", "spec.anomaly.learn: expected a duration between 60s and 30d" },
 		{ HDR "  anomaly: {thresholds: {memory: 99999999999Ti}}\n", "spec.anomaly.thresholds.memory: expected a quantity like 512Mi" },
 		{ HDR "  anomaly: {thresholds: {cpuPercent: -5}}\n", "spec.anomaly.thresholds.cpuPercent: expected a percentage of one CPU (0..100000), got \"-5\"" },
 		{ HDR "  anomaly: {sensitivity: hgih}\n", "(did you mean 'high'?)" },

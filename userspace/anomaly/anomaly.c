@@ -47,6 +47,7 @@ struct tracked {
 	uint64_t born_ms;		/* made while we watched (cgroup_mkdir): its counters start at 0 */
 	uint64_t file_oom_prev;
 	uint32_t pid;
+	bool own_netns;
 	char oom_comm[17];
 	uint32_t oom_pid;
 	/* a shell record that came before the container was known */
@@ -222,15 +223,22 @@ static void sample(struct anomaly *a, struct tracked *t, uint64_t now_ms, uint64
 {
 	struct anom_kernel_sample ks;
 	struct anom_obs o;
-	uint32_t what = CG_READ_CPU | CG_READ_MEM | CG_READ_NET | CG_READ_PSI;
+	uint32_t what = CG_READ_CPU | CG_READ_MEM;
 	double dt;
 	bool have_k;
 
 	if (!t->limits_at || now >= t->limits_at + LIMITS_EVERY_S) {
 		what |= CG_READ_LIMITS | CG_READ_OOM | CG_READ_PIDS;
 		t->pid = cg_first_pid(&a->roots, t->rel);
+		t->own_netns = t->pid && cg_own_netns(&a->roots, t->pid);
 		t->limits_at = now;
 	}
+	/* Only what a rule can use: CPU pressure only for a container busy enough
+	 * for the CPU rule, network counters only in a network namespace of its own. */
+	if (t->ct && detector_cpu_busy(t->ct))
+		what |= CG_READ_PSI;
+	if (t->own_netns)
+		what |= CG_READ_NET;
 	have_k = !anom_counters_read(a->kc, t->cgroup_id, now_boot, &ks);
 	t->cg_prev = t->cg;
 	{
@@ -321,11 +329,11 @@ static void sample(struct anomaly *a, struct tracked *t, uint64_t now_ms, uint64
 		o.cpu_limit_pct = t->cg.cpu_quota_pct;
 	o.pids_current = t->cg.pids_current;
 	o.pids_max = t->cg.pids_max;
-	if (getenv("BULKHEAD_ANOMALY_TRACE"))
-		log_info("anomaly: %s forks %.0f fail %.0f exits %.0f execs %.0f conn %.0f ports %.0f cpu %.1f mem %.0f max %llu oom %llu have %x/%x",
+	if (log_verbose())
+		log_debug("anomaly: %s forks %.0f fail %.0f exits %.0f execs %.0f conn %.0f ports %.0f cpu %.1f mem %.0f max %llu oom %llu have %x/%x psi %.1f want %.1f",
 			 t->wkey, o.v[AM_FORKS], o.fork_fail, o.exits, o.v[AM_EXECS], o.v[AM_CONNECTS],
 			 o.v[AM_PORTS], o.v[AM_CPU], o.v[AM_MEMORY], (unsigned long long)o.mem_max,
-			 (unsigned long long)o.oom_new, o.have, t->cg.have);
+			 (unsigned long long)o.oom_new, o.have, t->cg.have, o.psi_cpu, detector_cpu_want(t->ct));
 	detector_observe(a->det, t->ct, &o, &t->pol, now);
 	t->prev = ks;
 	t->prev_ms = now_ms;

@@ -276,6 +276,20 @@ int cg_roots_init(struct cg_roots *r, const char *cgroup2)
 		}
 	}
 	fclose(f);
+	/* memory in a v1 hierarchy: v2's memory.current exists nowhere below the root. */
+	if (r->memory[0]) {
+		char c[300];
+		FILE *cf;
+
+		snprintf(c, sizeof(c), "%s/cgroup.controllers", r->v2);
+		if ((cf = fopen(c, "re"))) {
+			char line[512] = "";
+
+			if (!fgets(line, sizeof(line), cf) || !strstr(line, "memory"))
+				r->mem_v1 = true;
+			fclose(cf);
+		}
+	}
 	return 0;
 }
 
@@ -304,16 +318,22 @@ uint32_t cg_first_pid(const struct cg_roots *r, const char *rel)
 	return (uint32_t)v;
 }
 
+bool cg_own_netns(const struct cg_roots *r, uint32_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	return !stat(path, &st) && st.st_ino != r->host_netns;
+}
+
 static int net_tx(const struct cg_roots *r, uint32_t pid, uint64_t *tx)
 {
 	char path[64], *buf;
-	struct stat st;
 	ssize_t n;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
-	if (stat(path, &st) || st.st_ino == r->host_netns)
-		return -1;	/* the host's network: not the container's own traffic */
+	(void)r;
 	snprintf(path, sizeof(path), "/proc/%u/net/dev", pid);
 	if (!(buf = malloc(NET_DEV_MAX)))
 		return -1;
@@ -338,8 +358,10 @@ uint32_t cg_stats_read(const struct cg_roots *r, const char *rel, uint32_t pid, 
 		}
 	}
 	if (what & CG_READ_MEM) {
-		if (!file_u64(r->v2, rel, "memory.current", false, &s->mem_current) ||
-		    !file_u64(r->memory, rel, "memory.usage_in_bytes", false, &s->mem_current))
+		/* v2 where the controller is on, else v1: remembered per root. */
+		if (!r->mem_v1 && !file_u64(r->v2, rel, "memory.current", false, &s->mem_current))
+			have |= CG_READ_MEM;
+		else if (!file_u64(r->memory, rel, "memory.usage_in_bytes", false, &s->mem_current))
 			have |= CG_READ_MEM;
 	}
 	if (what & CG_READ_LIMITS) {
@@ -377,10 +399,7 @@ uint32_t cg_stats_read(const struct cg_roots *r, const char *rel, uint32_t pid, 
 			have |= CG_READ_PIDS;
 	}
 	if (what & CG_READ_PSI) {
-		bool c = !file_psi(r->v2, rel, "cpu.pressure", &s->psi_cpu);
-		bool m = !file_psi(r->v2, rel, "memory.pressure", &s->psi_mem);
-
-		if (c || m)
+		if (!file_psi(r->v2, rel, "cpu.pressure", &s->psi_cpu))
 			have |= CG_READ_PSI;
 	}
 	if ((what & CG_READ_NET) && pid && !net_tx(r, pid, &s->net_tx_bytes))

@@ -45,6 +45,7 @@ struct cg_roots {
 	char v2[256];			/* cgroup2 mount */
 	char cpuacct[256], cpu[256], memory[256], pids[256];	/* v1 mounts, "" if none */
 	uint64_t host_netns;		/* inode of the agent's network namespace */
+	bool mem_v1;			/* memory is a v1 controller here: skip memory.current */
 };
 
 /* Find the v1 hierarchies in /proc/self/mounts. */
@@ -55,6 +56,9 @@ int cg_roots_init(struct cg_roots *r, const char *cgroup2);
  * Returns the CG_READ_* bits that were read. */
 uint32_t cg_stats_read(const struct cg_roots *r, const char *rel, uint32_t pid, uint32_t what,
 		       struct cg_sample *s);
+
+/* Is pid in a network namespace other than the agent's? */
+bool cg_own_netns(const struct cg_roots *r, uint32_t pid);
 
 /* A process of the cgroup (its first in cgroup.procs), 0 if none. */
 uint32_t cg_first_pid(const struct cg_roots *r, const char *rel);

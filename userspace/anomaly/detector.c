@@ -36,7 +36,7 @@ static const struct rule_def rules[AR_COUNT] = {
 	[AR_FORK_BOMB] = { "fork-bomb", ALERT_RESOURCE_ANOMALY, ALERT_SEV_HIGH, "T1499.001", AM_FORKS,
 			   BH_TOP_FORK, 2, 1, 5, 10, { -1, -1 }, "fork bomb", "new processes/s" },
 	[AR_CPU_BURN] = { "cpu-burn", ALERT_RESOURCE_ANOMALY, ALERT_SEV_MEDIUM, "T1496", AM_CPU, -1,
-			  15, 20, 10, 30, { AR_FORK_BOMB, AR_MEMORY }, "sustained CPU burn", "% of one CPU" },
+			  15, 10, 10, 30, { AR_FORK_BOMB, AR_MEMORY }, "sustained CPU burn", "% of one CPU" },
 	[AR_MEMORY] = { "memory-balloon", ALERT_RESOURCE_ANOMALY, ALERT_SEV_HIGH, "T1499", AM_MEMORY, -1,
 			5, 1, 10, 10, { AR_FORK_BOMB, -1 }, "memory balloon", "bytes" },
 	[AR_PORT_SCAN] = { "port-scan", ALERT_NETWORK_ANOMALY, ALERT_SEV_HIGH, "T1046", AM_PORTS,
@@ -64,6 +64,7 @@ struct anom_ct {
 	uint64_t cgroup_id;
 	struct workload *w;
 	struct ewma s[AM_COUNT];	/* short window: the container's current level */
+	struct ewma want;		/* short window of CPU used + waited for (PSI) */
 	struct episode ep[AR_COUNT];
 	double mem_hist[MEM_HIST];
 	uint32_t mem_n;
@@ -123,6 +124,16 @@ struct baselines *detector_baselines(struct detector *d)
 uint64_t detector_alerts(const struct detector *d)
 {
 	return d->alerts;
+}
+
+double detector_cpu_want(const struct anom_ct *ct)
+{
+	return ct->want.mean;
+}
+
+bool detector_cpu_busy(const struct anom_ct *ct)
+{
+	return ct->ep[AR_CPU_BURN].open || (ct->s[AM_CPU].n && ct->s[AM_CPU].mean >= 30);
 }
 
 bool detector_episode_open(const struct anom_ct *ct, enum anom_rule r)
@@ -361,13 +372,17 @@ static enum trigger evaluate(const struct detector *d, const struct anom_ct *ct,
 		double lvl = ct->s[AM_CPU].n ? ct->s[AM_CPU].mean : v[AM_CPU];
 		/* What it wants: what it got, plus the time it waited for a CPU (on a
 		 * busy node a miner gets less than a core but waits the rest). */
-		double want = fmin(v[AM_CPU] + (o->have_psi ? o->psi_cpu : 0), cap);
+		/* Smoothed over the short window: one slow second on a busy node does
+		 * not restart the count of a sustained burn. */
+		double want = fmin(ct->want.mean, cap);
 
 		if (!(o->have & (1u << AM_CPU)))
 			return TR_NONE;
 		/* A compile also holds a CPU, but starts programs all the time. */
-		if (want >= 0.9 * cap * scale && v[AM_CPU] >= 0.4 * cap * scale && ct->s[AM_EXECS].mean < 5 &&
-		    (*thr = 0.9 * cap * scale))
+		/* 80 %: PSI's "some" time plus the time run falls short of a full CPU
+		 * for a process that would take all of one (measured 85-100 here). */
+		if (want >= 0.8 * cap * scale && lvl >= 0.4 * cap * scale && ct->s[AM_EXECS].mean < 5 &&
+		    (*thr = 0.8 * cap * scale))
 			return TR_COLD;
 		if (pol->cpu_percent) {
 			*thr = pol->cpu_percent * scale;
@@ -492,6 +507,8 @@ void detector_observe(struct detector *d, struct anom_ct *ct, const struct anom_
 	for (int m = 0; m < AM_COUNT; m++)
 		if (o->have & (1u << m))
 			ewma_add(&ct->s[m], o->v[m], alpha_s);
+	if (o->have & (1u << AM_CPU))
+		ewma_add(&ct->want, o->v[AM_CPU] + (o->have_psi ? o->psi_cpu : 0), alpha_s);
 
 	for (int ri = 0; ri < AR_COUNT; ri++) {
 		struct episode *e = &ct->ep[ri];

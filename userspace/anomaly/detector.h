@@ -8,8 +8,8 @@
  *
  * A rule fires on any of:
  *   - its absolute floor ("cold": no baseline needed, e.g. failed forks, a CPU
- *     wanted at 90 % of its limit for 20 s (used, plus the time its tasks waited
- *     for a CPU: PSI), an OOM kill, 20 distinct ports a second);
+ *     wanted at 80 % of its limit for 10 s (used, plus the time its tasks waited
+ *     for a CPU: PSI; a 10 s average), an OOM kill, 20 distinct ports a second);
  *   - a spec.anomaly threshold (it replaces the learned trigger, and raises
  *     the cold floor to itself);
  *   - the baseline: once the workload's baseline is warm, a z-score over it
@@ -99,5 +99,9 @@ const char *anom_rule_name(unsigned r);
 /* Alerts raised, in total (bench, tests). */
 uint64_t detector_alerts(const struct detector *d);
 bool detector_episode_open(const struct anom_ct *ct, enum anom_rule r);
+/* Busy enough on CPU that its CPU pressure matters (the sampler reads PSI then). */
+bool detector_cpu_busy(const struct anom_ct *ct);
+/* The short-window average of CPU used + waited for (percent of one CPU). */
+double detector_cpu_want(const struct anom_ct *ct);
 
 #endif

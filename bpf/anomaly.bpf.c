@@ -20,6 +20,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set at load: send BH_AR_CONNECT records (learning mode, bulkhead advise). */
 const volatile bool report_connects = false;
+/* Set at load: the inode of the host's network namespace (loopback there is the host's). */
+const volatile __u32 host_netns_ino = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -377,6 +379,25 @@ static __always_inline __u64 sock_cgroup(const struct sock *sk)
 	return id > 1 ? id : 0;
 }
 
+/* The socket's peer is a loopback address (127/8, ::1, or ::ffff:127/104). */
+static __always_inline bool is_loopback(const struct sock *sk)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 a[16] = {};
+
+	if (fam == 2)
+		return (bpf_ntohl(BPF_CORE_READ(sk, __sk_common.skc_daddr)) >> 24) == 127;
+	if (fam != 10)
+		return false;
+	BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	if (a[10] == 0xff && a[11] == 0xff)
+		return a[12] == 127;
+	return !a[10] && !a[11] && !a[12] && !a[13] && !a[14] && a[15] == 1;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(bh_anom_sock_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -385,6 +406,14 @@ int BPF_PROG(bh_anom_sock_state, const struct sock *sk, const int oldstate, cons
 
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_CLOSE) {
 		count(sock_cgroup(sk), BH_AC_CONNECT_FAIL);	/* refused or timed out */
+		return 0;
+	}
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		/* Answered: on loopback of a network namespace that is not the host's,
+		 * the listener is the container's (or its pod's) own. */
+		if (host_netns_ino && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != host_netns_ino &&
+		    is_loopback(sk))
+			count(sock_cgroup(sk), BH_AC_CONNECT_LOCAL);
 		return 0;
 	}
 	if (newstate != TCP_LISTEN)

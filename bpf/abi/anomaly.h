@@ -31,6 +31,8 @@ enum bh_anom_counter {
 	BH_AC_CONNECT_FAIL,	/* ... that failed at once, or whose handshake was refused */
 	BH_AC_LISTENS,		/* TCP sockets put in LISTEN */
 	BH_AC_OOM_KILLS,	/* OOM victims in this cgroup */
+	BH_AC_CONNECT_LOCAL,	/* TCP connects answered by a listener on loopback of the
+				 * container's own network namespace (not the host's) */
 	BH_AC_COUNT
 };
 

@@ -4,7 +4,8 @@
 # episode (fork bomb, CPU burn, memory balloon to OOM, port scan, connection
 # burst, reverse shell), an episode ends with one "resolved" event, and a benign
 # steady workload next to them (CPU ~30 %, periodic requests, a compile-like
-# burst of execs, a batch job, container churn) raises none. Every workload is
+# burst of execs, a batch job, container churn, a web server under a load of
+# 300 sequential wget) raises none. Every workload is
 # bounded by the test (pids.max, memory limit, loop limits) and killed by it.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/agent.sh"
@@ -87,6 +88,14 @@ t_wait_for 10 has_rule burst connection-burst
 exactly_one connection_burst_one_alert burst connection-burst network-anomaly
 ct_stop burst
 
+# ---- connection burst of refused connects: one closed port, over and over ----
+CT_BINDS="$P:/tmp/netprobe:ro" ct_start refused "" refused-0 bh-anom refused ||
+	{ t_fail setup "refused container"; exit 1; }
+ct_exec refused sh -c 'ip link set lo up 2>/dev/null; /tmp/netprobe loop tcp 127.0.0.1 9001 3000' >/dev/null 2>&1
+t_wait_for 10 has_rule refused connection-burst
+exactly_one connection_burst_refused_one_alert refused connection-burst network-anomaly
+ct_stop refused
+
 # ---- reverse shell: nc -e /bin/sh to a listener ----
 ct_start rsh "" rsh-0 bh-anom rsh || { t_fail setup "rsh container"; exit 1; }
 ct_exec rsh sh -c 'ip link set lo up 2>/dev/null; (sleep 3 | nc -l -p 4444 >/dev/null) & sleep 0.5;
@@ -115,15 +124,22 @@ exactly_one cpu_burn_one_alert cpu cpu-burn resource-anomaly
 # ---- benign: compile-like exec burst, a batch job, container churn ----
 ct_exec benign sh -c 'for i in $(seq 300); do /bin/echo $i >/dev/null; done'
 ct_exec benign sh -c 'seq 1 300000 | md5sum >/dev/null'
+# a web server under load: busybox httpd and 300 sequential wget in its own network
+# namespace (tests/attacks/benign.tsv benign-web-load), several hundred connects/s
+ct_start web "" web-load-0 bh-anom web || { t_fail setup "web container"; exit 1; }
+WEB_CMD=$(awk -F'\t' '$1 == "benign-web-load" { print $4 }' "$T_ROOT/tests/attacks/benign.tsv")
+if ct_exec web sh -c "$WEB_CMD" 2>&1 | grep -q 'benign-marker web-load 300'; then t_pass benign_web_load_ran
+else t_fail benign_web_load_ran "the benign-web-load workload did not finish its 300 requests"; fi
 for i in 1 2; do
 	ct_start churn$i "" churn-$i bh-anom churn sh -c 'seq 1 20000 | md5sum; sleep 1' >/dev/null 2>&1
 	ct_stop churn$i
 done
 sleep 2
-n=$(grep '"kind":"alert"' "$J" | grep -- '-anomaly"' | grep -c '"name":"\(app\|churn\)"')
+n=$(grep '"kind":"alert"' "$J" | grep -- '-anomaly"' | grep -c '"name":"\(app\|churn\|web\)"')
 ct_stop benign
+ct_stop web
 if [ "$n" -eq 0 ]; then t_pass benign_no_alerts
-else t_fail benign_no_alerts "$(grep -- '-anomaly"' "$J" | grep '"name":"\(app\|churn\)"' | head -3)"; fi
+else t_fail benign_no_alerts "$(grep -- '-anomaly"' "$J" | grep '"name":"\(app\|churn\|web\)"' | head -3)"; fi
 
 # ---- baselines persisted, and a bad state file refused whole ----
 agent_stop "$NAME"

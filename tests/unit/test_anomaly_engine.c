@@ -339,6 +339,19 @@ static void test_policy_threshold(void)
 	detector_free(d);
 }
 
+/* Connects answered on the container's own loopback, one per program started,
+ * do not count toward a burst; failed, remote or many-per-process ones do. */
+static void test_burst_connects(void)
+{
+	ASSERT_TRUE(anom_burst_connects(505, 505, 505) == 0, "web load: wget per request");
+	ASSERT_TRUE(anom_burst_connects(505, 500, 510) == 5, "only the unanswered 5 count");
+	ASSERT_TRUE(anom_burst_connects(1300, 1300, 0) == 1300, "a flood tool on loopback counts");
+	ASSERT_TRUE(anom_burst_connects(3000, 0, 0) == 3000, "refused connects count");
+	ASSERT_TRUE(anom_burst_connects(300, 0, 300) == 300, "remote connects count, execs or not");
+	ASSERT_TRUE(anom_burst_connects(10, 20, 30) == 0, "never below zero (edge of a second)");
+	ASSERT_TRUE(anom_burst_connects(10, -1, -1) == 10, "negative inputs ignored");
+}
+
 int main(void)
 {
 	RUN(test_parse_u64);
@@ -352,6 +365,7 @@ int main(void)
 	RUN(test_learn);
 	RUN(test_rules_one_alert_each);
 	RUN(test_rules_benign);
+	RUN(test_burst_connects);
 	RUN(test_policy_threshold);
 	return test_summary();
 }

@@ -277,7 +277,9 @@ static void sample(struct anomaly *a, struct tracked *t, uint64_t now_ms, uint64
 	if (have_k) {
 		o.v[AM_FORKS] = rate(ks.v[BH_AC_FORKS], t->prev.v[BH_AC_FORKS], dt);
 		o.v[AM_EXECS] = rate(ks.v[BH_AC_EXECS], t->prev.v[BH_AC_EXECS], dt);
-		o.v[AM_CONNECTS] = rate(ks.v[BH_AC_CONNECTS], t->prev.v[BH_AC_CONNECTS], dt);
+		o.connects_all = rate(ks.v[BH_AC_CONNECTS], t->prev.v[BH_AC_CONNECTS], dt);
+		o.connect_local = rate(ks.v[BH_AC_CONNECT_LOCAL], t->prev.v[BH_AC_CONNECT_LOCAL], dt);
+		o.v[AM_CONNECTS] = anom_burst_connects(o.connects_all, o.connect_local, o.v[AM_EXECS]);
 		o.fork_fail = rate(ks.v[BH_AC_FORK_FAIL], t->prev.v[BH_AC_FORK_FAIL], dt);
 		o.exits = rate(ks.v[BH_AC_EXITS], t->prev.v[BH_AC_EXITS], dt);
 		o.connect_fail = rate(ks.v[BH_AC_CONNECT_FAIL], t->prev.v[BH_AC_CONNECT_FAIL], dt);
@@ -330,8 +332,8 @@ static void sample(struct anomaly *a, struct tracked *t, uint64_t now_ms, uint64
 	o.pids_current = t->cg.pids_current;
 	o.pids_max = t->cg.pids_max;
 	if (log_verbose())
-		log_debug("anomaly: %s forks %.0f fail %.0f exits %.0f execs %.0f conn %.0f ports %.0f cpu %.1f mem %.0f max %llu oom %llu have %x/%x psi %.1f want %.1f",
-			 t->wkey, o.v[AM_FORKS], o.fork_fail, o.exits, o.v[AM_EXECS], o.v[AM_CONNECTS],
+		log_debug("anomaly: %s forks %.0f fail %.0f exits %.0f execs %.0f conn %.0f (all %.0f local %.0f) ports %.0f cpu %.1f mem %.0f max %llu oom %llu have %x/%x psi %.1f want %.1f",
+			 t->wkey, o.v[AM_FORKS], o.fork_fail, o.exits, o.v[AM_EXECS], o.v[AM_CONNECTS], o.connects_all, o.connect_local,
 			 o.v[AM_PORTS], o.v[AM_CPU], o.v[AM_MEMORY], (unsigned long long)o.mem_max,
 			 (unsigned long long)o.oom_new, o.have, t->cg.have, o.psi_cpu, detector_cpu_want(t->ct));
 	detector_observe(a->det, t->ct, &o, &t->pol, now);

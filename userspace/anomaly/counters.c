@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -16,6 +17,18 @@ struct anom_counters {
 	int ncpu;
 	struct bh_anom_counters *percpu;	/* ncpu values, for reads */
 };
+
+/* The host's network namespace: pid 1's (the agent runs in the host's pid
+ * namespace), else the agent's own. 0 if neither can be read: then no connect
+ * counts as a container's own loopback. */
+static uint32_t host_netns_ino(void)
+{
+	struct stat st;
+
+	if (!stat("/proc/1/ns/net", &st) || !stat("/proc/self/ns/net", &st))
+		return (uint32_t)st.st_ino;
+	return 0;
+}
 
 struct anom_counters *anom_counters_open(const struct anom_counters_opts *o, char *err, size_t errlen)
 {
@@ -38,6 +51,7 @@ struct anom_counters *anom_counters_open(const struct anom_counters_opts *o, cha
 		goto fail;
 	}
 	c->skel->rodata->report_connects = o->report_connects;
+	c->skel->rodata->host_netns_ino = host_netns_ino();
 	e = anomaly_bpf__load(c->skel);
 	if (e) {
 		snprintf(err, errlen, "anomaly: cannot load the counting programs: %s", strerror(-e));

@@ -86,6 +86,13 @@ const char *anom_rule_name(unsigned r)
 	return r < AR_COUNT ? rules[r].id : "unknown";
 }
 
+double anom_burst_connects(double all, double local_answered, double execs)
+{
+	double forgiven = fmin(fmax(local_answered, 0), fmax(execs, 0));
+
+	return fmax(all - forgiven, 0);
+}
+
 struct detector *detector_new(const struct event_sink *sink, const struct detector_params *p)
 {
 	struct detector *d = calloc(1, sizeof(*d));
@@ -260,6 +267,8 @@ static void open_episode(struct detector *d, struct anom_ct *ct, enum anom_rule 
 		break;
 	case AR_CONNECT_BURST:
 		alert_evidence_f64(&al, "failed", o->connect_fail);
+		alert_evidence_f64(&al, "connects_all", o->connects_all);
+		alert_evidence_f64(&al, "local_answered", o->connect_local);
 		break;
 	case AR_CPU_BURN:
 		alert_evidence_u64(&al, "limit_percent", o->cpu_limit_pct);

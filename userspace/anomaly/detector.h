@@ -52,6 +52,8 @@ struct anom_obs {
 	double fork_fail;		/* failed forks per second */
 	double exits;			/* processes gone per second */
 	double connect_fail;
+	double connects_all;		/* every connect() per second (v[AM_CONNECTS]: those that count) */
+	double connect_local;		/* answered by a listener on the container's own loopback */
 	uint64_t oom_new;		/* OOM kills since the last observation */
 	uint64_t mem_max;		/* CG_UNLIMITED if none */
 	uint64_t cpu_limit_pct;		/* percent of one CPU the container can use at most */
@@ -94,6 +96,16 @@ void detector_shell_net(struct detector *d, struct anom_ct *ct, const char *comm
 /* A one-off behaviour alert (learning mode: a new item); not an episode. */
 void detector_novelty(struct detector *d, uint64_t cgroup_id, const char *rule, const char *summary,
 		      const char *item_key, const char *item, const char *comm, uint32_t pid);
+
+/*
+ * The connects per second that count toward a connection burst (the
+ * AM_CONNECTS metric): all of them, less those answered by a listener on the
+ * container's own loopback that came one per program started (a web server
+ * under load from wget/curl, a health-check loop). A connect that fails, is
+ * refused, goes to another host, or comes many to a process (a flood tool)
+ * counts.
+ */
+double anom_burst_connects(double all, double local_answered, double execs);
 
 const char *anom_rule_name(unsigned r);
 /* Alerts raised, in total (bench, tests). */

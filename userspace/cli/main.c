@@ -16,6 +16,7 @@ static const struct {
 	{ "check", cmd_check, "validate policy files and show what they compile to" },
 	{ "unload", cmd_unload, "detach enforcement left in force and remove its pins" },
 	{ "verify", cmd_verify, "try each escape protection in a throwaway container" },
+	{ "advise", cmd_advise, "write a least-privilege policy from what containers did" },
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,7 @@
 #
 #   make            build build/bulkhead (dynamic) and build/bulkhead-static
 #   make run        install missing packages, build, run the agent on policies/
+#   make demo       a throwaway container, denied and escape attempts, events as text
 #   make test       install missing packages, build, run the whole test suite
 #   make bench      benchmarks (ratios against baselines and peer tools)
 #   make fuzz       long fuzzing run of the policy parser

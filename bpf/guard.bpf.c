@@ -79,6 +79,19 @@ struct {
 	__type(value, __u32);
 } bh_guard_obh SEC(".maps");
 
+/* The current task's system call (x86-64 numbers) and its first argument. */
+static __always_inline long cur_syscall(__u64 *arg0)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (arg0)
+		*arg0 = BPF_CORE_READ(regs, di);
+	return BPF_CORE_READ(regs, orig_ax);
+}
+#define NR_PROCESS_VM_READV	310
+#define NR_PROCESS_VM_WRITEV	311
+#define NR_PTRACE		101
+
 /* ---- arming --------------------------------------------------------------------- */
 
 /* Is the current task's cgroup v2 at or below the cgroup id root? */
@@ -184,6 +197,7 @@ struct {
 #define ANON_INODE_FS_MAGIC	0x09041934
 #define PID_FS_MAGIC		0x50494446
 #define CAP_SYS_ADMIN		21
+#define SETNS_TARGET_HOST	(1ull << 31)	/* in bh_guard_setns's value: the pidfd's process is the host's */
 
 static __always_inline struct file *file_of_fd(__u32 fd)
 {
@@ -219,7 +233,13 @@ int bh_guard_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	target = (void *)((char *)first - bpf_core_field_offset(struct task_struct, pid_links));
 	if (BPF_CORE_READ(target, nsproxy, mnt_ns, ns.inum) == b->ns[BH_NS_MNT])
 		return 0;
-	v = ((__u64)BPF_CORE_READ(target, tgid) << 32) | (__u32)ctx->args[1];
+	v = ((__u64)BPF_CORE_READ(target, tgid) << 32) | ((__u32)ctx->args[1] & 0x7fffffff);
+	{
+		const struct bh_guard_cfg *c = gd_cfg();
+
+		if (c && BPF_CORE_READ(target, nsproxy, mnt_ns, ns.inum) == c->host_ns[BH_NS_MNT])
+			v |= SETNS_TARGET_HOST;
+	}
 	bpf_map_update_elem(&bh_guard_setns, &tid, &v, BPF_ANY);
 	__sync_fetch_and_add(&setns_inflight, 1);
 	return 0;
@@ -239,7 +259,7 @@ SEC("lsm/capable")
 int BPF_PROG(bh_guard_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts, int ret)
 {
-	struct gd_req q = { .sig = BH_SIG_SETNS, .flags = BH_ESCF_TARGET_HOST };
+	struct gd_req q = { .sig = BH_SIG_SETNS };
 	__u32 tid;
 	struct bh_esc_base *b;
 	__u64 *v;
@@ -252,7 +272,10 @@ int BPF_PROG(bh_guard_capable, const struct cred *cred, struct user_namespace *n
 	v = bpf_map_lookup_elem(&bh_guard_setns, &tid);
 	if (!v || !(b = gd_armed()) || !GD_ON(b, BH_EP_NAMESPACES))
 		return 0;
-	q.arg[0] = (__u32)*v;
+	/* the record as rules_classify() reads it: arg0 = nstype asked, arg2 = 0xff (every, by pidfd) */
+	q.arg[0] = (__u32)*v & 0x7fffffff;
+	q.arg[2] = 0xff;
+	q.flags = (*v & SETNS_TARGET_HOST) ? BH_ESCF_TARGET_HOST : BH_ESCF_TARGET_OTHER;
 	q.target_pid = *v >> 32;
 	return gd_refuse(b, &q);
 }
@@ -278,13 +301,34 @@ static __always_inline int name_is(const struct gd_name *n, const char *lit, int
 static __always_inline int open_named(const struct bh_esc_base *b, struct dentry *d, __u32 rule,
 				      __u32 bit, __u32 flags)
 {
-	struct gd_req q = { .sig = BH_SIG_OPEN, .flags = flags, .arg = { 0, BH_OPEN_NAMED, rule } };
+	/* as the tracepoint sensor sends it: arg1 = enum bh_open_kind, target_pid = enum bh_name_rule */
+	struct gd_req q = { .sig = BH_SIG_OPEN, .flags = flags, .arg = { 0, BH_OPEN_NAMED, rule },
+			    .target_pid = rule };
 
 	if (!GD_ON(b, bit))
 		return 0;
 	q.s0 = (__u64)BPF_CORE_READ(d, d_name.name);
 	q.s1 = (__u64)BPF_CORE_READ(d, d_parent, d_name.name);
 	return gd_refuse(b, &q);
+}
+
+/* A namespace's CLONE_NEW* type: ns_common.ns_type (newer kernels) or ops->type (6.1). */
+struct proc_ns_operations___v61 {
+	int type;
+} __attribute__((preserve_access_index));
+struct ns_common___v61 {
+	const struct proc_ns_operations___v61 *ops;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 ns_type_of(struct inode *ino)
+{
+	void *ns = BPF_CORE_READ(ino, i_private);
+
+	if (bpf_core_field_exists(struct ns_common, ns_type))
+		return BPF_CORE_READ((struct ns_common *)ns, ns_type);
+	if (bpf_core_field_exists(struct proc_ns_operations___v61, type))
+		return BPF_CORE_READ((struct ns_common___v61 *)ns, ops, type);
+	return 0;
 }
 
 /* A namespace file: refused unless it is one of the task's own (now or at arming). */
@@ -300,6 +344,7 @@ static __always_inline int open_nsfs(const struct bh_esc_base *b, struct inode *
 			return 0;
 	if (!GD_ON(b, BH_EP_NAMESPACES))
 		return 0;
+	q.arg[0] = ns_type_of(ino);
 	q.arg[1] = inum;
 	q.arg[2] = BH_NS_COUNT;
 	q.flags = BH_ESCF_TARGET_OTHER;
@@ -486,6 +531,7 @@ int BPF_PROG(bh_guard_mount, const char *dev_name, const struct path *path, cons
 	if (!fstype_denied(type) || !GD_ON(b, BH_EP_MOUNT))
 		return 0;
 	q.arg[0] = flags;
+	q.arg[3] = cur_syscall(NULL);
 	q.s0 = (__u64)type;
 	q.s1 = (__u64)dev_name;
 	return gd_refuse(b, &q);
@@ -499,7 +545,8 @@ SEC("lsm/sb_set_mnt_opts")
 int BPF_PROG(bh_guard_sb_opts, struct super_block *sb, void *mnt_opts, unsigned long kern_flags,
 	     unsigned long *set_kern_flags, int ret)
 {
-	struct gd_req q = { .sig = BH_SIG_FSMOUNT };
+	/* a mount, as rules_classify() reads one: str0 = fs type, str1 = source (the device) */
+	struct gd_req q = { .sig = BH_SIG_MOUNT };
 	struct bh_esc_base *b;
 	const char *type;
 
@@ -513,16 +560,17 @@ int BPF_PROG(bh_guard_sb_opts, struct super_block *sb, void *mnt_opts, unsigned 
 		return 0;
 	if (!GD_ON(b, BH_EP_MOUNT))
 		return 0;
-	q.arg[1] = BPF_CORE_READ(sb, s_dev);
+	/* no s_dev: a new superblock's, different at every try (a repeat is the same record) */
+	q.arg[3] = cur_syscall(NULL);
 	q.s0 = (__u64)type;
-	q.s1 = (__u64)BPF_CORE_READ(sb, s_id);
+	q.s1 = (__u64)&sb->s_id;
 	return gd_refuse(b, &q);
 }
 
 SEC("lsm/move_mount")
 int BPF_PROG(bh_guard_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
-	struct gd_req q = { .sig = BH_SIG_FSMOUNT };
+	struct gd_req q = { .sig = BH_SIG_MOUNT };
 	struct super_block *sb;
 	struct bh_esc_base *b;
 	const char *type;
@@ -539,7 +587,9 @@ int BPF_PROG(bh_guard_move_mount, const struct path *from_path, const struct pat
 	if (!GD_ON(b, BH_EP_MOUNT))
 		return 0;
 	q.arg[1] = BPF_CORE_READ(sb, s_dev);
+	q.arg[3] = cur_syscall(NULL);
 	q.s0 = (__u64)type;
+	q.s1 = (__u64)&sb->s_id;
 	return gd_refuse(b, &q);
 }
 
@@ -602,8 +652,9 @@ static __always_inline int ours(const char *name)
 
 static __always_inline int tamper(const struct bh_esc_base *b, __u32 what, __u64 a1, __u32 pid)
 {
-	struct gd_req q = { .sig = BH_SIG_TAMPER, .flags = BH_ESCF_TARGET_HOST, .arg = { what, a1 },
-			    .target_pid = pid };
+	/* as the sensor sends it (arg0 = the signal, 0: none), and what in arg2 (enum bh_tamper_what) */
+	struct gd_req q = { .sig = BH_SIG_TAMPER, .flags = BH_ESCF_TARGET_HOST,
+			    .arg = { what == BH_TAMPER_KILL ? a1 : 0, a1, what }, .target_pid = pid };
 
 	return gd_refuse(b, &q);
 }
@@ -682,7 +733,7 @@ static __always_inline int pin_dir_touched(const struct bh_esc_base *b, struct i
 {
 	const struct bh_guard_cfg *c = gd_cfg();
 	struct gd_req q = { .sig = BH_SIG_TAMPER, .flags = BH_ESCF_TARGET_HOST,
-			    .arg = { BH_TAMPER_UNPIN } };
+			    .arg = { 0, 0, BH_TAMPER_UNPIN } };
 	__u64 ino;
 
 	if (!c || BPF_CORE_READ(dir, i_sb, s_magic) != BPF_FS_MAGIC ||
@@ -765,17 +816,29 @@ int BPF_PROG(bh_guard_ptrace, struct task_struct *child, unsigned int mode, int 
 	b = gd_armed();
 	if (!b)
 		return 0;
+	if (!(mode & PTRACE_MODE_ATTACH))
+		return 0;	/* reads (ps, /proc/<pid>/stat): allowed, the agent's too */
 	c = gd_cfg();
 	if (c && c->agent_tgid && child->tgid == c->agent_tgid)
 		return tamper(b, BH_TAMPER_PTRACE, mode, child->tgid);
-	if (!(mode & PTRACE_MODE_ATTACH))
-		return 0;
 	cb = bpf_task_storage_get(&bh_esc_task, child, 0, 0);
 	if (cb && (cb->flags & BH_TASK_ARMED) && cb->cgroup_id == b->cgroup_id)
 		return 0;	/* a task of the same container */
 	if (!GD_ON(b, BH_EP_PTRACE))
 		return 0;
-	q.arg[0] = mode;
+	{
+		__u64 a0 = 0;
+		long nr = cur_syscall(&a0);
+
+		/* as the sensor sends them: ptrace's request, or process_vm_*'s syscall number */
+		if (nr == NR_PROCESS_VM_READV || nr == NR_PROCESS_VM_WRITEV) {
+			q.sig = BH_SIG_PROCESS_VM;
+			q.arg[0] = nr;
+		} else {
+			q.arg[0] = nr == NR_PTRACE ? a0 : 0;
+		}
+		q.arg[1] = mode;
+	}
 	q.target_pid = child->tgid;
 	q.flags = cb && (cb->flags & BH_TASK_ARMED) ? BH_ESCF_TARGET_OTHER : BH_ESCF_TARGET_HOST;
 	q.s0 = (__u64)child->comm;
@@ -802,7 +865,13 @@ int BPF_PROG(bh_guard_unix, struct sock *sock, struct sock *other, struct sock *
 	if (!n || bpf_probe_read_kernel_str(k.name, sizeof(k.name), n) <= 0 ||
 	    !bpf_map_lookup_elem(&bh_guard_socks, &k) || !GD_ON(b, BH_EP_RUNTIME_SOCKETS))
 		return 0;
-	q.s0 = (__u64)BPF_CORE_READ(u, addr, name[0].sun_path);
+	{
+		struct unix_address *ua = BPF_CORE_READ(u, addr);
+
+		/* str0 = the path the listener bound (rules_classify() names the socket by it) */
+		q.s0 = ua ? (__u64)ua + bpf_core_field_offset(struct unix_address, name) +
+			    bpf_core_field_offset(struct sockaddr_un, sun_path) : (__u64)n;
+	}
 	return gd_refuse(b, &q);
 }
 

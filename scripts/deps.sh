@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what bulkhead needs from Debian's archive, idempotently.
 #   scripts/deps.sh build   - compiler, BPF toolchain, static libraries
+#   scripts/deps.sh demo    - build + what `make demo` uses (runc, a busybox root, jq)
 #   scripts/deps.sh test    - build + what the test suite uses (qemu, runc, crun, rsyslog, ...)
 #   scripts/deps.sh bench   - test + the peer tools the benchmarks measure against
 #   scripts/deps.sh bench   - test + the peers the benchmarks compare with (bpftrace, libbpf-tools)
@@ -12,13 +13,15 @@ libjson-c-dev libmicrohttpd-dev pkg-config libclang-rt-14-dev"
 TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
 jq procps util-linux kmod curl"
 BENCH_PKGS="bpftrace libbpf-tools iptables nftables"
+DEMO_PKGS="busybox-static runc jq iproute2"
 
 want="$BUILD_PKGS"
 case "${1:-build}" in
 build) ;;
+demo) want="$want $DEMO_PKGS" ;;
 test) want="$want $TEST_PKGS" ;;
 bench) want="$want $TEST_PKGS $BENCH_PKGS" ;;
-*) echo "deps: usage: scripts/deps.sh [build|test|bench]" >&2; exit 2 ;;
+*) echo "deps: usage: scripts/deps.sh [build|demo|test|bench]" >&2; exit 2 ;;
 esac
 [ "${1:-build}" = bench ] && want="$want $TEST_PKGS $BENCH_PKGS"
 

@@ -59,7 +59,11 @@ enum bh_guard_stat {
 	BH_GS_COUNT
 };
 
-/* Extra values of bh_esc_event.arg[0] for BH_SIG_TAMPER: what was aimed at bulkhead. */
+/*
+ * The guard's BH_SIG_TAMPER records: arg[0] = the signal (as the tracepoint
+ * sensor sends it; 0 when it was no signal), arg[1] = the detail below,
+ * arg[2] = what was aimed at bulkhead.
+ */
 enum bh_tamper_what {
 	BH_TAMPER_KILL = 1,	/* a signal to the agent: arg1 = signal */
 	BH_TAMPER_PTRACE,	/* ptrace / process_vm / /proc/<agent>/mem: arg1 = ptrace mode */

@@ -69,6 +69,17 @@ if "$T_BIN" probe 2>&1 | grep -q "tracepoint-fallback" && "$T_BIN" probe 2>&1 | 
 else
 	t_fail fallback_probe_says_mode "bulkhead probe does not name the fallback mode"
 fi
+# Escape protections without BPF LSM: no guard (its probe load is not even tried), killed
+# where the tracepoints can, alerted where they cannot.
+pj=$("$T_BIN" probe --json 2>/dev/null)
+esc() { echo "$pj" | jq -r ".escape.protections.$1.enforcement"; }
+why=""
+[ "$(echo "$pj" | jq -r .escape.guard)" = false ] || why="$why guard=true"
+for p in mount kernelModules bpf hostPaths devices cgroups runtimeSockets filelessExec drift userNamespaces selfProtection; do
+	[ "$(esc $p)" = kills ] || why="$why $p=$(esc $p)"
+done
+for p in ptrace recon; do [ "$(esc $p)" = alerts ] || why="$why $p=$(esc $p)"; done
+if [ -z "$why" ]; then t_pass fallback_probe_escape_kills; else t_fail fallback_probe_escape_kills "$why"; fi
 
 # run CT CMD: status of CMD run by sh in the container (137 = killed by SIGKILL)
 run() { local c="$1"; shift; ct_exec "$c" sh -c "$*" >/dev/null 2>&1; echo $?; }

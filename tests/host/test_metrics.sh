@@ -69,6 +69,52 @@ has bpf_net_prog '^bulkhead_bpf_program_runs_total\{program="bh_net_[a-z_0-9]*"\
 has output_series "^bulkhead_output_messages_total\{output=\"json:$T_WORK/mt.json\",type=\"json\",class=\"alert\"\} [1-9]"
 has process_cpu '^process_cpu_seconds_total [0-9.]+$'
 
+# The policy set in force: sha256 of its one file's bytes, the first generation, no errors.
+sha=$(cat "$ALERT_POL"/*.yaml | sha256sum | cut -d' ' -f1)
+has policy_info "^bulkhead_policy_info\{sha256=\"$sha\",generation=\"1\"\} 1$"
+has policy_load_errors_zero '^bulkhead_policy_load_errors_total 0$'
+
+# Every metric the Grafana dashboard and the alerting rules query is one /metrics serves
+# (a family with its # TYPE line; "up" is Prometheus's own).
+served=$(sed -n 's/^# TYPE \([^ ]*\) .*/\1/p' "$T_WORK/mt.metrics" | sort -u)
+for f in grafana-dashboard.json prometheus-rules.yaml; do
+	if [ "$f" = grafana-dashboard.json ]; then
+		used=$(jq -r '.. | objects | (.expr?, .definition?) | strings' "$T_ROOT/deploy/$f")
+	else
+		used=$(sed -n 's/^ *expr: //p' "$T_ROOT/deploy/$f")
+	fi
+	names=$(echo "$used" | grep -oE '\b(bulkhead|process)_[a-z0-9_]+' | sort -u)
+	missing=$(comm -23 <(echo "$names") <(echo "$served") | tr '\n' ' ')
+	if [ -z "$names" ]; then
+		t_fail "deploy_${f%%[.-]*}_metrics_served" "no metric names found in deploy/$f"
+	elif [ -z "$missing" ]; then
+		t_pass "deploy_${f%%[.-]*}_metrics_served"
+	else
+		t_fail "deploy_${f%%[.-]*}_metrics_served" "deploy/$f queries metrics /metrics does not serve: $missing"
+	fi
+done
+
+# A reload with an error is refused and counted; the set in force stays. The fixed set is
+# the second generation, with the digest of the new bytes.
+metric() { curl -s "$URL/metrics" | grep -E "$1"; }
+printf 'apiVersion: bulkhead/v1\nkind: Policy\nmetadata: {name: broken}\nspec: {selector: {namespaces: [x]}, bogus: 1}\n' \
+	> "$ALERT_POL/zz-broken.yaml"
+if t_wait_for 15 metric '^bulkhead_policy_load_errors_total 1$' >/dev/null &&
+   metric "^bulkhead_policy_info\{sha256=\"$sha\",generation=\"1\"\} 1$" >/dev/null; then
+	t_pass policy_load_error_counted
+else
+	t_fail policy_load_error_counted "after a broken file: $(metric '^bulkhead_policy_')"
+fi
+rm -f "$ALERT_POL/zz-broken.yaml"
+echo "# a comment changes the bytes" >> "$ALERT_POL/guard.yaml"
+sha2=$(cat "$ALERT_POL"/*.yaml | sha256sum | cut -d' ' -f1)
+if t_wait_for 15 metric "^bulkhead_policy_info\{sha256=\"$sha2\",generation=\"[2-9]\"\} 1$" >/dev/null &&
+   metric '^bulkhead_policy_load_errors_total 1$' >/dev/null; then
+	t_pass policy_info_follows_reload
+else
+	t_fail policy_info_follows_reload "want sha256 $sha2, a later generation: $(metric '^bulkhead_policy_')"
+fi
+
 # Hostile requests.
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code -X POST --data x "$URL/metrics")" = 405 ] && t_pass post_refused || t_fail post_refused "POST /metrics not 405"

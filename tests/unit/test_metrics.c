@@ -237,6 +237,35 @@ static void test_http(void)
 	metrics_free(m);
 }
 
+/* The policy set in force and refused loads: bulkhead_policy_info, bulkhead_policy_load_errors_total. */
+static void test_policy_info(void)
+{
+	struct metrics_config cfg = { 0 };
+	char err[256];
+	struct metrics *m = metrics_new(&cfg, err, sizeof(err));
+	uint8_t d[32];
+	char *t;
+
+	ASSERT_TRUE(m, "metrics_new");
+	t = render(m);
+	ASSERT_TRUE(!strstr(t, "bulkhead_policy_info{"), "no info before a set is in force");
+	ASSERT_CONTAINS(t, "\nbulkhead_policy_load_errors_total 0\n", "errors from 0");
+	for (int i = 0; i < 32; i++)
+		d[i] = (uint8_t)(i * 8 + 1);
+	metrics_policy_loaded(m, d);
+	metrics_policy_load_failed(m);
+	d[0] = 0xff;
+	metrics_policy_loaded(m, d);
+	metrics_policy_load_failed(m);
+	t = render(m);
+	ASSERT_CONTAINS(t, "# TYPE bulkhead_policy_info gauge\nbulkhead_policy_info{sha256=\"ff0911192129313941"
+			"4951596169717981899199a1a9b1b9c1c9d1d9e1e9f1f9\",generation=\"2\"} 1\n",
+			"the last set in force, its generation");
+	ASSERT_CONTAINS(t, "# TYPE bulkhead_policy_load_errors_total counter\n"
+			"bulkhead_policy_load_errors_total 2\n", "two refused loads");
+	metrics_free(m);
+}
+
 static void test_bad_addr(void)
 {
 	struct metrics_config cfg = { .addr = "localhost:9464" };
@@ -254,6 +283,7 @@ int main(void)
 	RUN(test_series_bounded);
 	RUN(test_labels_escaped);
 	RUN(test_http);
+	RUN(test_policy_info);
 	RUN(test_bad_addr);
 	return test_summary();
 }

@@ -28,6 +28,7 @@
 #include "agent/policy_watch.h"
 #include "agent/preflight.h"
 #include "enforce/probe.h"
+#include "enforce/verify.h"
 #include "telemetry/process.h"
 #include "attrib/registry.h"
 #include "anomaly/anomaly.h"
@@ -83,6 +84,17 @@ static uint64_t mono_ms(void)
 }
 
 /* New cgroups may wait in the policy engine for their runtime state: tick it now. */
+/* Each policy (re)load, for bulkhead_policy_info and bulkhead_policy_load_errors_total. */
+static void policy_loaded(void *ctx, const uint8_t *sha256)
+{
+	struct agent *a = ctx;
+
+	if (sha256)
+		metrics_policy_loaded(a->metrics, sha256);
+	else
+		metrics_policy_load_failed(a->metrics);
+}
+
 static void pe_settling(struct agent *a)
 {
 	a->pe_due = 0;
@@ -791,6 +803,7 @@ int agent_run(const struct agent_config *cfg)
 		.wakeup_bytes = cfg->wakeup_bytes, .sink = &a.sink, .reg = a.reg, .cgroup2 = a.cgroup2,
 		.mode = mode, .no_lsm_why = pr.detail[PF_LSM],
 		.escape_cb = a.det ? detect_escape_handle : NULL, .escape_ctx = a.det,
+		.loaded_cb = policy_loaded, .loaded_ctx = &a,
 	};
 	if (enforcement_start(&a, err, sizeof(err)) || detection_attach(&a, err, sizeof(err)))
 		goto out;
@@ -804,6 +817,10 @@ int agent_run(const struct agent_config *cfg)
 	clock_sync();
 	log_info("agent: ready: exec/fork/exit telemetry attached, cgroup v2 at %s%s%s", a.cgroup2,
 		 a.pe ? "; " : "", a.pe ? policy_engine_describe(a.pe) : "");
+	if (cfg->verify_at_start &&
+	    verify_start_async(cfg->enforce.pin_dir ? cfg->enforce.pin_dir : BH_PIN_DIR_DEFAULT, a.cgroup2,
+			       cfg->enforce.attach_cgroup, a.metrics))
+		log_warn("agent: --verify-at-start: cannot start its thread");
 	loop(&a);
 	ret = 0;
 out:

@@ -34,6 +34,7 @@ struct agent_config {
 	bool containers_only;
 	bool require_lsm;			/* refuse to run without BPF LSM */
 	bool escape_detection;			/* detect/ (on unless --no-escape-detection) */
+	bool verify_at_start;			/* --verify-at-start (enforce/verify_start.c) */
 	bool verbose;
 	struct enforce_config enforce;		/* policy_engine.h */
 	struct output_config output;		/* syslog, queues (json_path, containers_only above) */

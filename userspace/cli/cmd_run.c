@@ -42,7 +42,11 @@ static void usage(FILE *f)
 "                           reloaded when it changes on disk, and on SIGHUP\n"
 "      --no-policy-watch    reload the policies on SIGHUP only\n"
 "      --no-escape-detection  do not load the escape detector (bpf/escape.bpf.c)\n"
+"      --verify-at-start    once ready, run `bulkhead verify` (each enabled escape technique in a\n"
+"                           throwaway container) and export bulkhead_protection_verified{technique}\n"
 "  -o, --json-file PATH     write JSON lines to PATH (reopened on SIGHUP); default stdout\n"
+"      --format json|text   what --json-file gets: JSON lines (default), or one aligned line\n"
+"                           a person reads per event (coloured on a terminal unless NO_COLOR)\n"
 "      --state-root DIR     container runtime state directory (repeatable; replaces defaults)\n"
 "      --cgroup-root DIR    cgroup v2 mount to use (default: found in /proc/self/mounts)\n"
 "      --btf FILE           kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
@@ -135,10 +139,11 @@ enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, 
        O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS,
        O_SYSLOG, O_SYSLOG_REMOTE, O_SYSLOG_FAC, O_SYSLOG_ALL, O_QUEUE, O_AQUEUE, O_METRICS,
        O_METRICS_MAX, O_BPF_STATS, O_DEFER, O_NO_WATCH, O_NO_DETECT,
-       O_LEARN, O_ANOM_STATE, O_ANOM_WARMUP, O_NO_ANOMALY };
+       O_LEARN, O_ANOM_STATE, O_ANOM_WARMUP, O_NO_ANOMALY, O_FORMAT, O_VERIFY_START };
 static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ "state-root", required_argument, NULL, O_STATE },
 		{ "cgroup-root", required_argument, NULL, O_CGROUP },
 		{ "btf", required_argument, NULL, O_BTF },
@@ -166,6 +171,7 @@ static const struct option opts[] = {
 		{ "defer-ms", required_argument, NULL, O_DEFER },
 		{ "no-policy-watch", no_argument, NULL, O_NO_WATCH },
 		{ "no-escape-detection", no_argument, NULL, O_NO_DETECT },
+		{ "verify-at-start", no_argument, NULL, O_VERIFY_START },
 		{ "learn", required_argument, NULL, O_LEARN },
 		{ "anomaly-state", required_argument, NULL, O_ANOM_STATE },
 		{ "anomaly-warmup", required_argument, NULL, O_ANOM_WARMUP },
@@ -252,6 +258,13 @@ static int output_opt(struct run_state *st, int c)
 		cfg->output.syslog_facility = fac;
 		break;
 	case O_SYSLOG_ALL: cfg->output.syslog_telemetry = true; break;
+	case O_FORMAT:
+		if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+			opt_err("--format: expected json or text, got '%s'", optarg);
+			return 2;
+		}
+		cfg->output.text = !strcmp(optarg, "text");
+		break;
 	case O_QUEUE:
 	case O_AQUEUE:
 		if (parse_u32(c == O_QUEUE ? "--queue-size" : "--alert-queue-size", optarg,
@@ -332,6 +345,7 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 		case O_NOFORK: cfg->fork_events = false; break;
 		case O_NO_WATCH: cfg->no_policy_watch = true; break;
 		case O_NO_DETECT: cfg->escape_detection = false; break;
+		case O_VERIFY_START: cfg->verify_at_start = true; break;
 		case O_CONT: cfg->containers_only = true; break;
 		case O_LSM: cfg->require_lsm = true; break;
 		case 'c':

@@ -188,12 +188,40 @@ static struct dedup *dedup_find(struct detect *d, uint64_t cg, uint32_t key, boo
  * follows). Repeats are counted into the next alert. True if this one goes out.
  */
 static bool dedup_pass(struct detect *d, uint64_t cg, const struct rule *r, enum rule_id id,
-		       uint64_t now, uint32_t *repeats)
+		       uint64_t now, uint32_t attempt, uint32_t *repeats)
 {
 	struct dedup *c = dedup_find(d, cg, DEDUP_CAT + r->category, true, now);
 	struct dedup *ru;
 
 	*repeats = 0;
+	/*
+	 * A refusal (attempt: its fingerprint) is an alert of its own, whatever the
+	 * category's incident: only the same call again within the window is a
+	 * repeat. It opens or raises the category's incident, so the tracepoint
+	 * sensor's record of the very same call is counted into it.
+	 */
+	if (attempt) {
+		struct dedup *at = dedup_find(d, cg, attempt, true, now);
+
+		if (at->last_ms && now - at->last_ms < DETECT_DEDUP_MS) {
+			if (at->repeats < UINT16_MAX)
+				at->repeats++;
+			d->deduplicated++;
+			return false;
+		}
+		*repeats = at->last_ms ? at->repeats : 0;
+		at->repeats = 0;
+		at->last_ms = now;
+		c = dedup_find(d, cg, DEDUP_CAT + r->category, true, now);
+		if (!c->last_ms || now - c->last_ms >= DETECT_DEDUP_MS)
+			c->severity = 0;
+		c->last_ms = now;
+		if (r->severity > c->severity)
+			c->severity = r->severity;
+		ru = dedup_find(d, cg, (uint32_t)id, true, now);
+		ru->last_ms = now;
+		return true;
+	}
 	if (c->last_ms && now - c->last_ms < DETECT_DEDUP_MS && r->severity <= c->severity) {
 		if (c->repeats < UINT16_MAX)
 			c->repeats++;
@@ -342,6 +370,29 @@ static uint32_t proc_mem_pid(const char *path)
 	return end != p + 6 && !strcmp(end, "/mem") && v < 0x400000 ? (uint32_t)v : 0;
 }
 
+/*
+ * A refused call's fingerprint (never 0, above every rule and category key):
+ * its signal, numbers and strings, not who made it. The same call again is a
+ * repeat; another technique of the same category is another alert.
+ */
+static uint32_t attempt_key(const struct escape_record *r)
+{
+	const struct bh_esc_event *e = r->e;
+	uint64_t h = 0xcbf29ce484222325ull;
+	const unsigned char *p;
+
+#define MIX(ptr, n) for (p = (const unsigned char *)(ptr); p < (const unsigned char *)(ptr) + (n); p++) \
+		h = (h ^ *p) * 0x100000001b3ull
+	MIX(&e->sig, sizeof(e->sig));
+	MIX(e->arg, sizeof(e->arg));
+	MIX(&e->target_pid, sizeof(e->target_pid));
+	MIX(r->str[0], strlen(r->str[0]));
+	h = (h ^ 0xff) * 0x100000001b3ull;
+	MIX(r->str[1], strlen(r->str[1]));
+#undef MIX
+	return 0x80000000u | (uint32_t)(h ^ (h >> 32));
+}
+
 static bool policy_allows(const struct detect *d, uint64_t cg, const struct rule *r)
 {
 	const struct policy *p;
@@ -354,7 +405,7 @@ static bool policy_allows(const struct detect *d, uint64_t cg, const struct rule
 
 /* The alert for rule id with evidence already in a: policy, dedup, summary, out. */
 static void fire(struct detect *d, enum rule_id id, struct event_alert *a, struct event *ev,
-		  uint64_t cg, const struct container_info *ci)
+		  uint64_t cg, const struct container_info *ci, uint32_t attempt)
 {
 	const struct rule *r = &rule_table[id];
 	uint64_t now = now_ms();
@@ -364,9 +415,9 @@ static void fire(struct detect *d, enum rule_id id, struct event_alert *a, struc
 		d->dropped_policy++;
 		return;
 	}
-	if (r->covered_by && fired_lately(d, cg, r->covered_by, now))
+	if (!attempt && r->covered_by && fired_lately(d, cg, r->covered_by, now))
 		return;
-	if (!dedup_pass(d, cg, r, id, now, &repeats))
+	if (!dedup_pass(d, cg, r, id, now, attempt, &repeats))
 		return;
 	if (repeats)
 		alert_evidence_u64(a, "repeats_before", repeats);
@@ -410,7 +461,11 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 		target = e->flags & BH_ESCF_TARGET_HOST ? TARGET_HOST :
 			 (e->flags & BH_ESCF_TARGET_OTHER) && !ns_in_container(d, ci, e->arg[1]) ? TARGET_OTHER :
 			 TARGET_SAME;
-	if (e->flags & BH_ESCF_HOSTPID) {
+	if ((e->flags & BH_ESCF_REFUSED) && (e->sig == BH_SIG_PTRACE || e->sig == BH_SIG_PROCESS_VM) &&
+	    (e->flags & (BH_ESCF_TARGET_HOST | BH_ESCF_TARGET_OTHER)))
+		/* the guard (BPF LSM) saw the target in the kernel */
+		target = e->flags & BH_ESCF_TARGET_HOST ? TARGET_HOST : TARGET_OTHER;
+	else if (e->flags & BH_ESCF_HOSTPID) {
 		uint32_t pid = e->target_pid;
 
 		if (e->sig == BH_SIG_OPEN)
@@ -451,7 +506,7 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 		ev.proc.exe = exe;
 		ev.proc.exe_len = strlen(exe);
 	}
-	fire(d, id, a, &ev, cg, ci);
+	fire(d, id, a, &ev, cg, ci, e->flags & BH_ESCF_REFUSED ? attempt_key(&r) : 0);
 	return 0;
 }
 
@@ -482,7 +537,7 @@ void detect_event(struct detect *d, const struct event *in)
 	ev.action = ACTION_ALERT;
 	ev.proc.args = NULL;
 	ev.proc.args_len = 0;
-	fire(d, id, a, &ev, in->container->cgroup_id, in->container);
+	fire(d, id, a, &ev, in->container->cgroup_id, in->container, 0);
 }
 
 void detect_close(struct detect *d)

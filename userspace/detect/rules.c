@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi/guard.h"
 #include "detect/rules.h"
 #include "policy/policy.h"
 
@@ -110,7 +111,7 @@ const struct rule rule_table[R_COUNT] = {
 	[R_ROOT_GAIN] = { "root-gain", C(PRIVILEGE_ESCALATION), S(CRITICAL), P(PRIV_ESCALATION), R_SETUID_EXEC,
 		"T1068", "became root in a container that started as uid {base_uid}" },
 	[R_TAMPER] = { "agent-tamper", C(TAMPER), S(CRITICAL), -1, R_NONE, "T1562.001",
-		"sent signal {signal} to the bulkhead agent" },
+		"tried to disable bulkhead: {what}" },
 };
 
 static const char *const ns_names[BH_NS_COUNT] = {
@@ -449,7 +450,20 @@ enum rule_id rules_classify(const struct escape_record *r, enum rule_target targ
 		alert_evidence_u64(a, "base_uid", e->arg[0]);
 		return R_ROOT_GAIN;
 	case BH_SIG_TAMPER:
-		alert_evidence_u64(a, "signal", e->arg[0]);
+		/* arg2: what the guard (BPF LSM) refused (enum bh_tamper_what); else a signal */
+		switch (e->arg[2]) {
+		case BH_TAMPER_PTRACE: alert_evidence_str(a, "what", "ptrace of the agent"); break;
+		case BH_TAMPER_BPF_OBJ: alert_evidence_str(a, "what", "one of its BPF maps or programs, by id"); break;
+		case BH_TAMPER_LINK: alert_evidence_str(a, "what", "one of its BPF links"); break;
+		case BH_TAMPER_UNPIN:
+			snprintf(buf, sizeof(buf), "unpin %s", r->str[0]);
+			alert_evidence_str(a, "what", buf);
+			break;
+		default:
+			snprintf(buf, sizeof(buf), "signal %llu to the agent", (unsigned long long)e->arg[0]);
+			alert_evidence_str(a, "what", buf);
+			alert_evidence_u64(a, "signal", e->arg[0]);
+		}
 		alert_evidence_u64(a, "target_pid", e->target_pid);
 		return R_TAMPER;
 	}

@@ -158,18 +158,25 @@ static int load(struct guard *g, const struct guard_opts *o, char *err, size_t e
 {
 	char skip[GUARD_MAX_PROGS][128];
 	int nskip = 0, r = -EINVAL;
+	const char *pin_root = g->e ? enforce_pin_dir(g->e) : NULL;	/* NULL: a probe, nothing pinned */
 
 	for (int tries = 0; tries < GUARD_MAX_PROGS; tries++) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo);
 		struct bpf_program *p;
 		libbpf_print_fn_t old;
 
-		oo.pin_root_path = enforce_pin_dir(g->e);
+		oo.pin_root_path = pin_root;
 		oo.btf_custom_path = o->btf_path;
 		g->skel = guard_bpf__open_opts(&oo);
 		if (!g->skel) {
 			snprintf(err, errlen, "guard: cannot open the BPF object: %s", strerror(errno));
 			return -errno;
+		}
+		if (!pin_root) {
+			struct bpf_map *m;
+
+			bpf_object__for_each_map(m, g->skel->obj)
+				bpf_map__set_pin_path(m, NULL);
 		}
 		bpf_object__for_each_program(p, g->skel->obj)
 			for (int i = 0; i < nskip; i++)
@@ -188,8 +195,9 @@ static int load(struct guard *g, const struct guard_opts *o, char *err, size_t e
 		    !strcmp(failed_prog, "bh_guard_fork") || !strcmp(failed_prog, "bh_guard_open") ||
 		    nskip == GUARD_MAX_PROGS)
 			break;
-		log_warn("guard: this kernel refuses the program %s (%s): its protection is NOT "
-			 "refused here; loading the others", failed_prog, strerror(-r));
+		if (pin_root)
+			log_warn("guard: this kernel refuses the program %s (%s): its protection is NOT "
+				 "refused here; loading the others", failed_prog, strerror(-r));
 		snprintf(skip[nskip++], sizeof(skip[0]), "%s", failed_prog);
 		g->missing++;
 	}
@@ -401,4 +409,59 @@ int guard_log_record(void *ctx, void *data, size_t size)
 int guard_task_fd(const struct guard *g)
 {
 	return g ? bpf_map__fd(g->skel->maps.bh_esc_task) : -1;
+}
+
+/* The programs each protection's refusals need (all of them), NULL-terminated. */
+static const char *const probe_progs[BH_EP_COUNT][4] = {
+	[BH_EP_MOUNT] = { "bh_guard_mount", "bh_guard_sb_opts", "bh_guard_move_mount" },
+	[BH_EP_PTRACE] = { "bh_guard_ptrace" },
+	[BH_EP_KERNEL_MODULES] = { "bh_guard_read_file", "bh_guard_load_data", "bh_guard_modreq" },
+	[BH_EP_BPF] = { "bh_guard_bpf" },
+	[BH_EP_NAMESPACES] = { "bh_guard_open", "bh_guard_capable", "bh_guard_setns_enter" },
+	[BH_EP_HOST_PATHS] = { "bh_guard_open" },
+	[BH_EP_DEVICES] = { "bh_guard_open" },
+	[BH_EP_CGROUP] = { "bh_guard_open" },
+	[BH_EP_RUNTIME_SOCKETS] = { "bh_guard_unix" },
+	[BH_EP_FILELESS_EXEC] = { "bh_guard_exec" },
+	[BH_EP_USER_NAMESPACES] = { "bh_guard_userns" },
+	[BH_EP_SETUID_EXEC] = { "bh_guard_exec" },
+	/* privilegeEscalation, drift, reverseShell, recon: no refusal (the sensor alerts) */
+};
+static const char *const probe_self[] = { "bh_guard_kill", "bh_guard_ptrace", "bh_guard_bpf",
+	"bh_guard_bpf_map", "bh_guard_bpf_prog", "bh_guard_unlink", "bh_guard_rename", NULL };
+
+static bool loaded(struct guard_bpf *skel, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, name);
+
+	return p && bpf_program__autoload(p) && bpf_program__fd(p) >= 0;
+}
+
+int guard_probe(const char *btf_path, struct guard_probe *out)
+{
+	struct guard g = { 0 };
+	struct guard_opts o = { .btf_path = btf_path };
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = load(&g, &o, out->detail, sizeof(out->detail));
+	if (r)
+		return r;
+	out->loaded = true;
+	out->missing = g.missing;
+	for (int p = 0; p < BH_EP_COUNT; p++) {
+		bool all = probe_progs[p][0] != NULL;
+
+		for (int i = 0; i < 4 && probe_progs[p][i]; i++)
+			all = all && loaded(g.skel, probe_progs[p][i]);
+		if (all)
+			out->refused |= 1u << p;
+	}
+	out->self = true;
+	for (int i = 0; probe_self[i]; i++)
+		out->self = out->self && loaded(g.skel, probe_self[i]);
+	snprintf(out->detail, sizeof(out->detail), "the escape guard's BPF LSM programs load%s",
+		 g.missing ? " (some refused: their protections only alert)" : "");
+	guard_bpf__destroy(g.skel);
+	return 0;
 }

@@ -51,6 +51,20 @@ const char *guard_describe(const struct guard *g);
 int guard_missing(const struct guard *g);
 int guard_stats(const struct guard *g, uint64_t out[BH_GS_COUNT]);
 
+/*
+ * bulkhead probe: load the guard's programs (nothing pinned, nothing attached)
+ * and say which protections (BH_EP_* bits) this kernel's BPF LSM would refuse.
+ * 0, or -errno with the reason in out->detail.
+ */
+struct guard_probe {
+	bool loaded;
+	bool self;			/* self-protection's programs all loaded */
+	uint32_t refused;		/* BH_EP_* bits */
+	int missing;			/* programs the kernel refused */
+	char detail[256];
+};
+int guard_probe(const char *btf_path, struct guard_probe *out);
+
 /* A record of bh_guard_rb as one log line (until the rule engine formats it). */
 int guard_log_record(void *ctx, void *data, size_t size);
 /* Names, for logs and tests. */

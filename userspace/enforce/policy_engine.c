@@ -430,6 +430,13 @@ static struct policy_set *load_set(const char *path)
 	return set;
 }
 
+/* Say how a load of the set ended (policy_engine_params.loaded_cb). */
+static void report_load(const struct policy_engine_params *pp, const struct policy_set *set)
+{
+	if (pp->loaded_cb)
+		pp->loaded_cb(pp->loaded_ctx, set ? set->sha256 : NULL);
+}
+
 static int set_needs_kernel(const struct policy_set *set)
 {
 	for (uint32_t i = 0; set && i < set->n_policies; i++)
@@ -446,12 +453,15 @@ int policy_engine_reload(struct policy_engine *pe)
 	if (!set) {
 		log_warn("policy: %s has errors: not reloading, the policy in force stays",
 			 pe->policy_path);
+		report_load(&pe->pp, NULL);
 		return -1;
 	}
 	if (apply_set(pe, set)) {
 		policy_set_free(set);
+		report_load(&pe->pp, NULL);
 		return -1;
 	}
+	report_load(&pe->pp, set);
 	return 0;
 }
 
@@ -630,6 +640,7 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 		if (!set) {
 			snprintf(err, errlen, "policy: %s has errors (listed above): not starting",
 				 pp->policy_path);
+			report_load(pp, NULL);
 			return NULL;
 		}
 	} else if (pp->policy_path) {
@@ -639,6 +650,8 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 		if (set)
 			log_info("policy: %u policies loaded; none restricts what this agent enforces "
 				 "in the kernel (network): nothing attached", set->n_policies);
+		if (set)
+			report_load(pp, set);
 		policy_set_free(set);
 		return NULL;
 	}
@@ -691,8 +704,12 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 		}
 	}
 	pe->first = set;
+	if (pp->policy_path && set->n_files)
+		report_load(pp, set);
 	return pe;
 fail:
+	if (set)
+		report_load(pp, NULL);
 	policy_set_free(set);
 	policy_engine_close(pe);
 	return NULL;

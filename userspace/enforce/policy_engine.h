@@ -49,6 +49,12 @@ struct policy_engine_params {
 	 * handler (detect_escape_handle) and its context; NULL: logged (guard_log_record). */
 	int (*escape_cb)(void *ctx, void *data, size_t size);
 	void *escape_ctx;
+	/* Each load of the policy set, at start and on every reload: sha256 is the set's
+	 * digest (struct policy_set.sha256) when it was put in force (or loaded with nothing
+	 * for the kernel), NULL when it was refused (errors, or the kernel would not take
+	 * it: the set in force stays). NULL: not called. */
+	void (*loaded_cb)(void *ctx, const uint8_t *sha256);
+	void *loaded_ctx;
 };
 
 /*

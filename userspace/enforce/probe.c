@@ -6,7 +6,9 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
+#include "enforce/guard.h"
 #include "enforce/probe.h"
+#include "policy/policy.h"
 #include "lib/kernel_fs.h"
 #include "lib/json_writer.h"
 #include "probe.skel.h"
@@ -137,7 +139,109 @@ void probe_run(struct probe_result *r)
 		else
 			r->ok[f] = true;
 	}
+	/* Refusals: the guard's own programs must load (and an LSM program attach: PF_LSM). */
+	if (!r->ok[PF_LSM]) {
+		snprintf(r->esc_detail, sizeof(r->esc_detail), "escape guard not tried: no BPF LSM");
+	} else {
+		struct guard_probe gp;
+
+		e = guard_probe(NULL, &gp);
+		r->esc_guard = !e && gp.loaded;
+		r->esc_self = r->esc_guard && gp.self;
+		r->esc_refused = r->esc_guard ? gp.refused : 0;
+		snprintf(r->esc_detail, sizeof(r->esc_detail), "%s", gp.detail);
+	}
 	libbpf_set_print(old);
+}
+
+const char *probe_escape_name(enum probe_esc e)
+{
+	switch (e) {
+	case PROBE_ESC_REFUSES: return "refuses";
+	case PROBE_ESC_KILLS: return "kills";
+	case PROBE_ESC_ALERTS: return "alerts";
+	default: return "none";
+	}
+}
+
+/*
+ * Without the guard, what the syscall-tracepoint sensor (bpf/escape.bpf.c) kills
+ * where a policy enforces it (README, "Container escapes", last column); the
+ * rest it alerts. With the guard it kills nothing: the guard refuses, and what
+ * the guard does not refuse is alerted.
+ */
+static const char *const kill_detail[POLICY_ESC_COUNT] = {
+	[POLICY_ESC_MOUNT] = "proc, sysfs, debugfs, bpffs, block devices ... killed; cgroup mounts alerted "
+			     "(their release_agent and cgroup.procs writes are killed)",
+	[POLICY_ESC_KERNEL_MODULES] = "init_module, finit_module, kexec, module requests",
+	[POLICY_ESC_BPF] = "bpf()",
+	[POLICY_ESC_PRIV_ESCALATION] = "capabilities or root beyond the container's start killed at exec; "
+				       "setuid, capset, userfaultfd, keyctl, io_uring alerted",
+	[POLICY_ESC_NAMESPACES] = "setns into the host's or another container's namespaces, a host namespace "
+				  "at exec",
+	[POLICY_ESC_HOST_PATHS] = "core_pattern, modprobe, uevent_helper, sysrq-trigger, open_by_handle_at",
+	[POLICY_ESC_DEVICES] = "/proc/kcore, /dev/mem, block devices opened (mknod alerted)",
+	[POLICY_ESC_CGROUP] = "release_agent, notify_on_release, a task moved out of its cgroup",
+	[POLICY_ESC_RUNTIME_SOCKETS] = "connects to runtime and kubelet sockets",
+	[POLICY_ESC_FILELESS_EXEC] = "exec of a memfd or an unlinked file",
+	[POLICY_ESC_DRIFT] = "exec of a file changed after the container started",
+	[POLICY_ESC_REVERSE_SHELL] = "a shell with a network socket as stdin/stdout",
+	[POLICY_ESC_USER_NAMESPACES] = "unshare/clone of a user namespace",
+	[POLICY_ESC_SETUID_EXEC] = "setuid-root exec by a non-root user",
+	/* ptrace: the target's container is known only after the call; recon: never killed */
+};
+
+enum probe_esc probe_escape(const struct probe_result *r, int bit, const char **detail)
+{
+	static const char *const refuse_self = "signals and ptrace to the agent, bulkhead's BPF links, "
+		"maps and programs, its pins, cgroup.procs outside the container";
+
+	*detail = "";
+	if (r->esc_guard) {
+		if (bit == PROBE_ESC_SELF) {
+			*detail = r->esc_self ? refuse_self : "some of the guard's programs did not load";
+			return r->esc_self ? PROBE_ESC_REFUSES : PROBE_ESC_ALERTS;
+		}
+		if (r->esc_refused & (1u << bit))
+			return PROBE_ESC_REFUSES;
+		*detail = "no BPF LSM refusal for it; the tracepoint sensor alerts (it kills nothing where the "
+			  "guard runs)";
+		return r->ok[PF_SYSCALL_TP] ? PROBE_ESC_ALERTS : PROBE_ESC_NONE;
+	}
+	if (!r->ok[PF_SYSCALL_TP]) {
+		*detail = "no syscall tracepoints: escape techniques are not seen";
+		return PROBE_ESC_NONE;
+	}
+	if (!r->ok[PF_SEND_SIGNAL])
+		return PROBE_ESC_ALERTS;
+	if (bit == PROBE_ESC_SELF) {
+		*detail = "a signal to the agent from a container sharing the host's pids, bpf() killed; "
+			  "ptrace of it alerted";
+		return PROBE_ESC_KILLS;
+	}
+	if (bit >= 0 && bit < POLICY_ESC_COUNT && kill_detail[bit]) {
+		*detail = kill_detail[bit];
+		return PROBE_ESC_KILLS;
+	}
+	*detail = bit == POLICY_ESC_PTRACE ? "alerted: the target's container is known only after the call" :
+		  bit == POLICY_ESC_RECON ? "raw packet sockets, perf_event_open, /proc/kallsyms: alerted" : "";
+	return PROBE_ESC_ALERTS;
+}
+
+static void print_escape_table(FILE *f, const struct probe_result *r)
+{
+	const char *d;
+
+	fprintf(f, "\nescape protections (spec.escape), where a policy enforces them: %s\n",
+		r->esc_guard ? "refused by the BPF LSM guard" :
+		"no BPF LSM guard here, killed (SIGKILL) or alerted by the syscall tracepoints");
+	fprintf(f, "  guard: %s\n", r->esc_detail);
+	for (int b = -1; b < POLICY_ESC_COUNT; b++) {
+		enum probe_esc e = probe_escape(r, b, &d);
+
+		fprintf(f, "  %-20s %-8s %s\n", b < 0 ? "selfProtection" : policy_escape_names[b],
+			probe_escape_name(e), d);
+	}
 }
 
 enum bh_mode probe_mode(const struct probe_result *r)
@@ -183,6 +287,7 @@ void probe_print_table(FILE *f, const struct probe_result *r)
 		r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR] ? "yes (cgroup_skb + sock_addr)" :
 		r->ok[PF_CGROUP_SKB] ? "packets only (no sock_addr hooks: denied connects are dropped, not refused)" :
 		"no");
+	print_escape_table(f, r);
 }
 
 void probe_print_json(FILE *f, const struct probe_result *r)
@@ -205,6 +310,24 @@ void probe_print_json(FILE *f, const struct probe_result *r)
 	json_kv_str(&w, "mode", probe_mode_name(probe_mode(r)));
 	json_kv_str(&w, "mode_detail", probe_mode_explain(probe_mode(r)));
 	json_kv_bool(&w, "network", r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR]);
+	json_key(&w, "escape");
+	json_begin_object(&w);
+	json_kv_bool(&w, "guard", r->esc_guard);
+	json_kv_str(&w, "guard_detail", r->esc_detail);
+	json_key(&w, "protections");
+	json_begin_object(&w);
+	for (int b = -1; b < POLICY_ESC_COUNT; b++) {
+		const char *d;
+		enum probe_esc e = probe_escape(r, b, &d);
+
+		json_key(&w, b < 0 ? "selfProtection" : policy_escape_names[b]);
+		json_begin_object(&w);
+		json_kv_str(&w, "enforcement", probe_escape_name(e));
+		json_kv_str(&w, "detail", d);
+		json_end_object(&w);
+	}
+	json_end_object(&w);
+	json_end_object(&w);
 	json_end_object(&w);
 	json_end_line(&w);
 }

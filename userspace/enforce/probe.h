@@ -7,6 +7,7 @@
 #define BULKHEAD_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum probe_feature {
@@ -34,7 +35,24 @@ struct probe_result {
 	char kernel[128];
 	bool ok[PF_MAX];
 	char detail[PF_MAX][192];
+	/* escape protections: the guard's programs loaded (bulkhead's BPF LSM refusals) */
+	bool esc_guard;
+	bool esc_self;			/* self-protection's programs loaded too */
+	uint32_t esc_refused;		/* POLICY_ESC_* bits the guard refuses here */
+	char esc_detail[256];
 };
+
+/* How this kernel stops an escape protection's techniques. */
+enum probe_esc {
+	PROBE_ESC_REFUSES,	/* BPF LSM guard: the call fails with EPERM */
+	PROBE_ESC_KILLS,	/* syscall tracepoints: SIGKILL before the call runs or its result is used */
+	PROBE_ESC_ALERTS,	/* reported only */
+	PROBE_ESC_NONE,		/* not even seen (no syscall tracepoints) */
+};
+#define PROBE_ESC_SELF	(-1)	/* bit argument: bulkhead's self-protection */
+
+enum probe_esc probe_escape(const struct probe_result *r, int bit, const char **detail);
+const char *probe_escape_name(enum probe_esc e);
 
 void probe_run(struct probe_result *r);
 enum bh_mode probe_mode(const struct probe_result *r);

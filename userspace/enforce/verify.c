@@ -101,10 +101,20 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 	return close(fd);
 }
 
-static const char *find_runtime(const char *want)
+/* A child of an agent's thread (its signals blocked for the signalfd): the runtime's own again. */
+static void unblock_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* crun first, except on a hybrid cgroup layout (cgroup2 not at /sys/fs/cgroup), which it refuses. */
+static const char *find_runtime(const char *want, bool hybrid)
 {
 	static char buf[PATH_MAX];
-	const char *names[] = { "crun", "runc", NULL };
+	const char *names[] = { hybrid ? "runc" : "crun", hybrid ? "crun" : "runc", NULL };
 	const char *path = getenv("PATH");
 
 	if (want)
@@ -290,6 +300,7 @@ static enum verify_outcome run_one(struct vctx *v, const struct technique *t, ch
 		char root[PATH_MAX + 16];
 
 		snprintf(root, sizeof(root), "%s/state", v->work);
+		unblock_signals();
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
@@ -368,6 +379,8 @@ static void setup_fixtures(struct vctx *v)
 			pause();
 	}
 	v->sleeper = p;
+	snprintf(dir, sizeof(dir), "%s/share", v->work);
+	mkdir(dir, 0700);
 	snprintf(dir, sizeof(dir), "%s/share/inner", v->work);
 	mkdir(dir, 0700);
 	*strrchr(dir, '/') = 0;
@@ -430,7 +443,7 @@ int verify_run(const struct verify_opts *o, struct verify_result *res, size_t ma
 	int fd, failed = 0;
 
 	*n = 0;
-	v.rt = find_runtime(o->runtime);
+	v.rt = find_runtime(o->runtime, strcmp(o->cgroup2, "/sys/fs/cgroup") != 0);
 	if (!v.rt) {
 		fprintf(stderr, "verify: neither crun nor runc is installed: no container to try in\n");
 		return -1;
@@ -450,6 +463,8 @@ int verify_run(const struct verify_opts *o, struct verify_result *res, size_t ma
 	}
 	if (cfg.root_cgid && !find_cgroup(o->cgroup2, cfg.root_cgid, 0, cgroot, sizeof(cgroot)))
 		snprintf(v.cgparent, sizeof(v.cgparent), "%s", cgroot + strlen(o->cgroup2));
+	else if (o->parent && !strncmp(o->parent, o->cgroup2, strlen(o->cgroup2)))
+		snprintf(v.cgparent, sizeof(v.cgparent), "%s", o->parent + strlen(o->cgroup2));
 	snprintf(v.work, sizeof(v.work), "/run/bulkhead-verify.XXXXXX");
 	if (!mkdtemp(v.work)) {
 		fprintf(stderr, "verify: mkdtemp %s: %s\n", v.work, strerror(errno));

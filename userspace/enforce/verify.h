@@ -24,6 +24,7 @@ struct verify_opts {
 	const char *cgroup2;
 	const char *runtime;	/* NULL: crun, else runc, from PATH */
 	const char *only;	/* one technique, or NULL */
+	const char *parent;	/* cgroup for the containers (absolute), where no guard names one */
 	bool keep;		/* keep the work directory */
 };
 
@@ -37,6 +38,10 @@ struct verify_result {
 /* Number of enabled techniques NOT PROTECTED, or -1 (could not run: no runtime). */
 int verify_run(const struct verify_opts *o, struct verify_result *res, size_t max, size_t *n);
 const char *verify_outcome_name(enum verify_outcome o);
+struct metrics;
+/* run --verify-at-start: verify_run() in a detached thread, its outcomes exported as
+ * bulkhead_protection_verified{technique} (verify_start.c). 0, or -1. */
+int verify_start_async(const char *pin_dir, const char *cgroup2, const char *parent, struct metrics *m);
 /* The static runner built into this binary, written out at path (0755). */
 int verify_write_helper(const char *path);
 

@@ -55,6 +55,8 @@ struct metrics {
 	size_t nlost_rings;
 	struct ring rings[METRICS_MAX_RINGS];
 	size_t nrings;
+	char policy_sha256[65];		/* hex; "" until a set is in force */
+	uint64_t policy_generation, policy_load_errors;
 	int stats_fd;			/* BPF_ENABLE_STATS, -1 if not ours */
 	bool stats_warned;
 
@@ -670,6 +672,39 @@ static void render_agent(const struct metrics_agent *ag, struct sbuf *b)
 		scalar(b, c[i].name, c[i].type, c[i].text, c[i].v);
 }
 
+void metrics_policy_loaded(struct metrics *m, const uint8_t sha256[32])
+{
+	static const char hx[] = "0123456789abcdef";
+
+	if (!m)
+		return;
+	for (int i = 0; i < 32; i++) {
+		m->policy_sha256[2 * i] = hx[sha256[i] >> 4];
+		m->policy_sha256[2 * i + 1] = hx[sha256[i] & 15];
+	}
+	m->policy_sha256[64] = '\0';
+	m->policy_generation++;
+}
+
+void metrics_policy_load_failed(struct metrics *m)
+{
+	if (m)
+		m->policy_load_errors++;
+}
+
+static void render_policy(const struct metrics *m, struct sbuf *b)
+{
+	if (m->policy_sha256[0]) {
+		help(b, "bulkhead_policy_info", "gauge", "The policy set in force: SHA-256 of its files' "
+		     "bytes in load order; generation counts the sets this agent put in force.");
+		sbuf_addf(b, "bulkhead_policy_info{sha256=\"%s\",generation=\"%llu\"} 1\n",
+			  m->policy_sha256, (unsigned long long)m->policy_generation);
+	}
+	scalar(b, "bulkhead_policy_load_errors_total", "counter",
+	       "Policy set loads and reloads refused (errors, or not written to the kernel); the "
+	       "set in force stays.", m->policy_load_errors);
+}
+
 void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 {
 	struct sbuf *b = &m->text;
@@ -679,12 +714,14 @@ void metrics_render(struct metrics *m, const struct metrics_agent *ag)
 	b->len = 0;
 	help(b, "bulkhead_build_info", "gauge", "The agent's version.");
 	sbuf_adds(b, "bulkhead_build_info{version=\"" BULKHEAD_VERSION "\"} 1\n");
+	render_policy(m, b);
 	render_series(m, b);
 	render_rings(m, ag, b);
 	render_outputs(ag, b);
 	render_agent(ag, b);
 	render_progs(m, b);
 	render_process(b);
+	metrics_render_verified(b);
 	if (b->oom) {
 		sbuf_free(b);
 		return;

@@ -65,6 +65,17 @@ int metrics_discover_rings(struct metrics *m);
 void metrics_event(struct metrics *m, const struct event *ev);
 void metrics_lost(struct metrics *m, const struct container_info *c, const char *ring, uint64_t n);
 void metrics_forget(struct metrics *m, uint64_t cgroup_id);
+/* A policy set was put in force (sha256: struct policy_set.sha256): bulkhead_policy_info
+ * {sha256,generation} 1, generation counting the sets this agent put in force (1 first). */
+void metrics_policy_loaded(struct metrics *m, const uint8_t sha256[32]);
+/* A load or reload was refused (errors; the set in force stays): bulkhead_policy_load_errors_total. */
+void metrics_policy_load_failed(struct metrics *m);
+
+/* bulkhead_protection_verified{technique}: 1 refused or killed, 0 not protected (any thread;
+ * metrics_verified.c). */
+void metrics_protection_verified(struct metrics *m, const char *technique, int verified);
+struct sbuf;
+void metrics_render_verified(struct sbuf *b);
 
 /* Rebuild the exposition (loop thread, about once a second). */
 void metrics_render(struct metrics *m, const struct metrics_agent *ag);

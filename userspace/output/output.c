@@ -16,6 +16,7 @@
 #include "output/output_remote.h"
 #include "output/output_rfc5424.h"
 #include "output/output_syslog.h"
+#include "output/output_text.h"
 
 #define MAX_SINKS (2 + OUTPUT_MAX_REMOTE)
 
@@ -46,6 +47,7 @@ struct output {
 	bool staging;			/* the buffer is borrowed */
 	uint64_t stage_lines;		/* lines added to it */
 	struct sbuf sb;
+	bool text_color;		/* --format text on a terminal: ANSI colours */
 	struct rfc5424_origin origin;
 	struct output_stats stats;
 };
@@ -89,6 +91,7 @@ struct output *output_new(const struct output_config *cfg, char *err, size_t err
 		add_sink(o, SINK_JSON, "json", true, q);
 		o->want_json_telemetry = true;
 		o->json = &o->sinks[o->nsinks - 1];
+		o->text_color = cfg->text && !strcmp(json, "-") && output_text_color_wanted(1);
 	}
 	if (cfg->syslog_local) {
 		q = output_syslog_new(qa, qt, err, errlen);
@@ -145,8 +148,16 @@ static void fan_out(struct output *o, enum oq_class cls, enum rfc5424_sev sev, u
 			continue;
 		switch (s->kind) {
 		case SINK_JSON:
-			if (!staged)
+			if (staged)
+				break;
+			if (o->cfg.text) {	/* the same event, as a line a person reads */
+				o->sb.len = 0;
+				output_text_format(&o->sb, json, len, o->text_color);
+				if (!o->sb.oom)
+					push(o, s, cls, o->sb.data, o->sb.len, NULL, 0);
+			} else {
 				push(o, s, cls, json, len, "\n", 1);
+			}
 			break;
 		case SINK_SYSLOG:
 			o->sb.len = 0;
@@ -225,7 +236,7 @@ static int stage_line(struct output *o, const struct event *ev, const char **lin
 void output_emit(struct output *o, const struct event *ev)
 {
 	enum oq_class cls = ev->action == ACTION_OBSERVE ? OQ_TELEMETRY : OQ_ALERT;
-	bool staged = cls == OQ_TELEMETRY && o->json;
+	bool staged = cls == OQ_TELEMETRY && o->json && !o->cfg.text;
 	const char *line;
 	size_t len;
 

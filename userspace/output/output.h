@@ -38,6 +38,7 @@ struct output_config {
 	size_t queue_bytes;		/* telemetry budget per sink; 0: OUTPUT_QUEUE_DEFAULT */
 	size_t alert_queue_bytes;	/* alert budget per sink; 0: OUTPUT_ALERT_QUEUE_DEFAULT */
 	bool containers_only;		/* drop events of host processes */
+	bool text;			/* --format text: the JSON sink writes aligned lines (output_text.h) */
 };
 
 /* One lost-record report: the kernel could not reserve ring-buffer space. */

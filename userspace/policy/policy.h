@@ -228,6 +228,7 @@ struct policy_set {
 	const struct policy *node_default;	/* or NULL */
 	uint32_t n_files;
 	char   **files;		/* files loaded, in load order */
+	uint8_t  sha256[32];	/* SHA-256 of the files' bytes, concatenated in load order */
 };
 
 /* ---- Diagnostics --------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "policy/policy_internal.h"
+#include "policy/sha256.h"
 
 /* ---- loading --------------------------------------------------------------- */
 
@@ -165,6 +166,13 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 		perr_at(&c, 0, 0, 0, NULL, "out of memory");
 		return NULL;
 	}
+	{
+		struct sha256 digest;
+
+		sha256_init(&digest);
+		sha256_update(&digest, buf, len);
+		sha256_final(&digest, set->sha256);
+	}
 	load_text(set, &c, buf, len);
 	if (finish(set, &c, before)) {
 		policy_set_free(set);
@@ -240,7 +248,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void load_one(struct policy_set *set, struct perr_ctx *c, const char *path)
+static void load_one(struct policy_set *set, struct perr_ctx *c, const char *path, struct sha256 *digest)
 {
 	char *buf;
 	size_t len;
@@ -253,6 +261,7 @@ static void load_one(struct policy_set *set, struct perr_ctx *c, const char *pat
 	}
 	if (read_file(c, path, &buf, &len))
 		return;
+	sha256_update(digest, buf, len);
 	load_text(set, c, buf, len);
 	free(buf);
 }
@@ -262,7 +271,10 @@ struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 	struct perr_ctx c = { .errs = errs, .file = path, .first_diag = errs->n };
 	uint32_t before = errs->n_errors;
 	struct policy_set *set = set_new();
+	struct sha256 digest;
 	struct stat st;
+
+	sha256_init(&digest);
 
 	if (!set) {
 		perr_at(&c, 0, 0, 0, NULL, "out of memory");
@@ -316,14 +328,15 @@ struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 			if (names)
 				qsort(names, n, sizeof(*names), cmp_str);
 			for (size_t i = 0; !too_many && i < n; i++)
-				load_one(set, &c, names[i]);
+				load_one(set, &c, names[i], &digest);
 			for (size_t i = 0; i < n; i++)
 				free(names[i]);
 			free(names);
 		}
 	} else {
-		load_one(set, &c, path);
+		load_one(set, &c, path, &digest);
 	}
+	sha256_final(&digest, set->sha256);
 	if (finish(set, &c, before)) {
 		policy_set_free(set);
 		return NULL;

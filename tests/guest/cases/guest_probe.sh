@@ -26,4 +26,22 @@ if [ -z "$why" ]; then
 else
 	t_fail guest_probe "expected$why in: $(echo "$out" | cut -c1-600)"
 fi
+
+# Escape protections: the guard's programs loaded here (a probe load), so every protection
+# with a BPF LSM refusal says "refuses"; drift, reverse shells, recon and privilege steps
+# are alerted (the sensor kills nothing where the guard runs).
+esc() { echo "$out" | jq -r ".escape.protections.$1.enforcement" 2>/dev/null; }
+why=""
+[ "$(echo "$out" | jq -r .escape.guard 2>/dev/null)" = true ] || why="$why guard:$(echo "$out" | jq -c .escape.guard_detail)"
+for p in selfProtection mount ptrace kernelModules bpf namespaces hostPaths devices cgroups runtimeSockets \
+	filelessExec userNamespaces setuidExec; do
+	[ "$(esc $p)" = refuses ] || why="$why $p=$(esc $p)"
+done
+for p in drift reverseShell recon privilegeEscalation; do
+	[ "$(esc $p)" = alerts ] || why="$why $p=$(esc $p)"
+done
+if [ -z "$why" ]; then t_pass guest_probe_escape_refuses; else t_fail guest_probe_escape_refuses "$why"; fi
+"$T_BIN" probe 2>/dev/null | sed -n '/^escape protections/,$p' | sed 's/^/  # /' >&2
+if "$T_BIN" probe 2>/dev/null | grep -q '^  mount  *refuses'; then t_pass guest_probe_escape_table
+else t_fail guest_probe_escape_table "no 'mount refuses' line in bulkhead probe"; fi
 t_finish

@@ -82,5 +82,15 @@ expect no_watch_keeps_policy EPERM in_web "$P" connect tcp "$(net_host4 1)" "$TD
 kill -HUP "$(cat "$T_WORK/pwatch2-$$.pid")"
 t_wait_for 10 first_word_is OK in_web "$P" connect tcp "$(net_host4 1)" "$TD"
 expect no_watch_sighup_applies OK in_web "$P" connect tcp "$(net_host4 1)" "$TD"
+# One reload per change: a second SIGHUP with nothing changed puts nothing new in force.
+n0=$(grep -c 'policies in force' "$T_WORK/pwatch2-$$.log")
+kill -HUP "$(cat "$T_WORK/pwatch2-$$.pid")"
+t_wait_for 5 grep -q 'unchanged since the set in force was loaded' "$T_WORK/pwatch2-$$.log"
+n1=$(grep -c 'policies in force' "$T_WORK/pwatch2-$$.log")
+if [ "$n1" -eq "$n0" ] && grep -q 'unchanged since the set in force' "$T_WORK/pwatch2-$$.log"; then
+	t_pass one_reload_per_change
+else
+	t_fail one_reload_per_change "a SIGHUP with nothing changed reloaded the set ($n0 -> $n1 'in force' lines)"
+fi
 agent_stop pwatch2-$$ || t_fail agent_stops "non-zero exit (--no-policy-watch)"
 t_finish

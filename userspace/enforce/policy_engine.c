@@ -450,6 +450,17 @@ int policy_engine_reload(struct policy_engine *pe)
 {
 	struct policy_set *set = load_set(pe->policy_path);
 
+	/*
+	 * One reload per change: a change on disk and the SIGHUP that follows it
+	 * (or two SIGHUPs) read the same bytes; the second changes nothing.
+	 */
+	if (set && pe->cur && set->n_files == pe->cur->n_files &&
+	    !memcmp(set->sha256, pe->cur->sha256, sizeof(set->sha256))) {
+		log_info("policy: %s unchanged since the set in force was loaded: nothing to reload",
+			 pe->policy_path);
+		policy_set_free(set);
+		return 0;
+	}
 	if (!set) {
 		log_warn("policy: %s has errors: not reloading, the policy in force stays",
 			 pe->policy_path);

@@ -710,30 +710,19 @@ static __always_inline __u64 sk_cookie_of(struct __sk_buff *skb, struct bpf_sock
 }
 
 /*
- * The socket's flow memory to read, with no helper call where that is sure:
- * a socket without any local storage has none (most sockets of a denied
- * flow), and bpf_sk_storage_get()'s own first step, its per-socket cache
- * (indexed by the map's cache_idx, the entry ours if it names this map), is
- * read through BTF with fault-safe loads. Anything else asks the helper.
+ * The socket's flow memory to read, with no helper call where that is sure: a
+ * socket without any local storage has none (most sockets of a denied flow),
+ * read through BTF with a fault-safe load. Anything else asks the helper.
+ * (Reading the helper's per-socket cache through BTF too gave the caller two
+ * kinds of pointer, untrusted memory and a map value, at one load: 6.18's
+ * verifier refuses that, "same insn cannot be used with different pointers".)
  */
 static __always_inline struct bh_net_sk *sk_state_ro(struct bpf_sock *sk)
 {
-	struct bpf_local_storage_map *smap = (void *)&bh_net_sk_state;
-	char *ksk = bpf_rdonly_cast(sk, 0), *ls;
-	__u64 *sdata;
+	char *ksk = bpf_rdonly_cast(sk, 0);
 
-	ls = *(char **)(ksk + bpf_core_field_offset(struct sock, sk_bpf_storage));
-	if (!ls)
+	if (!*(char **)(ksk + bpf_core_field_offset(struct sock, sk_bpf_storage)))
 		return NULL;
-	ls = bpf_rdonly_cast(ls, 0);
-	sdata = *(__u64 **)(ls + bpf_core_field_offset(struct bpf_local_storage, cache) +
-			    (smap->cache_idx & 15) * 8);	/* cache[16] */
-	if (sdata) {
-		sdata = bpf_rdonly_cast(sdata, 0);
-		/* struct bpf_local_storage_data: the map, then the value */
-		if (sdata[0] == (__u64)(void *)&bh_net_sk_state)
-			return (struct bh_net_sk *)(sdata + 1);
-	}
 	return bpf_sk_storage_get(&bh_net_sk_state, sk, 0, 0);
 }
 #else

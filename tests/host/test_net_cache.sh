@@ -46,7 +46,10 @@ swap_to() {
 	exit 1
 }
 swap_to allow
+# The fast path needs the bpf_rdonly_cast kfunc: where the kernel's BTF has it, it must load.
 if grep -q '^FAST$' "$W/swap.out"; then t_pass fast_path_loaded
+elif grep -aq bpf_rdonly_cast /sys/kernel/btf/vmlinux; then
+	t_fail fast_path_loaded "this kernel has bpf_rdonly_cast but took the helper path: $(head -n 1 "$W/swap.out")"
 else t_skip fast_path_loaded "this kernel takes the helper path: $(head -n 1 "$W/swap.out")"; fi
 
 # session NAME FD CMD...: a netprobe session in the background, its input on fd FD.

@@ -188,7 +188,9 @@ t_initrd=$(($(now_ms) - t0))
 # --- boot ---------------------------------------------------------------------------
 # softlockup_panic: a CPU stuck in the kernel panics the guest at once, its stack on the
 # console (a panic prints whatever "quiet" holds back), instead of a silent wait for the timeout.
-append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1 softlockup_panic=1"
+# watchdog_thresh=60 (a lockup after 120 s): under TCG the verifier can run a large BPF
+# program load for more than the default 20 s without rescheduling; that is no hang.
+append="console=ttyS0 quiet lsm=landlock,lockdown,yama,bpf panic=-1 softlockup_panic=1 watchdog_thresh=60"
 [ -n "$CASES" ] && append="$append BULKHEAD_CASES=$CASES"
 [ -n "${BULKHEAD_CASE_TIMEOUT:-}" ] && append="$append BULKHEAD_CASE_TIMEOUT=$BULKHEAD_CASE_TIMEOUT"
 [ -n "${GUEST_APPEND:-}" ] && append="$append $GUEST_APPEND"

@@ -42,6 +42,8 @@ static void usage(FILE *f)
 "                           reloaded when it changes on disk, and on SIGHUP\n"
 "      --no-policy-watch    reload the policies on SIGHUP only\n"
 "      --no-escape-detection  do not load the escape detector (bpf/escape.bpf.c)\n"
+"      --no-escape-guard    never refuse escapes with the BPF LSM guard (bpf/guard.bpf.c): the\n"
+"                           detector then kills or alerts, as on kernels without BPF LSM\n"
 "      --verify-at-start    once ready, run `bulkhead verify` (each enabled escape technique in a\n"
 "                           throwaway container) and export bulkhead_protection_verified{technique}\n"
 "  -o, --json-file PATH     write JSON lines to PATH (reopened on SIGHUP); default stdout\n"
@@ -139,7 +141,7 @@ enum { O_STATE = 256, O_CGROUP, O_BTF, O_LOCK, O_RB, O_DRAIN, O_NOFORK, O_CONT, 
        O_ATTACH, O_PIN, O_DETACH, O_HOLD, O_HOLD_MS,
        O_SYSLOG, O_SYSLOG_REMOTE, O_SYSLOG_FAC, O_SYSLOG_ALL, O_QUEUE, O_AQUEUE, O_METRICS,
        O_METRICS_MAX, O_BPF_STATS, O_DEFER, O_NO_WATCH, O_NO_DETECT,
-       O_LEARN, O_ANOM_STATE, O_ANOM_WARMUP, O_NO_ANOMALY, O_FORMAT, O_VERIFY_START };
+       O_LEARN, O_ANOM_STATE, O_ANOM_WARMUP, O_NO_ANOMALY, O_FORMAT, O_VERIFY_START, O_NO_GUARD };
 static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json-file", required_argument, NULL, 'o' },
@@ -172,6 +174,7 @@ static const struct option opts[] = {
 		{ "no-policy-watch", no_argument, NULL, O_NO_WATCH },
 		{ "no-escape-detection", no_argument, NULL, O_NO_DETECT },
 		{ "verify-at-start", no_argument, NULL, O_VERIFY_START },
+		{ "no-escape-guard", no_argument, NULL, O_NO_GUARD },
 		{ "learn", required_argument, NULL, O_LEARN },
 		{ "anomaly-state", required_argument, NULL, O_ANOM_STATE },
 		{ "anomaly-warmup", required_argument, NULL, O_ANOM_WARMUP },
@@ -346,6 +349,7 @@ static int parse_args(struct run_state *st, int argc, char **argv, const int *li
 		case O_NO_WATCH: cfg->no_policy_watch = true; break;
 		case O_NO_DETECT: cfg->escape_detection = false; break;
 		case O_VERIFY_START: cfg->verify_at_start = true; break;
+		case O_NO_GUARD: cfg->enforce.no_escape_guard = true; break;
 		case O_CONT: cfg->containers_only = true; break;
 		case O_LSM: cfg->require_lsm = true; break;
 		case 'c':

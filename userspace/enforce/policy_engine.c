@@ -303,6 +303,12 @@ static void guard_start(struct policy_engine *pe, const struct policy_set *set)
 
 	if (pe->guard || pe->guard_failed)
 		return;
+	if (pe->pp.ec && pe->pp.ec->no_escape_guard) {
+		log_warn("policy: WARNING: --no-escape-guard: escape protections are NOT refused in the "
+			 "kernel; the syscall tracepoints kill or alert instead");
+		pe->guard_failed = 1;
+		return;
+	}
 	if (pe->pp.mode != BH_MODE_LSM) {
 		log_warn("policy: WARNING: escape protections are NOT refused in the kernel (no BPF LSM%s%s): "
 			 "the syscall tracepoints kill or alert instead ('bulkhead probe' lists which)",

@@ -28,6 +28,7 @@ struct enforce_config {
 	const char *hold[BH_HOLD_PREFIXES + 1];	/* --hold-new-cgroups, NULL-terminated */
 	uint32_t hold_ms;		/* --hold-ms; 0: BH_HOLD_NS_DEFAULT */
 	bool detach_on_exit;		/* --detach-on-exit */
+	bool no_escape_guard;		/* --no-escape-guard: escape protections never refused by BPF LSM */
 };
 
 struct event_sink;

@@ -220,7 +220,9 @@ __noinline int bh_esc_submit(struct bh_esc_event *e)
 	r->sent++;
 	e->suppressed = r->dropped;
 	r->dropped = 0;
-	if (bpf_ringbuf_output(&bh_esc_rb, e, sizeof(*e), BH_ALERT_SUBMIT_FLAGS))
+	/* Where the LSM guard runs (arm_tasks false) this record must not wake the reader
+	 * before the guard's refusal of the same call (read first, the alert: action deny). */
+	if (bpf_ringbuf_output(&bh_esc_rb, e, sizeof(*e), arm_tasks ? BH_ALERT_SUBMIT_FLAGS : BPF_RB_NO_WAKEUP))
 		bh_count_lost(&bh_esc_lost, &bh_esc_lost_total, cg);
 	return 0;
 }

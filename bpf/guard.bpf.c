@@ -416,10 +416,11 @@ int BPF_PROG(bh_guard_open, struct file *file, int ret)
 	b = gd_armed();
 	if (!b)
 		return 0;
-	d = BPF_CORE_READ(file, f_path.dentry);
-	ino = BPF_CORE_READ(file, f_inode);
-	fmode = BPF_CORE_READ(file, f_mode);
-	mode = BPF_CORE_READ(ino, i_mode) & S_IFMT;
+	/* direct loads through the hook's BTF pointers: no helper call on the common path */
+	d = file->f_path.dentry;
+	ino = file->f_inode;
+	fmode = file->f_mode;
+	mode = ino->i_mode & S_IFMT;
 
 	if (obh_inflight) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -448,7 +449,7 @@ int BPF_PROG(bh_guard_open, struct file *file, int ret)
 		q.s0 = (__u64)BPF_CORE_READ(d, d_name.name);
 		return gd_refuse(b, &q);
 	}
-	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	magic = ino->i_sb->s_magic;
 	if (magic != PROC_SUPER_MAGIC && magic != SYSFS_MAGIC && magic != CGROUP_SUPER_MAGIC &&
 	    magic != CGROUP2_SUPER_MAGIC)
 		return magic == NSFS_MAGIC ? open_nsfs(b, ino) : 0;
@@ -901,14 +902,14 @@ int BPF_PROG(bh_guard_exec, struct linux_binprm *bprm, struct file *file, int re
 	b = gd_armed();
 	if (!b)
 		return 0;
-	ino = BPF_CORE_READ(file, f_inode);
-	if (BPF_CORE_READ(ino, __i_nlink) == 0 && GD_ON(b, BH_EP_FILELESS_EXEC)) {
+	ino = file->f_inode;	/* direct loads: no helper call on the common path */
+	if (ino->__i_nlink == 0 && GD_ON(b, BH_EP_FILELESS_EXEC)) {
 		struct gd_req q = { .sig = BH_SIG_FILELESS_EXEC };
 
 		q.s0 = (__u64)BPF_CORE_READ(file, f_path.dentry, d_name.name);
 		return gd_refuse(b, &q);
 	}
-	if ((BPF_CORE_READ(ino, i_mode) & S_ISUID) && BPF_CORE_READ(ino, i_uid.val) == 0 &&
+	if ((ino->i_mode & S_ISUID) && BPF_CORE_READ(ino, i_uid.val) == 0 &&
 	    BPF_CORE_READ(bprm, cred, euid.val) == 0 && BPF_CORE_READ(t, cred, euid.val) != 0 &&
 	    GD_ON(b, BH_EP_SETUID_EXEC)) {
 		struct gd_req q = { .sig = BH_SIG_SUID_EXEC,

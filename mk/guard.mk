@@ -13,3 +13,18 @@ guest-test: $(BUILD)/verify/bh-verify
 # bulkhead verify carries the runner inside the agent binary (.incbin): no image to pull.
 $(BUILD)/obj/enforce/verify_blob.o: $(BUILD)/verify/bh-verify
 $(BUILD)/obj/enforce/verify_blob.o: CFLAGS += -DBH_VERIFY_HELPER='"$(abspath $(BUILD)/verify/bh-verify)"'
+
+# The guard's benchmark (make bench runs it; make guard-bench alone): in one QEMU guest run,
+# open, exec and connect loops in a crun container with the guard's protections on and off,
+# interleaved; medians, spread and the on/off ratio (bench/guard_bench.sh).
+$(BUILD)/bench/guard_bench: bench/guard_bench.c $(BUILD)/libbulkhead.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -static $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
+
+guard-bench: $(BUILD)/bench/guard_bench $(BUILD)/bulkhead-static
+	$(Q)BUILD=$(BUILD) sh bench/guard_bench.sh
+
+bench: guard-bench
+
+.PHONY: guard-bench

@@ -28,6 +28,9 @@ _done() { grep -q -E 'verify: ([0-9]+ escape techniques tried at start|WARNING: 
 if t_wait_for 180 _done; then t_pass verify_start_ran
 else t_fail verify_start_ran "no verify summary in the log: $(grep 'verify' "$T_WORK/$A.log" | tail -n 3)"; exit 1; fi
 grep 'verify: ' "$T_WORK/$A.log" | sed 's/^/  # /' >&2
+# rendered about once a second: wait for the series
+_series() { curl -s "http://127.0.0.1:$PM/metrics" | grep -q '^bulkhead_protection_verified{'; }
+t_wait_for 10 _series
 body=$(curl -s "http://127.0.0.1:$PM/metrics")
 echo "$body" | grep '^bulkhead_protection_verified{' | sed 's/^/  # /' >&2
 v() { echo "$body" | sed -n "s/^bulkhead_protection_verified{technique=\"$1\"} //p"; }

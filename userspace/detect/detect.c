@@ -38,7 +38,11 @@ struct detect {
 	struct event_alert scratch;
 	char describe[640];
 	bool guarded;
+	/* The guard's last refusals: the sensor's record of the same call is no alert of its own. */
+	struct { uint32_t tid, sig; uint64_t ms; } refused[8];
+	unsigned nrefused;
 };
+#define REFUSED_SAME_CALL_MS	1000
 
 static uint64_t now_ms(void)
 {
@@ -451,6 +455,23 @@ int detect_escape_handle(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	e = r.e;
+	/*
+	 * The guard's refusal and the tracepoint sensor's record of one call (the
+	 * guard's is read first: the sensor's wakes no reader where the guard runs):
+	 * one alert, the refusal's, even when the two are judged by different rules.
+	 */
+	if (e->flags & BH_ESCF_REFUSED) {
+		d->refused[d->nrefused++ % 8] = (typeof(d->refused[0])){ e->hdr.tid, e->sig, now_ms() };
+	} else if (d->guarded) {
+		uint64_t now = now_ms();
+
+		for (unsigned i = 0; i < 8; i++)
+			if (d->refused[i].ms && d->refused[i].tid == e->hdr.tid && d->refused[i].sig == e->sig &&
+			    now - d->refused[i].ms < REFUSED_SAME_CALL_MS) {
+				d->deduplicated++;
+				return 0;
+			}
+	}
 	memset(&ev, 0, sizeof(ev));
 	/* The container the lineage started in: a task that moved itself out is still its. */
 	cg = e->base_cgroup_id ? e->base_cgroup_id : e->hdr.cgroup_id;

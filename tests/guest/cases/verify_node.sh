@@ -6,8 +6,10 @@
 
 fl_setup || { t_fail verify_setup "policy directory / cgroup"; exit 1; }
 cp "$T_ROOT/policies/00-node-default.yaml" "$FL_POL/" || { t_fail verify_setup "NodeDefault"; exit 1; }
-if ! fl_agent ver; then t_fail verify_agent_starts "$FL_WHY"; exit 1; fi
+# The guard on (the file cases run without it: FL_QUIET), detection too, as on a node.
+if ! FL_AGENT_ARGS=--no-anomaly fl_agent ver; then t_fail verify_agent_starts "$FL_WHY"; exit 1; fi
 APID=$(cat "$T_WORK/ver.pid")
+grep -E 'guard|escape' "$T_WORK/ver.log" | head -n 8 | sed 's/^/  # agent: /' >&2
 out=$T_WORK/verify.out
 "$T_BIN" verify --pin-dir "$FL_PIN" > "$out" 2>&1
 rc=$?

@@ -63,7 +63,7 @@ part_host() {
 
 part_guest() {
 	[ -f tests/guest/run.sh ] || return 0
-	run_part guest 900 sh tests/guest/run.sh
+	run_part guest 1500 sh tests/guest/run.sh
 }
 
 part_leftovers() {

@@ -5,7 +5,7 @@
 #
 #   sh tests/guest/run.sh [CASE...]          all cases, or only those named (guest_boot ...)
 #   BULKHEAD_CASES=guest_boot,guest_probe sh tests/guest/run.sh     the same, by environment
-#   GUEST_TIMEOUT=600    hard limit in seconds for the whole boot (default 600; each case
+#   GUEST_TIMEOUT=1200   hard limit in seconds for the whole boot (default 1200; each case
 #                        also has its own limit, BULKHEAD_CASE_TIMEOUT)
 #   GUEST_KEEP_LOG=1     also copy the full console to stderr
 #   AGENT=path           the static agent to test (default build/bulkhead-static)
@@ -29,7 +29,7 @@ cd "$ROOT" || exit 1
 BUILD=${BUILD:-build}
 G=$BUILD/guest
 O=${GUEST_OUT:-$G}
-TIMEOUT=${GUEST_TIMEOUT:-600}
+TIMEOUT=${GUEST_TIMEOUT:-1200}
 END_MARKER=BULKHEAD-GUEST-END
 CASES_DIR=${GUEST_CASES_DIR:-tests/guest/cases}
 CASES=$(echo "${*:-${BULKHEAD_CASES:-}}" | tr ' ' ',' | sed 's/,,*/,/g; s/^,//; s/,$//')

@@ -15,6 +15,9 @@ for tool in runc curl; do
 done
 PIN=/sys/fs/bpf/bulkhead-test-vs-$$
 TOP=$(t_cgroup_create vs) || { t_fail verify_start_setup "cannot make the test cgroup"; exit 1; }
+# runc (hybrid host) makes the containers' parent in every v1 hierarchy too and removes only
+# their leaves: remove this test's parent there once the agent is gone (registered first: runs last).
+t_defer "for d in /sys/fs/cgroup/*/${TOP##*/}; do [ -d \"\$d\" ] && rmdir \"\$d\"/* \"\$d\" 2>/dev/null; done; true"
 t_defer "'$T_BIN' unload --pin-dir '$PIN'"
 PM=$(free_port tcp) || { t_fail verify_start_setup "no free port"; exit 1; }
 A=vs-$$

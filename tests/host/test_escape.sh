@@ -74,5 +74,15 @@ for n in $(atk_names benign); do
 	else t_pass "benign_$n"; fi
 done
 
+# The shipped NodeDefault enforces: without BPF LSM these are killed at the call, and say so.
+for n in escape-core-pattern kmod-bpf-map drift-cp socket-docker; do
+	if jq -R -r --arg n "$n" 'fromjson? | select(.kind == "alert" and .container.name == $n)
+		| "\(.action) \(.alert.enforcement // "")"' "$T_WORK/$A.json" | grep -q '^deny killed$'; then
+		t_pass "killed_$n"
+	else
+		t_fail "killed_$n" "expected action deny, enforcement killed: $(grep "\"$n\"" "$T_WORK/$A.json" | grep '"alert"' | head -1 | cut -c1-300)"
+	fi
+done
+
 if agent_stop "$A"; then t_pass agent_clean_exit; else t_fail agent_clean_exit "the agent exited with an error"; fi
 t_finish

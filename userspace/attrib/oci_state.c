@@ -209,6 +209,15 @@ static void parse_runc_state(struct json_object *root, struct ann_state *st)
 	}
 }
 
+/* The runtime an OCI document's annotations name (podman marks its own). */
+static void runtime_of_annotations(struct oci_meta *m, struct json_object *ann)
+{
+	struct json_object *v = get_type(ann, "io.container.manager", json_type_string);
+
+	if (v && !strcmp(json_object_get_string(v), "libpod"))
+		copy_str(m->runtime, sizeof(m->runtime), "podman", 6, EXACT);
+}
+
 static void parse_oci(struct json_object *root, struct ann_state *st)
 {
 	struct oci_meta *m = st->m;
@@ -217,6 +226,7 @@ static void parse_oci(struct json_object *root, struct ann_state *st)
 	m->format = OCI_FMT_OCI;
 	copy_json(m->id, sizeof(m->id), get(root, "id"), EXACT);
 	apply_annotation_object(st, get(root, "annotations"));
+	runtime_of_annotations(m, get(root, "annotations"));
 	copy_json(m->cgroups_path, sizeof(m->cgroups_path), get(linux_, "cgroupsPath"), EXACT);
 	copy_json(m->bundle, sizeof(m->bundle), get(root, "bundle"), EXACT);
 }
@@ -228,6 +238,34 @@ static void parse_crun_status(struct json_object *root, struct ann_state *st)
 	m->format = OCI_FMT_CRUN_STATUS;
 	copy_json(m->bundle, sizeof(m->bundle), get(root, "bundle"), EXACT);
 	copy_json(m->cgroups_path, sizeof(m->cgroups_path), get(root, "cgroup-path"), EXACT);
+}
+
+/*
+ * Docker's config.v2.json: "Name" is "/<name>", "Config"."Image" the image as
+ * the user named it; "Config"."Labels" carry dockershim's Kubernetes labels
+ * (io.kubernetes.pod.name, ...), which win over Docker's own name.
+ */
+static void parse_docker(struct json_object *root, struct ann_state *st)
+{
+	struct oci_meta *m = st->m;
+	struct json_object *config = get_type(root, "Config", json_type_object);
+	struct json_object *name = get_type(root, "Name", json_type_string);
+
+	m->format = OCI_FMT_DOCKER;
+	copy_str(m->runtime, sizeof(m->runtime), "docker", 6, EXACT);
+	copy_json(m->id, sizeof(m->id), get(root, "ID"), EXACT);
+	apply_annotation_object(st, get(config, "Labels"));
+	if (!m->name[0] && name) {
+		const char *s = json_object_get_string(name);
+		size_t len = (size_t)json_object_get_string_len(name);
+
+		if (len && s[0] == '/')
+			s++, len--;
+		if (len)
+			copy_str(m->name, sizeof(m->name), s, len, EXACT);
+	}
+	if (!m->image[0])
+		copy_json(m->image, sizeof(m->image), get(config, "Image"), TRUNCATE);
 }
 
 static bool only_space(const char *s, size_t len)
@@ -263,7 +301,9 @@ static int parse_into(const char *buf, size_t len, struct ann_state *st)
 	if (!json_object_is_type(root, json_type_object))
 		goto out;
 
-	if (get_type(root, "config", json_type_object))
+	if (get_type(root, "ID", json_type_string) && get_type(root, "Config", json_type_object))
+		parse_docker(root, st);
+	else if (get_type(root, "config", json_type_object))
 		parse_runc_state(root, st);
 	else if (get(root, "annotations") || get(root, "ociVersion"))
 		parse_oci(root, st);
@@ -275,6 +315,80 @@ static int parse_into(const char *buf, size_t len, struct ann_state *st)
 out:
 	json_object_put(root);
 	json_tokener_free(tok);
+	return err;
+}
+
+/* One strict, depth-capped JSON document of exactly @len bytes, or NULL. */
+static struct json_object *parse_doc(const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *root;
+
+	if (len > INT_MAX || memchr(buf, '\0', len))
+		return NULL;
+	tok = json_tokener_new_ex(OCI_JSON_DEPTH);
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	if (root && (json_tokener_get_error(tok) != json_tokener_success ||
+		     !only_space(buf + json_tokener_get_parse_end(tok),
+				 len - json_tokener_get_parse_end(tok)))) {
+		json_object_put(root);
+		root = NULL;
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+int oci_parse_storage_list(const char *buf, size_t len, const char *id, struct oci_meta *m)
+{
+	struct json_object *root, *ent = NULL;
+	size_t i, n;
+	int err = -ENOENT;
+
+	if (len > OCI_FILE_MAX)
+		return -EFBIG;
+	if (!id || !id[0])
+		return -EINVAL;
+	root = parse_doc(buf, len);
+	if (!root || !json_object_is_type(root, json_type_array)) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	n = json_object_array_length(root);
+	if (n > OCI_KEYS_MAX)
+		n = OCI_KEYS_MAX;
+	for (i = 0; i < n && !ent; i++) {
+		struct json_object *e = json_object_array_get_idx(root, i);
+		struct json_object *eid = get_type(e, "id", json_type_string);
+
+		if (eid && !strcmp(json_object_get_string(eid), id) &&
+		    (size_t)json_object_get_string_len(eid) == strlen(id))
+			ent = e;
+	}
+	if (ent) {
+		struct json_object *names = get_type(ent, "names", json_type_array);
+		struct json_object *meta = get_type(ent, "metadata", json_type_string);
+
+		err = 0;
+		if (!m->name[0] && names && json_object_array_length(names) > 0)
+			copy_json(m->name, sizeof(m->name), json_object_array_get_idx(names, 0), EXACT);
+		if (meta && (!m->image[0] || !m->name[0])) {
+			/* a JSON document inside a string: the same caps apply */
+			struct json_object *md = parse_doc(json_object_get_string(meta),
+							   (size_t)json_object_get_string_len(meta));
+
+			if (md && json_object_is_type(md, json_type_object)) {
+				if (!m->image[0])
+					copy_json(m->image, sizeof(m->image), get(md, "image-name"), TRUNCATE);
+				if (!m->name[0])
+					copy_json(m->name, sizeof(m->name), get(md, "name"), EXACT);
+			}
+			json_object_put(md);
+		}
+	}
+	json_object_put(root);
 	return err;
 }
 
@@ -390,12 +504,13 @@ int oci_read_file(const char *path, struct oci_meta *m)
 int oci_find(const char *root, const char *id, struct oci_meta *m)
 {
 	static const char *const names[] = {
-		"state.json", "config.json", "userdata/config.json", "status",
+		"state.json", "config.json", "userdata/config.json", "config.v2.json", "status",
 	};
+	enum { USERDATA = 2 };
 	struct ann_state st;
 	char dir[PATH_MAX];
 	int dfd, err = -ENOENT;
-	size_t i;
+	size_t i, found = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (!root || !id || !cgroup_path_valid_id(id, strlen(id)))
@@ -420,6 +535,7 @@ int oci_find(const char *root, const char *id, struct oci_meta *m)
 			continue;
 		}
 		err = 0;
+		found = i;
 		break;
 	}
 	close(dfd);
@@ -441,6 +557,18 @@ int oci_find(const char *root, const char *id, struct oci_meta *m)
 			if (cgpath[0])
 				memcpy(m->cgroups_path, cgpath, sizeof(cgpath));
 			m->format = OCI_FMT_CRUN_STATUS;
+		}
+	}
+	/* podman: the name and image are in containers/storage's list beside */
+	if (found == USERDATA && (!m->name[0] || !m->image[0])) {
+		char list[PATH_MAX];
+		char *buf;
+		size_t len;
+
+		if ((size_t)snprintf(list, sizeof(list), "%s/containers.json", root) < sizeof(list) &&
+		    read_bounded(AT_FDCWD, list, &buf, &len) == 0) {
+			oci_parse_storage_list(buf, len, id, m);	/* best effort */
+			free(buf);
 		}
 	}
 	if (!m->id[0])

@@ -16,6 +16,13 @@
  *   OCI state            `runc state` output: "id", "annotations"
  *   crun status          <root>/<id>/status: "bundle", "cgroup-path"
  *                        (the annotations are then read from <bundle>/config.json)
+ *   Docker config.v2.json  <data-root>/containers/<id>/config.v2.json: "ID",
+ *                        "Name" ("/web": the leading '/' dropped), "Config"."Image",
+ *                        "Config"."Labels" (as annotations: dockershim's pod labels)
+ *   containers/storage   <graphroot>/<driver>-containers/containers.json (podman's
+ *                        list of containers, next to <id>/userdata/config.json):
+ *                        the entry whose "id" is the container's: "names"[0], and
+ *                        "metadata" (a JSON document in a string): "image-name"
  *
  * Annotations used (first one present wins):
  *   name     io.kubernetes.cri.container-name, io.kubernetes.container.name
@@ -24,6 +31,7 @@
  *   pod_uid  io.kubernetes.pod.uid, io.kubernetes.cri.sandbox-uid
  *   image    io.kubernetes.cri.image-name, io.kubernetes.cri-o.ImageName,
  *            io.kubernetes.container.image
+ *   runtime  io.container.manager=libpod: "podman"
  */
 #ifndef BULKHEAD_OCI_STATE_H
 #define BULKHEAD_OCI_STATE_H
@@ -39,6 +47,7 @@ enum oci_format {
 	OCI_FMT_RUNC_STATE,	/* runc state.json */
 	OCI_FMT_OCI,		/* OCI config.json or OCI state (annotations object) */
 	OCI_FMT_CRUN_STATUS,	/* crun's status file */
+	OCI_FMT_DOCKER,		/* Docker's config.v2.json */
 };
 
 struct oci_meta {
@@ -49,6 +58,8 @@ struct oci_meta {
 	char ns[256];
 	char pod_uid[64];
 	char image[256];
+	/* the runtime, where the content says it ("docker", "podman"), else "" */
+	char runtime[16];
 	/* cgroupsPath as the runtime was given it ("/a/b" or systemd "slice:prefix:name") */
 	char cgroups_path[512];
 	/* the cgroup v2 directory runc made (absolute, e.g. /sys/fs/cgroup/unified/a/b) */
@@ -65,11 +76,22 @@ int oci_parse(const char *buf, size_t len, struct oci_meta *m);
 int oci_read_file(const char *path, struct oci_meta *m);
 
 /*
+ * Fill @m's empty name and image from a containers/storage list
+ * (containers.json) for container @id. 0 if the entry was found, -ENOENT if
+ * not, -EINVAL/-EFBIG for a document that is not such a list. Only empty
+ * fields are written; what is found is sanitised as for annotations.
+ */
+int oci_parse_storage_list(const char *buf, size_t len, const char *id, struct oci_meta *m);
+
+/*
  * Find the state of container @id under one state root: tries
  * <root>/<id>/state.json (runc), <root>/<id>/config.json (containerd task
  * bundle, crun), <root>/<id>/userdata/config.json (CRI-O and podman under
- * /run/containers/storage/overlay-containers), <root>/<id>/status (crun;
- * then its bundle's config.json).
+ * /run/containers/storage/overlay-containers, podman's graphroot
+ * <driver>-containers), <root>/<id>/config.v2.json (Docker's data root
+ * containers/), <root>/<id>/status (crun; then its bundle's config.json).
+ * After a userdata/config.json, <root>/containers.json (podman) fills the
+ * name and image if the container has none yet.
  * @id must pass cgroup_path_valid_id(). Returns 0 and fills @m, -ENOENT
  * when the root has no such container (yet), another -errno on a bad file.
  */

@@ -39,14 +39,20 @@
 #define WALK_DEPTH_MAX		32
 #define STATE_NAMED_LEVELS	4	/* leaf and 3 parents looked up by name */
 
+#define TASK_DIR		"io.containerd.runtime.v2.task"
+#define NS_MAX			64	/* containerd namespaces looked at per task root */
+
 const char *const registry_default_state_roots[] = {
 	"/run/runc",
 	"/run/containerd/runc/k8s.io",
-	"/run/containerd/io.containerd.runtime.v2.task/k8s.io",
+	"/run/containerd/" TASK_DIR,
 	"/run/crun",
+	"/var/lib/docker/containers",
 	"/run/docker/runtime-runc/moby",
+	"/run/docker/containerd/daemon/" TASK_DIR,
 	"/run/containerd/runc/moby",
 	"/run/containers/storage/overlay-containers",
+	"/var/lib/containers/storage/overlay-containers",
 	NULL,
 };
 
@@ -65,6 +71,7 @@ struct registry {
 	char root[PATH_MAX];
 	size_t rootlen;
 	char **roots;
+	bool *task_root;		/* roots[i] is a containerd task directory */
 	size_t nroots;
 	unsigned max, ttl, settle;
 	bool handles;
@@ -357,24 +364,101 @@ static const char *runtime_of_format(enum oci_format f)
 }
 
 
-/* Look @id up in every state root; first hit wins. */
+/* A containerd task directory: one subdirectory per namespace. */
+static bool is_task_root(const char *root)
+{
+	size_t len = strlen(root), tl = strlen(TASK_DIR);
+
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	return len > tl && root[len - tl - 1] == '/' && !memcmp(root + len - tl, TASK_DIR, tl);
+}
+
+/*
+ * @id in a containerd task directory: <root>/<namespace>/<id>/config.json,
+ * in each namespace (at most NS_MAX, names checked like ids). 0, or -ENOENT.
+ */
+static int find_in_task_root(const char *root, const char *id, struct oci_meta *m)
+{
+	char nsroot[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+	int err = -ENOENT;
+	DIR *d;
+
+	d = opendir(root);
+	if (!d)
+		return -ENOENT;
+	while (err && n < NS_MAX && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || !cgroup_path_valid_id(de->d_name, len))
+			continue;
+		n++;
+		if ((size_t)snprintf(nsroot, sizeof(nsroot), "%s/%s", root, de->d_name) >= sizeof(nsroot))
+			continue;
+		if (oci_find(nsroot, id, m) == 0)
+			err = 0;
+	}
+	closedir(d);
+	return err;
+}
+
+static void fill_empty(char *dst, size_t size, const char *src)
+{
+	if (!dst[0] && src[0])
+		set_field(dst, size, src);
+}
+
+/*
+ * Look @id up in every state root. The first hit gives the container's
+ * state; later roots only fill what it left empty (Docker's runc state has
+ * no name, its config.v2.json no cgroup), until name and image are known.
+ * The runtime: what the content says, else the root's, else the format's.
+ */
 static int find_state(struct registry *r, const char *id, struct oci_meta *m, const char **runtime)
 {
+	struct oci_meta more;
+	bool found = false;
 	size_t i;
 
-	for (i = 0; i < r->nroots; i++) {
-		int err = oci_find(r->roots[i], id, m);
+	for (i = 0; i < r->nroots && !(found && m->name[0] && m->image[0]); i++) {
+		struct oci_meta *dst = found ? &more : m;
+		const char *rt;
+		int err;
 
-		if (err == 0) {
-			*runtime = runtime_of_root(r->roots[i]);
-			if (!*runtime)
-				*runtime = runtime_of_format(m->format);
-			return 0;
+		err = r->task_root[i] ? find_in_task_root(r->roots[i], id, dst)
+				      : oci_find(r->roots[i], id, dst);
+		if (err) {
+			if (err != -ENOENT && err != -ENOTDIR)
+				log_debug("registry: state of %s under %s: %s", id, r->roots[i],
+					  strerror(-err));
+			continue;
 		}
-		if (err != -ENOENT && err != -ENOTDIR)
-			log_debug("registry: state of %s under %s: %s", id, r->roots[i], strerror(-err));
+		rt = dst->runtime[0] ? dst->runtime : runtime_of_root(r->roots[i]);
+		if (!rt && r->task_root[i])
+			rt = "containerd";
+		if (!rt)
+			rt = runtime_of_format(dst->format);
+		if (!found) {
+			*runtime = rt;
+			found = true;
+			continue;
+		}
+		fill_empty(m->name, sizeof(m->name), more.name);
+		fill_empty(m->pod, sizeof(m->pod), more.pod);
+		fill_empty(m->ns, sizeof(m->ns), more.ns);
+		fill_empty(m->pod_uid, sizeof(m->pod_uid), more.pod_uid);
+		fill_empty(m->image, sizeof(m->image), more.image);
+		fill_empty(m->cgroups_path, sizeof(m->cgroups_path), more.cgroups_path);
+		fill_empty(m->cgroup_dir, sizeof(m->cgroup_dir), more.cgroup_dir);
+		/* a runtime the content names beats one guessed from a root's name */
+		if (more.runtime[0] && !m->runtime[0]) {
+			set_field(m->runtime, sizeof(m->runtime), more.runtime);
+			*runtime = m->runtime;	/* not more's: it dies here */
+		}
 	}
-	return -ENOENT;
+	return found ? 0 : -ENOENT;
 }
 
 /* Does the state say the container's cgroup is @rel (relative to the mount)? */
@@ -749,7 +833,8 @@ struct registry *registry_new(const struct registry_config *cfg)
 	for (n = 0; roots[n]; n++)
 		;
 	r->roots = calloc(n + 1, sizeof(*r->roots));
-	if (!r->buckets || !r->roots) {
+	r->task_root = calloc(n + 1, sizeof(*r->task_root));
+	if (!r->buckets || !r->roots || !r->task_root) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -759,6 +844,7 @@ struct registry *registry_new(const struct registry_config *cfg)
 			err = -ENOMEM;
 			goto fail;
 		}
+		r->task_root[i] = is_task_root(roots[i]);
 		r->nroots++;
 	}
 	r->handles = probe_handles(r);
@@ -782,6 +868,7 @@ void registry_free(struct registry *r)
 	for (i = 0; i < r->nroots; i++)
 		free(r->roots[i]);
 	free(r->roots);
+	free(r->task_root);
 	free(r->buckets);
 	if (r->mnt_fd >= 0)
 		close(r->mnt_fd);

@@ -21,6 +21,8 @@
 #include "test.h"
 
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define D64 "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0"
+#define P64 "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
 #define UID "8a1c2f0e-5b7d-4e2a-9c3b-1d2e3f405162"
 
 static char tmpdir[256];
@@ -403,6 +405,255 @@ static void test_oci_files(void)
 	ASSERT_EQ(oci_read_file("/dev/zero", &m), -EINVAL, "device refused");
 }
 
+
+/* What Docker 20.10 (Debian's docker.io) wrote for `docker run --name web1` (trimmed). */
+static const char docker_config_v2[] =
+	"{\"StreamConfig\":{},\"State\":{\"Running\":true,\"Pid\":9576},"
+	"\"ID\":\"" H64 "\",\"Created\":\"2026-12-07T08:19:16.526991467Z\",\"Managed\":false,"
+	"\"Path\":\"/bin/sleep\",\"Args\":[\"300\"],"
+	"\"Config\":{\"Hostname\":\"7369cfb0483c\",\"Env\":null,\"Cmd\":[\"/bin/sleep\",\"300\"],"
+	"\"Image\":\"bh-test/busybox:1\",\"Labels\":{}},"
+	"\"Image\":\"sha256:5dc4f102c505f5ba2cafec8d3ec99fe4e06e6b3381702f06fd263b53e8f7aed9\","
+	"\"Name\":\"/web1\",\"Driver\":\"vfs\"}";
+
+/* podman 4.3's bundle config.json annotations, and containers/storage's list. */
+static const char podman_config[] =
+	"{\"ociVersion\":\"1.0.2-dev\",\"annotations\":{\"io.container.manager\":\"libpod\","
+	"\"io.kubernetes.cri-o.Created\":\"2026-12-07T08:19:33.91794872Z\","
+	"\"org.opencontainers.image.stopSignal\":\"15\"},"
+	"\"linux\":{\"cgroupsPath\":\"/libpod_parent/libpod-" H64 "\"}}";
+static const char podman_list[] =
+	"[{\"id\":\"1111111111111111111111111111111111111111111111111111111111111111\","
+	"\"names\":[\"other\"],\"metadata\":\"{\\\"image-name\\\":\\\"x:1\\\"}\"},"
+	"{\"id\":\"" H64 "\",\"names\":[\"pweb\"],\"image\":\"2790d73d\",\"layer\":\"0c81e245\","
+	"\"metadata\":\"{\\\"image-name\\\":\\\"localhost/bh-test/busybox:1\\\","
+	"\\\"image-id\\\":\\\"2790d73d\\\",\\\"name\\\":\\\"pweb\\\",\\\"created-at\\\":1796631573}\","
+	"\"created\":\"2026-12-07T08:19:33.934822906Z\",\"flags\":{\"MountLabel\":\"\"}}]";
+
+static void test_oci_docker_config(void)
+{
+	struct oci_meta m;
+	static const char labels[] =
+		"{\"ID\":\"abc\",\"Name\":\"/k8s_app_web-0_shop_uid_0\","
+		"\"Config\":{\"Image\":\"nginx:1.25\",\"Labels\":{\"io.kubernetes.pod.name\":\"web-0\","
+		"\"io.kubernetes.pod.namespace\":\"shop\",\"io.kubernetes.container.name\":\"app\"}}}";
+
+	ASSERT_EQ(oci_parse(docker_config_v2, sizeof(docker_config_v2) - 1, &m), 0, "parse");
+	ASSERT_EQ(m.format, OCI_FMT_DOCKER, "format");
+	ASSERT_STREQ(m.id, H64, "ID");
+	ASSERT_STREQ(m.name, "web1", "Name without its '/'");
+	ASSERT_STREQ(m.image, "bh-test/busybox:1", "Config.Image, not the image id");
+	ASSERT_STREQ(m.runtime, "docker", "runtime from the content");
+	ASSERT_STREQ(m.cgroups_path, "", "no cgroup path in config.v2.json");
+
+	/* dockershim: the Kubernetes labels win over Docker's own name */
+	ASSERT_EQ(oci_parse(labels, sizeof(labels) - 1, &m), 0, "parse labels");
+	ASSERT_STREQ(m.name, "app", "container name from the labels");
+	ASSERT_STREQ(m.pod, "web-0", "pod label");
+	ASSERT_STREQ(m.ns, "shop", "namespace label");
+	ASSERT_STREQ(m.image, "nginx:1.25", "image");
+
+	/* hostile: wrong types, a bare "/", control characters, a name too long */
+	{
+		static const char *const docs[] = {
+			"{\"ID\":\"a\",\"Config\":{\"Image\":7,\"Labels\":[1]},\"Name\":{}}",
+			"{\"ID\":\"a\",\"Config\":{},\"Name\":\"/\"}",
+			"{\"ID\":\"a\",\"Config\":{},\"Name\":\"\"}",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+			ASSERT_EQ(oci_parse(docs[i], strlen(docs[i]), &m), 0, "hostile docker doc parses");
+			ASSERT_STREQ(m.name, "", "no name");
+			ASSERT_STREQ(m.image, "", "no image");
+		}
+	}
+	{
+		static const char doc[] = "{\"ID\":\"a\",\"Config\":{\"Image\":\"i\\u001b[31m\"},"
+					  "\"Name\":\"/n\\u0007x\"}";
+		char longdoc[600];
+
+		ASSERT_EQ(oci_parse(doc, sizeof(doc) - 1, &m), 0, "parse");
+		ASSERT_STREQ(m.name, "n?x", "control character replaced");
+		ASSERT_STREQ(m.image, "i?[31m", "escape replaced");
+		snprintf(longdoc, sizeof(longdoc), "{\"ID\":\"a\",\"Config\":{},\"Name\":\"/%0200d\"}", 0);
+		ASSERT_EQ(oci_parse(longdoc, strlen(longdoc), &m), 0, "parse");
+		ASSERT_STREQ(m.name, "", "a name longer than the field is dropped, not cut");
+	}
+	/* "ID" of the wrong type: not Docker's format (and nothing else either) */
+	ASSERT_EQ(oci_parse("{\"ID\":1,\"Config\":{}}", 20, &m), -EINVAL, "ID not a string");
+}
+
+static void test_oci_podman(void)
+{
+	struct oci_meta m;
+
+	ASSERT_EQ(oci_parse(podman_config, sizeof(podman_config) - 1, &m), 0, "parse config");
+	ASSERT_STREQ(m.runtime, "podman", "io.container.manager=libpod");
+	ASSERT_STREQ(m.name, "", "no name in the bundle");
+	ASSERT_EQ(oci_parse_storage_list(podman_list, sizeof(podman_list) - 1, H64, &m), 0, "list");
+	ASSERT_STREQ(m.name, "pweb", "names[0]");
+	ASSERT_STREQ(m.image, "localhost/bh-test/busybox:1", "metadata image-name");
+
+	/* only empty fields are filled */
+	memset(&m, 0, sizeof(m));
+	strcpy(m.name, "kept");
+	ASSERT_EQ(oci_parse_storage_list(podman_list, sizeof(podman_list) - 1, H64, &m), 0, "list");
+	ASSERT_STREQ(m.name, "kept", "name kept");
+	ASSERT_STREQ(m.image, "localhost/bh-test/busybox:1", "image filled");
+
+	memset(&m, 0, sizeof(m));
+	ASSERT_EQ(oci_parse_storage_list(podman_list, sizeof(podman_list) - 1, "nope", &m), -ENOENT,
+		  "no such container");
+	ASSERT_EQ(oci_parse_storage_list(podman_list, sizeof(podman_list) - 1, "", &m), -EINVAL,
+		  "empty id");
+	ASSERT_STREQ(m.name, "", "nothing filled");
+	{
+		static const char *const bad[] = {
+			"", "{}", "[", "[{\"id\":\"x\"}] x", "\"str\"", "null",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ASSERT_EQ(oci_parse_storage_list(bad[i], strlen(bad[i]), "x", &m), -EINVAL,
+				  "not a list");
+	}
+	{
+		/* wrong types everywhere; metadata that is not JSON, or too deep */
+		static const char *const odd[] = {
+			"[1,\"x\",null,{\"id\":7},{\"id\":\"x\",\"names\":\"n\",\"metadata\":{}}]",
+			"[{\"id\":\"x\",\"names\":[7],\"metadata\":\"{not json\"}]",
+			"[{\"id\":\"x\",\"names\":[],\"metadata\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\"}]",
+			"[{\"id\":\"x\",\"metadata\":\"{\\\"image-name\\\":1,\\\"name\\\":[]}\"}]",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			memset(&m, 0, sizeof(m));
+			ASSERT_TRUE(oci_parse_storage_list(odd[i], strlen(odd[i]), "x", &m) <= 0,
+				    "odd list: no crash");
+			ASSERT_STREQ(m.name, "", "no name from odd entries");
+			ASSERT_STREQ(m.image, "", "no image from odd entries");
+		}
+		memset(&m, 0, sizeof(m));
+		ASSERT_EQ(oci_parse_storage_list("[{\"id\":\"x\",\"metadata\":\"{\\\"name\\\":\\\"md\\\"}\"}]",
+						 strlen("[{\"id\":\"x\",\"metadata\":\"{\\\"name\\\":\\\"md\\\"}\"}]"),
+						 "x", &m), 0, "name from metadata");
+		ASSERT_STREQ(m.name, "md", "metadata name when names is missing");
+	}
+	ASSERT_EQ(oci_parse_storage_list("[]", (size_t)OCI_FILE_MAX + 1, "x", &m), -EFBIG, "too big");
+}
+
+/* Real layouts: podman's graphroot, Docker's data root, containerd's task directory. */
+static void test_oci_runtime_dirs(void)
+{
+	struct oci_meta m;
+
+	/* podman: <root>/<id>/userdata/config.json + <root>/containers.json */
+	ASSERT_EQ(mkdirs(tmp("vfs-containers/" H64 "/userdata", NULL)), 0, "mkdir");
+	ASSERT_EQ(write_str(tmp("vfs-containers/" H64 "/userdata/config.json", NULL), podman_config), 0, "w");
+	ASSERT_EQ(oci_find(tmp("vfs-containers", NULL), H64, &m), 0, "podman without its list");
+	ASSERT_STREQ(m.name, "", "no list: no name");
+	ASSERT_EQ(write_str(tmp("vfs-containers/containers.json", NULL), podman_list), 0, "w");
+	ASSERT_EQ(oci_find(tmp("vfs-containers", NULL), H64, &m), 0, "podman with its list");
+	ASSERT_STREQ(m.name, "pweb", "name from containers.json");
+	ASSERT_STREQ(m.image, "localhost/bh-test/busybox:1", "image from containers.json");
+	ASSERT_STREQ(m.cgroups_path, "/libpod_parent/libpod-" H64, "cgroup from the bundle");
+	ASSERT_EQ(write_str(tmp("vfs-containers/containers.json", NULL), "[{\"id\":"), 0, "w");
+	ASSERT_EQ(oci_find(tmp("vfs-containers", NULL), H64, &m), 0, "a broken list is not fatal");
+	ASSERT_STREQ(m.name, "", "but gives nothing");
+
+	/* Docker: <data-root>/containers/<id>/config.v2.json */
+	ASSERT_EQ(mkdirs(tmp("docker/containers/" H64, NULL)), 0, "mkdir");
+	ASSERT_EQ(write_str(tmp("docker/containers/" H64 "/config.v2.json", NULL), docker_config_v2), 0, "w");
+	ASSERT_EQ(oci_find(tmp("docker/containers", NULL), H64, &m), 0, "docker config.v2.json");
+	ASSERT_STREQ(m.name, "web1", "name");
+}
+
+static void test_registry_runtimes(void)
+{
+	char task[1024], dockerd[1024], runcmoby[1024];
+	const char *roots[] = { NULL, NULL, NULL, NULL };
+	struct registry_config cfg = { 0 };
+	const struct container_info *ci;
+	struct registry *r;
+	char doc[1024];
+
+	/* containerd: <state>/io.containerd.runtime.v2.task/<namespace>/<id>/config.json */
+	snprintf(task, sizeof(task), "%s", tmp("ctd/io.containerd.runtime.v2.task", NULL));
+	ASSERT_EQ(mkdirs(tmp("ctd/io.containerd.runtime.v2.task/default/c1", NULL)), 0, "mkdir");
+	ASSERT_EQ(mkdirs(tmp("ctd/io.containerd.runtime.v2.task/k8s.io/" H64, NULL)), 0, "mkdir");
+	ASSERT_EQ(mkdirs(tmp("ctd/io.containerd.runtime.v2.task/..bad", NULL)), 0, "mkdir");
+	snprintf(doc, sizeof(doc), "{\"ociVersion\":\"1.0.2-dev\",\"linux\":{\"cgroupsPath\":\"/default/c1\"}}");
+	ASSERT_EQ(write_str(tmp("ctd/io.containerd.runtime.v2.task/default/c1/config.json", NULL), doc), 0, "w");
+	ASSERT_EQ(write_str(tmp("ctd/io.containerd.runtime.v2.task/k8s.io/" H64 "/config.json", NULL),
+			    containerd_config), 0, "w");
+	/* Docker: runc state without names, config.v2.json without a cgroup */
+	snprintf(dockerd, sizeof(dockerd), "%s", tmp("docker/containers", NULL));
+	snprintf(runcmoby, sizeof(runcmoby), "%s", tmp("runc-moby", NULL));
+	ASSERT_EQ(mkdirs(tmp("runc-moby/" D64, NULL)), 0, "mkdir");
+	snprintf(doc, sizeof(doc), "{\"id\":\"" D64 "\",\"config\":{\"labels\":[],"
+		 "\"cgroups\":{\"path\":\"/docker/" D64 "\"}},\"cgroup_paths\":{}}");
+	ASSERT_EQ(write_str(tmp("runc-moby/" D64 "/state.json", NULL), doc), 0, "w");
+	ASSERT_EQ(mkdirs(tmp("docker/containers/" D64, NULL)), 0, "mkdir");
+	snprintf(doc, sizeof(doc), "{\"ID\":\"" D64 "\",\"Name\":\"/dweb\","
+		 "\"Config\":{\"Image\":\"bh-test/busybox:1\"}}");
+	ASSERT_EQ(write_str(tmp("docker/containers/" D64 "/config.v2.json", NULL), doc), 0, "w");
+
+	ASSERT_EQ(mkdirs(tmp("cg2/default/c1", NULL)), 0, "mkdir");
+	ASSERT_EQ(mkdirs(tmp("cg2/docker/" D64, NULL)), 0, "mkdir");
+	ASSERT_EQ(mkdirs(tmp("cg2/kubepods/besteffort/pod" UID "/" H64, NULL)), 0, "mkdir");
+	roots[0] = runcmoby;	/* names nothing: the later roots fill in */
+	roots[1] = task;
+	roots[2] = dockerd;
+	cfg.cgroup2_root = tmp("cg2", NULL);
+	cfg.state_roots = roots;
+	cfg.negative_ttl_ms = 50;
+	cfg.settle_ms = 200;
+	r = registry_new(&cfg);
+	ASSERT_TRUE(r, "registry_new");
+
+	ci = registry_lookup(r, ino_of(tmp("cg2/default/c1", NULL)));
+	ASSERT_TRUE(!ci->host, "containerd /<namespace>/<id>: a container by its task bundle");
+	ASSERT_STREQ(ci->id, "c1", "id");
+	ASSERT_STREQ(ci->runtime, "containerd", "runtime: a containerd task directory");
+
+	ci = registry_lookup(r, ino_of(tmp("cg2/kubepods/besteffort/pod" UID "/" H64, NULL)));
+	ASSERT_TRUE(!ci->host, "k8s.io task");
+	ASSERT_STREQ(ci->name, "nginx", "CRI annotations from the k8s.io namespace");
+	ASSERT_STREQ(ci->runtime, "containerd", "runtime");
+
+	ci = registry_lookup(r, ino_of(tmp("cg2/docker/" D64, NULL)));
+	ASSERT_TRUE(!ci->host, "docker /docker/<id>");
+	ASSERT_STREQ(ci->id, D64, "id");
+	ASSERT_STREQ(ci->runtime, "docker", "runtime");
+	ASSERT_STREQ(ci->name, "dweb", "name: config.v2.json fills what runc's state left empty");
+	ASSERT_STREQ(ci->image, "bh-test/busybox:1", "image from config.v2.json");
+
+	/* the runtime the content names beats one guessed from a root's path */
+	{
+		const char *roots2[] = { NULL, NULL };
+		char pod[1024];
+
+		snprintf(pod, sizeof(pod), "%s", tmp("crun-x", NULL));
+		ASSERT_EQ(mkdirs(tmp("crun-x/" P64 "/userdata", NULL)), 0, "mkdir");
+		ASSERT_EQ(write_str(tmp("crun-x/" P64 "/userdata/config.json", NULL), podman_config), 0, "w");
+		ASSERT_EQ(mkdirs(tmp("cg2/plain/" P64, NULL)), 0, "mkdir");
+		registry_free(r);
+		roots2[0] = pod;
+		cfg.state_roots = roots2;
+		r = registry_new(&cfg);
+		ASSERT_TRUE(r, "registry_new");
+		snprintf(doc, sizeof(doc), "{\"ociVersion\":\"1\",\"annotations\":{\"io.container.manager\":"
+			 "\"libpod\"},\"linux\":{\"cgroupsPath\":\"/plain/" P64 "\"}}");
+		ASSERT_EQ(write_str(tmp("crun-x/" P64 "/userdata/config.json", NULL), doc), 0, "w");
+		ci = registry_lookup(r, ino_of(tmp("cg2/plain/" P64, NULL)));
+		ASSERT_TRUE(!ci->host, "named by its bundle");
+		ASSERT_STREQ(ci->runtime, "podman", "libpod annotation over the root's name");
+	}
+	registry_free(r);
+}
+
 /* ---- registry on a scratch tree (walk fallback) ------------------------- */
 
 static void state_file(const char *root, const char *id, const char *cgpath,
@@ -688,6 +939,10 @@ int main(void)
 	RUN(test_oci_many_labels);
 	RUN(test_oci_mutations);
 	RUN(test_oci_files);
+	RUN(test_oci_docker_config);
+	RUN(test_oci_podman);
+	RUN(test_oci_runtime_dirs);
+	RUN(test_registry_runtimes);
 	RUN(test_registry_tree);
 	RUN(test_registry_lru);
 	RUN(test_registry_kernfs);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fails if the suite left anything of ours on the machine: BPF programs or
-# links (all ours are named bh_*), pins, test cgroups, runc containers, qemu.
+# links (all ours are named bh_*), pins, test cgroups, runc containers, qemu,
+# the real runtimes' daemons and state.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
@@ -33,4 +34,10 @@ for r in "$T_BUILD"/tests/runc-root /run/bulkhead-test-runc*; do
 done
 ct=$(echo $ct)
 if [ -n "$ct" ]; then t_fail leftover_containers "runc containers left: $ct"; else t_pass leftover_containers; fi
+
+# The real runtimes of test_runtimes (tests/lib/runtimes.sh): their directories and
+# any daemon, shim or monitor still running with one of them in its command line.
+rt=$(ls -d /run/bh-test-rt-* 2>/dev/null; pgrep -af '/run/bh-test-rt-' 2>/dev/null | grep -v pgrep || true)
+if [ -n "$rt" ]; then t_fail leftover_runtimes "runtime state or daemons left: $(echo $rt)"
+else t_pass leftover_runtimes; fi
 t_finish

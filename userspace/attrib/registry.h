@@ -38,10 +38,21 @@ struct registry_config {
 	unsigned settle_ms;			/* 0: 5000 */
 };
 
-/* /run/runc (runc, CRI-O), /run/containerd/runc/k8s.io,
- * /run/containerd/io.containerd.runtime.v2.task/k8s.io, /run/crun,
- * /run/docker/runtime-runc/moby, /run/containerd/runc/moby,
- * /run/containers/storage/overlay-containers (CRI-O, podman: userdata/config.json) */
+/*
+ * /run/runc (runc, CRI-O), /run/containerd/runc/k8s.io,
+ * /run/containerd/io.containerd.runtime.v2.task (containerd: every namespace),
+ * /run/crun, /var/lib/docker/containers (Docker: config.v2.json),
+ * /run/docker/runtime-runc/moby, /run/docker/containerd/daemon/io.containerd.runtime.v2.task,
+ * /run/containerd/runc/moby, /run/containers/storage/overlay-containers (CRI-O),
+ * /var/lib/containers/storage/overlay-containers (podman: userdata/config.json
+ * and containers.json).
+ *
+ * A root whose last component is io.containerd.runtime.v2.task holds one
+ * directory per containerd namespace: <root>/<namespace>/<id>/config.json is
+ * looked up in each (at most 64 namespaces). For one container id, the first
+ * root that has it gives its state; later roots only fill fields it left
+ * empty (Docker: runc's state has the cgroup, config.v2.json the name).
+ */
 extern const char *const registry_default_state_roots[];
 
 struct registry *registry_new(const struct registry_config *cfg);

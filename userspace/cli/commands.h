@@ -9,5 +9,6 @@ int cmd_check(int argc, char **argv);	/* cmd_check.c: validate policies */
 int cmd_unload(int argc, char **argv);	/* cmd_unload.c: remove pinned enforcement */
 int cmd_verify(int argc, char **argv);	/* cmd_verify.c: try each escape protection for real */
 int cmd_advise(int argc, char **argv);	/* cmd_advise.c: a least-privilege policy from behaviour */
+int cmd_events(int argc, char **argv);	/* cmd_events.c: JSON events as lines a person reads */
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
 	{ "unload", cmd_unload, "detach enforcement left in force and remove its pins" },
 	{ "verify", cmd_verify, "try each escape protection in a throwaway container" },
 	{ "advise", cmd_advise, "write a least-privilege policy from what containers did" },
+	{ "events", cmd_events, "show the agent's JSON events as aligned, coloured lines" },
 };
 
 static void usage(FILE *f)

@@ -62,7 +62,7 @@ rt_init() {
 	mkdir -p "$RT_DIR" || return 1
 	RT_PRE=""
 	for p in /run/containerd /run/containerd/s /run/docker /run/docker/plugins \
-		/etc/docker/key.json /var/lib/containers /var/lib/containers/cache /run/runc; do
+		/etc/docker /etc/docker/key.json /var/lib/containers /var/lib/containers/cache /run/runc; do
 		[ -e "$p" ] && RT_PRE="$RT_PRE $p "
 	done
 	ip link show docker0 >/dev/null 2>&1 && RT_PRE="$RT_PRE docker0 "
@@ -143,6 +143,7 @@ rt_cleanup() {
 	_rt_pre /run/docker || rmdir /run/docker 2>/dev/null
 	_rt_pre /run/runc || rmdir /run/runc 2>/dev/null
 	_rt_pre /etc/docker/key.json || rm -f /etc/docker/key.json
+	_rt_pre /etc/docker || rmdir /etc/docker 2>/dev/null
 	_rt_pre /var/lib/containers/cache || rm -rf /var/lib/containers/cache
 	_rt_pre /var/lib/containers || rmdir /var/lib/containers 2>/dev/null
 	return 0

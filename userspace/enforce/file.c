@@ -91,6 +91,15 @@ static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 		(skel)->rodata->file_events_burst = (o)->events_burst;			\
 } while (0)
 
+/* Without a pin root libbpf pins by name under /sys/fs/bpf: a private load pins nothing. */
+static void unpin_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+		bpf_map__set_pin_path(m, NULL);
+}
+
 /*
  * The verifier refused a program (a bug, not a kernel without BPF LSM): load
  * once more with a large verifier log and show its last lines.
@@ -111,6 +120,7 @@ static void verifier_tail(struct file_enf *f, const struct file_opts *o)
 	sk = file_bpf__open_opts(&oo);	/* not pinned: nothing shared is touched */
 	if (!sk)
 		goto out;
+	unpin_maps(sk->obj);
 	bpf_object__for_each_program(prog, sk->obj) {
 		bpf_program__set_log_buf(prog, buf, sz);
 		bpf_program__set_log_level(prog, 1);
@@ -371,6 +381,99 @@ int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT])
 	for (uint32_t k = 0; k < BH_FS_COUNT; k++)
 		map_percpu_sum(fd, &k, f->ncpus, &out[k]);
 	return 0;
+}
+
+/* ---- probe -------------------------------------------------------------------- */
+
+/* The verifier's reason, from a load's captured libbpf output: its last line, short. */
+static void last_verifier_line(char *out, size_t len)
+{
+	char *end = lsm_log + lsm_log_len, *p;
+
+	out[0] = 0;
+	while (end > lsm_log && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (p = end; p > lsm_log && p[-1] != '\n'; p--)
+		;
+	/* libbpf ends with "-- END PROG LOAD LOG --" and its own lines: the verifier's is above. */
+	for (int i = 0; i < 8 && p > lsm_log && (strstr(p, "END PROG LOAD LOG") || strstr(p, "libbpf:")); i++) {
+		end = p - 1;
+		for (p = end; p > lsm_log && p[-1] != '\n'; p--)
+			;
+	}
+	snprintf(out, len, "%.*s", (int)(end - p) > 120 ? 120 : (int)(end - p), p);
+}
+
+int file_probe(const char *btf_path, struct file_probe *out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct bpf_program *prog;
+	struct file_bpf *sk;
+	libbpf_print_fn_t old;
+	size_t off = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	oo.btf_custom_path = btf_path;
+	sk = file_bpf__open_opts(&oo);
+	if (!sk) {
+		r = -errno;
+		snprintf(out->load_detail, sizeof(out->load_detail), "cannot open the object: %s", strerror(-r));
+		return r;
+	}
+	unpin_maps(sk->obj);	/* a private copy: nothing shared, nothing left */
+	bpf_object__for_each_program(prog, sk->obj)
+		bpf_program__set_autoload(prog, strncmp(bpf_program__name(prog), "bh_empty_", 9) != 0);
+	lsm_log_len = 0;
+	lsm_log[0] = 0;
+	old = libbpf_set_print(capture_print);
+	r = file_bpf__load(sk);
+	libbpf_set_print(old);
+	if (r) {
+		char why[128];
+		const char *failed = "";
+
+		last_verifier_line(why, sizeof(why));
+		bpf_object__for_each_program(prog, sk->obj)
+			if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
+				failed = bpf_program__name(prog);
+				break;
+			}
+		snprintf(out->load_detail, sizeof(out->load_detail), "load failed%s%s: %s%s%s", failed[0] ? " at " : "",
+			 failed, strerror(-r), why[0] ? "; verifier: " : "", why);
+		file_bpf__destroy(sk);
+		return r;
+	}
+	out->loaded = true;
+	snprintf(out->load_detail, sizeof(out->load_detail), "the file and exec programs pass this kernel's "
+		 "verifier (bpf_loop path walk, bpf_d_path)");
+	/* Attach each to its hook: the programs find no policy in their private maps and allow. */
+	out->hooks_ok = true;
+	bpf_object__for_each_program(prog, sk->obj) {
+		const char *sec = bpf_program__section_name(prog), *hook = strchr(sec, '/');
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog) || strncmp(sec, "lsm", 3))
+			continue;	/* only the LSM hooks */
+		hook = hook ? hook + 1 : sec;
+		out->hooks++;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			if (out->hooks_ok)
+				off = 0;
+			out->hooks_ok = false;
+			off += (size_t)snprintf(out->hook_detail + off, off < sizeof(out->hook_detail) ?
+						sizeof(out->hook_detail) - off : 0, "%s%s: %s",
+						off ? ", " : "cannot attach to ", hook, strerror(errno));
+		} else if (out->hooks_ok) {
+			off += (size_t)snprintf(out->hook_detail + off, off < sizeof(out->hook_detail) ?
+						sizeof(out->hook_detail) - off : 0, "%s%s",
+						off ? " " : "", hook);
+		}
+		bpf_link__destroy(l);
+	}
+	file_bpf__destroy(sk);
+	return out->hooks_ok ? 0 : -ENOTSUP;
 }
 
 /* ---- events ------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -81,8 +82,24 @@ static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	return 0;
 }
 
+/*
+ * The host's mount namespace for arming (bpf/lib/arm.bpf.h): pid 1's, or,
+ * where pid 1's cannot be read (a protected init), the agent's own.
+ */
+static uint32_t host_mnt_ns(void)
+{
+	struct stat st;
+
+	if (!stat("/proc/1/ns/mnt", &st) || !stat("/proc/self/ns/mnt", &st))
+		return (uint32_t)st.st_ino;
+	log_warn("file: cannot read the host's mount namespace: every task in a container's cgroup is "
+		 "policed, the runtime's setup too");
+	return 0;
+}
+
 /* Configure the rodata both objects share (same names, path.bpf.h). */
 #define SET_RODATA(skel, o) do {							\
+	(skel)->rodata->arm_host_mnt_ns = host_mnt_ns();				\
 	(skel)->rodata->file_wakeup_bytes = (o)->wakeup_bytes && (o)->wakeup_bytes < BH_FILE_RINGBUF / 4 ? \
 		(o)->wakeup_bytes : BH_FILE_RINGBUF / 4;				\
 	if ((o)->events_per_sec)							\
@@ -248,18 +265,65 @@ static int load_fallback(struct file_enf *f, const struct file_opts *o, char *er
  * <pin dir>/links/file_<program>; a link pinned by a previous agent is
  * replaced after the new one is attached (never a moment without).
  */
+static bool is_arming(struct bpf_program *p)
+{
+	return !strncmp(bpf_program__name(p), "bh_arm_", 7);
+}
+
+static bool is_iter(struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "iter", 4);
+}
+
+/* Run the iter/task program once: arm the container tasks that already run. */
+static int arm_existing(struct file_enf *f)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(f->obj, "bh_arm_existing");
+	struct bpf_link *l;
+	char buf[64];
+	int fd, n;
+
+	if (!p || !bpf_program__autoload(p))
+		return 0;
+	l = bpf_program__attach_iter(p, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		n = -errno;
+		bpf_link__destroy(l);
+		return n;
+	}
+	while ((n = (int)read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	bpf_link__destroy(l);
+	return n;
+}
+
+/*
+ * Attach in order: the arming tracepoints, then arm the tasks that run
+ * already, then the enforcement hooks: no container task is ever unarmed
+ * (unpoliced) while its hooks are in force.
+ */
 static int attach_all(struct file_enf *f, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	int replaced = 0;
+	int replaced = 0, r;
 
+	for (int pass = 0; pass < 2; pass++) {
+	if (pass == 1 && (r = arm_existing(f)) < 0) {
+		snprintf(err, errlen, "file: cannot arm the running containers' tasks: %s", strerror(-r));
+		return r;
+	}
 	bpf_object__for_each_program(prog, f->obj) {
 		char name[128], path[PATH_MAX];
 		struct bpf_link *l, *old;
 
 		if (f->nlinks == FILE_MAX_PROGS)
 			break;
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || is_iter(prog) || is_arming(prog) != (pass == 0))
 			continue;	/* the bench's empty baselines, unless asked for */
 		l = bpf_program__attach(prog);
 		if (!l) {
@@ -279,6 +343,7 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 		if (bpf_link__pin(l, path))
 			log_warn("file: cannot pin the link of %s at %s: it lasts only as long as the "
 				 "agent", bpf_program__name(prog), path);
+	}
 	}
 	if (replaced)
 		log_info("file: replaced %d links pinned by a previous agent", replaced);
@@ -454,7 +519,7 @@ int file_probe(const char *btf_path, struct file_probe *out)
 		struct bpf_link *l;
 
 		if (!bpf_program__autoload(prog) || strncmp(sec, "lsm", 3))
-			continue;	/* only the LSM hooks */
+			continue;	/* the arming tracepoints and iterator: not hooks */
 		hook = hook ? hook + 1 : sec;
 		out->hooks++;
 		l = bpf_program__attach(prog);

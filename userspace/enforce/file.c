@@ -28,6 +28,7 @@ struct file_enf {
 	struct bpf_object *obj;		/* the one loaded */
 	struct bpf_link *links[FILE_MAX_PROGS];
 	int nlinks;
+	int nhooks;			/* of them, LSM hooks (not the arming tracepoints) */
 	enum file_mode mode;
 	struct file_maps maps;
 	int ncpus;
@@ -332,6 +333,8 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 			return -errno;
 		}
 		f->links[f->nlinks++] = l;
+		if (!strncmp(bpf_program__section_name(prog), "lsm", 3))
+			f->nhooks++;
 		snprintf(name, sizeof(name), "file_%s", bpf_program__name(prog));
 		if (enforce_link_path(f->e, name, path, sizeof(path)))
 			continue;
@@ -400,8 +403,8 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
 		goto fail;
 	if (f->mode == FILE_MODE_LSM)
-		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
-			 f->nlinks);
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks), "
+			 "from each container's entrypoint exec", f->nhooks);
 	else if (f->mode == FILE_MODE_FALLBACK)
 	{
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "

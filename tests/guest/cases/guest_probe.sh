@@ -49,6 +49,12 @@ if "$T_BIN" probe 2>/dev/null | grep -q '^  mount  *refuses'; then t_pass guest_
 else t_fail guest_probe_escape_table "no 'mount refuses' line in bulkhead probe"; fi
 
 # The mode the agent in fact uses: its "enforcement mode" line and the programs it loaded.
+# (BULKHEAD_GUEST_BASIC=1, the matrix's second kernel: file_enforce's file_mode_is_lsm is the
+# agent's side there, and this agent start is left out for time.)
+if [ "${BULKHEAD_GUEST_BASIC:-}" = 1 ]; then
+	t_finish
+	exit $?
+fi
 pmode=$(echo "$out" | jq -r .mode)
 t_log "probe: $(echo "$out" | jq -r '.features.lsm_hooks.detail')"
 if fl_setup && fl_policy pr <<'EOF'

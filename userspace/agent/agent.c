@@ -804,7 +804,7 @@ int agent_run(const struct agent_config *cfg)
 	a.pe_params = (struct policy_engine_params){
 		.ec = &cfg->enforce, .policy_path = cfg->policy_path, .btf_path = cfg->btf_path,
 		.wakeup_bytes = cfg->wakeup_bytes, .sink = &a.sink, .reg = a.reg, .cgroup2 = a.cgroup2,
-		.mode = mode, .no_lsm_why = probe_mode_why(&pr),
+		.mode = mode, .no_lsm_why = probe_mode_why(&pr), .bpf_lsm = pr.ok[PF_LSM],
 		.escape_cb = a.det ? detect_escape_handle : NULL, .escape_ctx = a.det,
 		.loaded_cb = policy_loaded, .loaded_ctx = &a,
 	};

@@ -320,7 +320,7 @@ static void guard_start(struct policy_engine *pe, const struct policy_set *set)
 		pe->guard_failed = 1;
 		return;
 	}
-	if (pe->pp.mode != BH_MODE_LSM) {
+	if (!pe->pp.bpf_lsm) {
 		log_warn("policy: WARNING: escape protections are NOT refused in the kernel (no BPF LSM%s%s): "
 			 "the syscall tracepoints kill or alert instead ('bulkhead probe' lists which)",
 			 pe->pp.no_lsm_why ? ": " : "", pe->pp.no_lsm_why ? pe->pp.no_lsm_why : "");

@@ -179,7 +179,7 @@ int bh_guard_obh_exit(void *ctx)
 }
 
 /*
- * setns() by pidfd: no LSM hook sees the target (6.1 has no setns hook), but
+ * setns() by pidfd: no LSM hook sees the target (6.1 and 6.12 have no setns hook), but
  * every namespace's install asks capable(CAP_SYS_ADMIN). sys_enter_setns marks
  * the task when the fd is a pidfd of a process outside its container (another
  * mount namespace than its baseline's); lsm/capable refuses CAP_SYS_ADMIN to
@@ -226,7 +226,11 @@ int bh_guard_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	magic = BPF_CORE_READ(f, f_inode, i_sb, s_magic);
 	if (magic != ANON_INODE_FS_MAGIC && magic != PID_FS_MAGIC)
 		return 0;
-	pid = BPF_CORE_READ(f, private_data);
+	/*
+	 * The struct pid: an anon-inode pidfd (6.1) keeps it in private_data; a pidfs one
+	 * (6.9+, CONFIG_FS_PID: 6.12) in its inode's i_private.
+	 */
+	pid = magic == PID_FS_MAGIC ? BPF_CORE_READ(f, f_inode, i_private) : BPF_CORE_READ(f, private_data);
 	first = BPF_CORE_READ(pid, tasks[0].first);
 	if (!pid || !first)
 		return 0;

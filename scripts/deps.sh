@@ -15,6 +15,8 @@ libjson-c-dev libmicrohttpd-dev pkg-config libclang-rt-14-dev"
 TEST_PKGS="qemu-system-x86 busybox-static cpio runc crun iproute2 rsyslog prometheus \
 jq procps util-linux kmod curl containerd docker.io podman"
 BENCH_PKGS="bpftrace libbpf-tools iptables nftables"
+# The 6.12 guest kernel's modules are .ko.xz (scripts/guest-kernel.sh decompresses them).
+TEST_PKGS="$TEST_PKGS xz-utils"
 DEMO_PKGS="busybox-static runc jq iproute2"
 
 want="$BUILD_PKGS"

@@ -1,12 +1,14 @@
 #!/bin/sh
 # The whole test suite: unit tests (plain and ASan/UBSan builds), host tests on
-# this machine's kernel, guest tests in a QEMU VM running Debian's 6.1 kernel
-# (BPF LSM), and a final check that nothing was left behind.
+# this machine's kernel, guest tests in QEMU VMs (BPF LSM) on the kernel matrix:
+# every case on Debian 12's 6.1, a subset on Debian 13's 6.12 (GUEST_612_CASES),
+# and a final check that nothing was left behind.
 # Every part prints PASS/FAIL/SKIP lines; this prints the closing
 # "N passed, N failed, N skipped" line and exits non-zero on any failure.
 #
 #   sh tests/run.sh [unit|host|guest|leftovers]...   (default: all parts)
 #   T_ONLY=test_name sh tests/run.sh host           (one host script)
+#   sh tests/run.sh guest                            (both kernels; guest61 or guest612 for one)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -20,11 +22,16 @@ FAILS=$LOGS/failures.txt
 
 # run_part NAME TIMEOUT CMD...: run, echo its verdict lines, count them.
 run_part() {
-	local name="$1" limit="$2" log="$LOGS/$1.log" rc p f s t0
+	local name="$1" limit="$2" t0
 	shift 2
 	t0=$(date +%s)
-	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
-	rc=$?
+	timeout --kill-after=10 "$limit" "$@" >"$LOGS/$name.log" 2>&1
+	part_verdicts "$name" "$limit" $? "$t0"
+}
+
+# part_verdicts NAME TIMEOUT RC T0: echo a finished part's verdict lines, count them.
+part_verdicts() {
+	local name="$1" limit="$2" rc="$3" t0="$4" log="$LOGS/$1.log" p f s
 	grep -E '^(PASS|FAIL|SKIP) ' "$log" | sed "s|^|[$name] |"
 	grep -E '^FAIL ' "$log" | sed "s|^|[$name] |" >> "$FAILS"
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
@@ -61,9 +68,24 @@ part_host() {
 	done
 }
 
-part_guest() {
+# The 6.12 subset: boot, modules, probe, file and exec enforcement, the escape guard's basic
+# refusals (8 of 31) and unload; BULKHEAD_GUEST_BASIC=1 trims escape_refuse and guest_probe.
+GUEST_612_CASES=${GUEST_612_CASES:-guest_boot,guest_modules,guest_probe,file_enforce,exec_enforce,escape_refuse,guest_unload}
+
+part_guest61() {
 	[ -f tests/guest/run.sh ] || return 0
-	run_part guest 1500 sh tests/guest/run.sh
+	run_part guest-6.1 1500 env GUEST_KERNEL=6.1 sh tests/guest/run.sh
+}
+
+part_guest612() {
+	[ -f tests/guest/run.sh ] || return 0
+	run_part guest-6.12 900 env GUEST_KERNEL=6.12 BULKHEAD_CASES="$GUEST_612_CASES" \
+		GUEST_APPEND="BULKHEAD_GUEST_BASIC=1${GUEST_APPEND:+ $GUEST_APPEND}" sh tests/guest/run.sh
+}
+
+part_guest() {
+	part_guest61
+	part_guest612
 }
 
 part_leftovers() {
@@ -77,7 +99,7 @@ done
 echo "suite took $(( $(date +%s) - START ))s" >&2
 if [ -s "$FAILS" ]; then
 	# A guest case that hung: where its processes were, and what the kernel said.
-	grep -h -E '# hang:   ([0-9]+ |.*(lockup|BUG|rcu_|stall))' "$LOGS/guest.log" 2>/dev/null |
+	grep -h -E '# hang:   ([0-9]+ |.*(lockup|BUG|rcu_|stall))' "$LOGS"/guest-6.1*.log 2>/dev/null |
 		head -n 12 | cut -c1-200
 	echo "failed:"
 	head -n 20 "$FAILS" | cut -c1-300 | sed 's/^/  /'

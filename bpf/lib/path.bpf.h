@@ -17,6 +17,7 @@
 #define BULKHEAD_PATH_BPF_H
 
 #include "lib/enforce.bpf.h"
+#include "lib/arm.bpf.h"
 #include "abi/file.h"
 
 #define EPERM	1
@@ -124,14 +125,17 @@ struct bh_hook {
 };
 
 /*
- * Fill h for the current task. 0: not ours to judge (host, no policy, or no
- * rule of these BH_CGP_* flags); the hook allows without looking further.
+ * Fill h for the current task. 0: not ours to judge (host, no policy, no
+ * rule of these BH_CGP_* flags, or a task not armed: the runtime's setup,
+ * lib/arm.bpf.h); the hook allows without looking further. BH_CGP_EXEC in
+ * flags: an exec check, which polices the exec that arms the task.
  */
 static __always_inline int bh_hook_begin(struct bh_hook *h, __u32 flags)
 {
 	h->cgid = bpf_get_current_cgroup_id();
 	h->pol = bh_policy_for(h->cgid, &h->gen);
-	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
+	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags) ||
+	    !bh_arm_policed(flags & BH_CGP_EXEC))
 		return 0;
 	h->policy = h->pol->policy_id;
 	h->s = bh_scratch();

@@ -1,9 +1,13 @@
 #!/bin/sh
-# Run the guest tests: boot Debian's 6.1 cloud kernel (BPF LSM on) in QEMU (TCG) with an
+# Run the guest tests: boot a Debian cloud kernel (BPF LSM on) in QEMU (TCG) with an
 # initramfs holding the static agent, busybox, crun and the cases in tests/guest/cases,
 # and bring each case's PASS/FAIL/SKIP lines back to stdout.
 #
 #   sh tests/guest/run.sh [CASE...]          all cases, or only those named (guest_boot ...)
+#   GUEST_KERNEL=6.1|6.12  which kernel of the matrix (default 6.1: Debian 12's; 6.12 is
+#                        Debian 13's, fetched through a private apt configuration, see
+#                        scripts/guest-kernel.sh); 6.12's initramfs and console go to
+#                        build/guest/6.12/
 #   BULKHEAD_CASES=guest_boot,guest_probe sh tests/guest/run.sh     the same, by environment
 #   GUEST_TIMEOUT=1200   hard limit in seconds for the whole boot (default 1200; each case
 #                        also has its own limit, BULKHEAD_CASE_TIMEOUT)
@@ -28,7 +32,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 BUILD=${BUILD:-build}
 G=$BUILD/guest
-O=${GUEST_OUT:-$G}
+GUEST_KERNEL=${GUEST_KERNEL:-6.1}
+case "$GUEST_KERNEL" in
+6.1) K=$G/kernel; O=${GUEST_OUT:-$G} ;;
+6.12) K=$G/kernel-6.12; O=${GUEST_OUT:-$G/6.12} ;;
+*) echo "FAIL guest_harness: GUEST_KERNEL=$GUEST_KERNEL: the matrix has 6.1 and 6.12"; exit 1 ;;
+esac
 TIMEOUT=${GUEST_TIMEOUT:-1200}
 END_MARKER=BULKHEAD-GUEST-END
 CASES_DIR=${GUEST_CASES_DIR:-tests/guest/cases}
@@ -90,9 +99,9 @@ done
 # --- kernel -------------------------------------------------------------------------
 t0=$(now_ms)
 kernel_cached=fetched
-[ -s "$G/kernel/VERSION" ] && kernel_cached=cached
-sh scripts/guest-kernel.sh "$BUILD" || fail "could not fetch the guest kernel (scripts/guest-kernel.sh)"
-K=$G/kernel
+[ -s "$K/VERSION" ] && kernel_cached=cached
+sh scripts/guest-kernel.sh "$BUILD" "$GUEST_KERNEL" ||
+	fail "could not fetch the guest kernel $GUEST_KERNEL (scripts/guest-kernel.sh)"
 [ -s "$K/vmlinuz" ] || fail "$K/vmlinuz missing after scripts/guest-kernel.sh"
 t_kernel=$(($(now_ms) - t0))
 

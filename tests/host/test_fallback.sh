@@ -69,6 +69,16 @@ if "$T_BIN" probe 2>&1 | grep -q "tracepoint-fallback" && "$T_BIN" probe 2>&1 | 
 else
 	t_fail fallback_probe_says_mode "bulkhead probe does not name the fallback mode"
 fi
+# The probe's mode is the one the agent loaded: its "enforcement mode" line, and the file
+# and exec programs it attached (the fallback's, here).
+pmode=$("$T_BIN" probe --json 2>/dev/null | jq -r .mode)
+amode=$(sed -n 's/.*agent: .*enforcement mode \([a-z-]*\):.*/\1/p' "$T_WORK/$AG.log" | head -n 1)
+if [ "$pmode" = tracepoint-fallback ] && [ "$amode" = "$pmode" ] &&
+   grep -q "file and exec rules by the syscall-tracepoint FALLBACK" "$T_WORK/$AG.log"; then
+	t_pass fallback_probe_matches_agent
+else
+	t_fail fallback_probe_matches_agent "probe says '$pmode', the agent '$amode': $(grep -m2 -E 'enforcement mode|file and exec rules' "$T_WORK/$AG.log")"
+fi
 # Escape protections without BPF LSM: no guard (its probe load is not even tried), killed
 # where the tracepoints can, alerted where they cannot.
 pj=$("$T_BIN" probe --json 2>/dev/null)

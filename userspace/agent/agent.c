@@ -736,11 +736,11 @@ int agent_run(const struct agent_config *cfg)
 	    kernel_fs_ensure(err, sizeof(err)))
 		goto out;
 
-	probe_run(&pr);
+	probe_run(&pr, false);
 	mode = probe_mode(&pr);
 	if (cfg->require_lsm && mode != BH_MODE_LSM) {
 		snprintf(err, sizeof(err), "--require-lsm: this kernel cannot run BPF LSM programs (%s); "
-			 "see 'bulkhead probe'", pr.detail[PF_LSM]);
+			 "see 'bulkhead probe'", probe_mode_why(&pr) ? probe_mode_why(&pr) : pr.detail[PF_LSM]);
 		goto out;
 	}
 	if (mode == BH_MODE_LSM)
@@ -804,7 +804,7 @@ int agent_run(const struct agent_config *cfg)
 	a.pe_params = (struct policy_engine_params){
 		.ec = &cfg->enforce, .policy_path = cfg->policy_path, .btf_path = cfg->btf_path,
 		.wakeup_bytes = cfg->wakeup_bytes, .sink = &a.sink, .reg = a.reg, .cgroup2 = a.cgroup2,
-		.mode = mode, .no_lsm_why = pr.detail[PF_LSM],
+		.mode = mode, .no_lsm_why = probe_mode_why(&pr), .bpf_lsm = pr.ok[PF_LSM],
 		.escape_cb = a.det ? detect_escape_handle : NULL, .escape_ctx = a.det,
 		.loaded_cb = policy_loaded, .loaded_ctx = &a,
 	};

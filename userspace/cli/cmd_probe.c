@@ -26,7 +26,8 @@ int cmd_probe(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'h':
 			printf("usage: bulkhead probe [--json] [-v]\n"
-			       "Loads tiny BPF programs to decide what this kernel supports.\n");
+			       "Loads tiny BPF programs, and the file and exec LSM programs themselves,\n"
+			       "to decide what this kernel supports and the mode the agent will use.\n");
 			return 0;
 		default:
 			return 2;
@@ -39,7 +40,7 @@ int cmd_probe(int argc, char **argv)
 			"CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN)\n");
 		return 1;
 	}
-	probe_run(&r);
+	probe_run(&r, true);
 	if (json)
 		probe_print_json(stdout, &r);
 	else

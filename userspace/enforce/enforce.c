@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -490,8 +491,30 @@ void enforce_close(struct enforce *e)
 
 /* ---- unload ------------------------------------------------------------------- */
 
+/* The programs behind the links removed, to wait for their release. */
+struct unload_progs {
+	uint32_t id[ENFORCE_UNLOAD_MAX_PROGS];
+	int n;
+};
+
+static void note_prog(struct unload_progs *up, int link_fd)
+{
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len) || !info.prog_id)
+		return;
+	for (int i = 0; i < up->n; i++)
+		if (up->id[i] == info.prog_id)
+			return;
+	if (up->n < ENFORCE_UNLOAD_MAX_PROGS)
+		up->id[up->n++] = info.prog_id;
+}
+
 /* Remove pins below dir (depth-first); links are detached first. */
-static int remove_pins(const char *dir, int links, int depth, int *detached, char *err, size_t errlen)
+static int remove_pins(const char *dir, int links, int depth, int *detached, struct unload_progs *up,
+		       char *err, size_t errlen)
 {
 	DIR *d;
 	struct dirent *de;
@@ -514,7 +537,7 @@ static int remove_pins(const char *dir, int links, int depth, int *detached, cha
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			int r = remove_pins(path, links || !strcmp(de->d_name, ENFORCE_LINK_SUBDIR),
-					    depth + 1, detached, err, errlen);
+					    depth + 1, detached, up, err, errlen);
 
 			if (r < 0 && !ret)
 				ret = r;
@@ -523,9 +546,14 @@ static int remove_pins(const char *dir, int links, int depth, int *detached, cha
 		if (links) {
 			int fd = bpf_obj_get(path);
 
+			/*
+			 * A link that cannot be detached (BPF LSM's trampoline links on
+			 * some kernels) goes when its last reference, this pin, goes.
+			 */
 			if (fd >= 0) {
-				if (!bpf_link_detach(fd))
-					(*detached)++;
+				note_prog(up, fd);
+				bpf_link_detach(fd);
+				(*detached)++;
 				close(fd);
 			}
 		}
@@ -542,11 +570,35 @@ static int remove_pins(const char *dir, int links, int depth, int *detached, cha
 	return ret;
 }
 
-int enforce_unload(const char *pin_dir, char *err, size_t errlen)
+/* Is the program with this id still loaded? */
+static bool prog_loaded(uint32_t id)
 {
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno != ENOENT;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int enforce_unload_report(const char *pin_dir, unsigned wait_ms, struct enforce_unload_rep *rep,
+			  char *err, size_t errlen)
+{
+	struct unload_progs up = { .n = 0 };
 	struct statfs sfs;
 	int detached = 0, r;
+	uint64_t t0;
 
+	memset(rep, 0, sizeof(*rep));
 	if (!pin_dir || pin_dir[0] != '/') {
 		snprintf(err, errlen, "unload: pin directory must be an absolute path");
 		return -EINVAL;
@@ -567,10 +619,48 @@ int enforce_unload(const char *pin_dir, char *err, size_t errlen)
 		char links[PATH_MAX];
 
 		snprintf(links, sizeof(links), "%s/" ENFORCE_LINK_SUBDIR, pin_dir);
-		r = remove_pins(links, 1, 0, &detached, err, errlen);
+		r = remove_pins(links, 1, 0, &detached, &up, err, errlen);
 		if (r < 0)
 			return r;
 	}
-	r = remove_pins(pin_dir, 0, 0, &detached, err, errlen);
-	return r < 0 ? r : detached;
+	r = remove_pins(pin_dir, 0, 0, &detached, &up, err, errlen);
+	if (r < 0)
+		return r;
+	/*
+	 * The kernel releases a link whose last reference went in a work item
+	 * (always on 6.12): its program can run for a while after the unpin. A
+	 * program whose id is gone was taken off its hook first (the link's
+	 * release precedes the program's last put), so wait for the ids.
+	 */
+	rep->progs = up.n;
+	t0 = mono_ms();
+	for (;;) {
+		int left = 0;
+
+		for (int i = 0; i < up.n; i++)
+			if (up.id[i] && prog_loaded(up.id[i]))
+				left++;
+			else
+				up.id[i] = 0;
+		rep->waited_ms = (unsigned)(mono_ms() - t0);
+		rep->lingering = left;
+		if (!left || rep->waited_ms >= wait_ms)
+			break;
+		usleep(5000);
+	}
+	for (int i = 0, k = 0; i < up.n && k < ENFORCE_UNLOAD_MAX_PROGS; i++)
+		if (up.id[i])
+			rep->lingering_id[k++] = up.id[i];
+	return detached;
+}
+
+int enforce_unload(const char *pin_dir, char *err, size_t errlen)
+{
+	struct enforce_unload_rep rep;
+	int r = enforce_unload_report(pin_dir, ENFORCE_UNLOAD_WAIT_MS, &rep, err, errlen);
+
+	if (r > 0 && rep.lingering)
+		log_warn("unload: %d of %d detached programs still loaded after %u ms (held by another "
+			 "process?)", rep.lingering, rep.progs, rep.waited_ms);
+	return r;
 }

@@ -120,9 +120,24 @@ int enforce_hold_fd(const struct enforce *e);
 
 /*
  * Remove everything under a pin directory: detach every pinned link
- * (<pin dir>/links/...), unpin the maps, remove the directories. Returns the
- * number of links detached, or -errno with a reason in err.
+ * (<pin dir>/links/...), unpin the maps, remove the directories, then wait
+ * (up to wait_ms) until the links' programs are freed: the kernel may release
+ * a link in a work item after its last reference goes (6.12 does), and its
+ * program runs on its hook until then. A freed program (its id gone) is off
+ * its hook. Returns the number of links removed, or -errno with a reason in
+ * err; rep says how long it waited and which programs are still loaded.
  */
+#define ENFORCE_UNLOAD_MAX_PROGS 64
+#define ENFORCE_UNLOAD_WAIT_MS	 10000
+struct enforce_unload_rep {
+	int progs;		/* programs behind the removed links */
+	int lingering;		/* still loaded when the wait ended */
+	unsigned waited_ms;
+	uint32_t lingering_id[ENFORCE_UNLOAD_MAX_PROGS];
+};
+int enforce_unload_report(const char *pin_dir, unsigned wait_ms, struct enforce_unload_rep *rep,
+			  char *err, size_t errlen);
+/* The same, waiting ENFORCE_UNLOAD_WAIT_MS; a program still loaded then is logged. */
 int enforce_unload(const char *pin_dir, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -27,6 +28,7 @@ struct file_enf {
 	struct bpf_object *obj;		/* the one loaded */
 	struct bpf_link *links[FILE_MAX_PROGS];
 	int nlinks;
+	int nhooks;			/* of them, LSM hooks (not the arming tracepoints) */
 	enum file_mode mode;
 	struct file_maps maps;
 	int ncpus;
@@ -81,8 +83,24 @@ static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	return 0;
 }
 
+/*
+ * The host's mount namespace for arming (bpf/lib/arm.bpf.h): pid 1's, or,
+ * where pid 1's cannot be read (a protected init), the agent's own.
+ */
+static uint32_t host_mnt_ns(void)
+{
+	struct stat st;
+
+	if (!stat("/proc/1/ns/mnt", &st) || !stat("/proc/self/ns/mnt", &st))
+		return (uint32_t)st.st_ino;
+	log_warn("file: cannot read the host's mount namespace: every task in a container's cgroup is "
+		 "policed, the runtime's setup too");
+	return 0;
+}
+
 /* Configure the rodata both objects share (same names, path.bpf.h). */
 #define SET_RODATA(skel, o) do {							\
+	(skel)->rodata->arm_host_mnt_ns = host_mnt_ns();				\
 	(skel)->rodata->file_wakeup_bytes = (o)->wakeup_bytes && (o)->wakeup_bytes < BH_FILE_RINGBUF / 4 ? \
 		(o)->wakeup_bytes : BH_FILE_RINGBUF / 4;				\
 	if ((o)->events_per_sec)							\
@@ -90,6 +108,15 @@ static int capture_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	if ((o)->events_burst)								\
 		(skel)->rodata->file_events_burst = (o)->events_burst;			\
 } while (0)
+
+/* Without a pin root libbpf pins by name under /sys/fs/bpf: a private load pins nothing. */
+static void unpin_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+		bpf_map__set_pin_path(m, NULL);
+}
 
 /*
  * The verifier refused a program (a bug, not a kernel without BPF LSM): load
@@ -111,6 +138,7 @@ static void verifier_tail(struct file_enf *f, const struct file_opts *o)
 	sk = file_bpf__open_opts(&oo);	/* not pinned: nothing shared is touched */
 	if (!sk)
 		goto out;
+	unpin_maps(sk->obj);
 	bpf_object__for_each_program(prog, sk->obj) {
 		bpf_program__set_log_buf(prog, buf, sz);
 		bpf_program__set_log_level(prog, 1);
@@ -238,18 +266,65 @@ static int load_fallback(struct file_enf *f, const struct file_opts *o, char *er
  * <pin dir>/links/file_<program>; a link pinned by a previous agent is
  * replaced after the new one is attached (never a moment without).
  */
+static bool is_arming(struct bpf_program *p)
+{
+	return !strncmp(bpf_program__name(p), "bh_arm_", 7);
+}
+
+static bool is_iter(struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "iter", 4);
+}
+
+/* Run the iter/task program once: arm the container tasks that already run. */
+static int arm_existing(struct file_enf *f)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(f->obj, "bh_arm_existing");
+	struct bpf_link *l;
+	char buf[64];
+	int fd, n;
+
+	if (!p || !bpf_program__autoload(p))
+		return 0;
+	l = bpf_program__attach_iter(p, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		n = -errno;
+		bpf_link__destroy(l);
+		return n;
+	}
+	while ((n = (int)read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	bpf_link__destroy(l);
+	return n;
+}
+
+/*
+ * Attach in order: the arming tracepoints, then arm the tasks that run
+ * already, then the enforcement hooks: no container task is ever unarmed
+ * (unpoliced) while its hooks are in force.
+ */
 static int attach_all(struct file_enf *f, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	int replaced = 0;
+	int replaced = 0, r;
 
+	for (int pass = 0; pass < 2; pass++) {
+	if (pass == 1 && (r = arm_existing(f)) < 0) {
+		snprintf(err, errlen, "file: cannot arm the running containers' tasks: %s", strerror(-r));
+		return r;
+	}
 	bpf_object__for_each_program(prog, f->obj) {
 		char name[128], path[PATH_MAX];
 		struct bpf_link *l, *old;
 
 		if (f->nlinks == FILE_MAX_PROGS)
 			break;
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || is_iter(prog) || is_arming(prog) != (pass == 0))
 			continue;	/* the bench's empty baselines, unless asked for */
 		l = bpf_program__attach(prog);
 		if (!l) {
@@ -258,6 +333,8 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 			return -errno;
 		}
 		f->links[f->nlinks++] = l;
+		if (!strncmp(bpf_program__section_name(prog), "lsm", 3))
+			f->nhooks++;
 		snprintf(name, sizeof(name), "file_%s", bpf_program__name(prog));
 		if (enforce_link_path(f->e, name, path, sizeof(path)))
 			continue;
@@ -269,6 +346,7 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 		if (bpf_link__pin(l, path))
 			log_warn("file: cannot pin the link of %s at %s: it lasts only as long as the "
 				 "agent", bpf_program__name(prog), path);
+	}
 	}
 	if (replaced)
 		log_info("file: replaced %d links pinned by a previous agent", replaced);
@@ -325,8 +403,8 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
 		goto fail;
 	if (f->mode == FILE_MODE_LSM)
-		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
-			 f->nlinks);
+		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks), "
+			 "from each container's entrypoint exec", f->nhooks);
 	else if (f->mode == FILE_MODE_FALLBACK)
 	{
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by the syscall-tracepoint "
@@ -371,6 +449,99 @@ int file_stats(const struct file_enf *f, uint64_t out[BH_FS_COUNT])
 	for (uint32_t k = 0; k < BH_FS_COUNT; k++)
 		map_percpu_sum(fd, &k, f->ncpus, &out[k]);
 	return 0;
+}
+
+/* ---- probe -------------------------------------------------------------------- */
+
+/* The verifier's reason, from a load's captured libbpf output: its last line, short. */
+static void last_verifier_line(char *out, size_t len)
+{
+	char *end = lsm_log + lsm_log_len, *p;
+
+	out[0] = 0;
+	while (end > lsm_log && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (p = end; p > lsm_log && p[-1] != '\n'; p--)
+		;
+	/* libbpf ends with "-- END PROG LOAD LOG --" and its own lines: the verifier's is above. */
+	for (int i = 0; i < 8 && p > lsm_log && (strstr(p, "END PROG LOAD LOG") || strstr(p, "libbpf:")); i++) {
+		end = p - 1;
+		for (p = end; p > lsm_log && p[-1] != '\n'; p--)
+			;
+	}
+	snprintf(out, len, "%.*s", (int)(end - p) > 120 ? 120 : (int)(end - p), p);
+}
+
+int file_probe(const char *btf_path, struct file_probe *out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct bpf_program *prog;
+	struct file_bpf *sk;
+	libbpf_print_fn_t old;
+	size_t off = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	oo.btf_custom_path = btf_path;
+	sk = file_bpf__open_opts(&oo);
+	if (!sk) {
+		r = -errno;
+		snprintf(out->load_detail, sizeof(out->load_detail), "cannot open the object: %s", strerror(-r));
+		return r;
+	}
+	unpin_maps(sk->obj);	/* a private copy: nothing shared, nothing left */
+	bpf_object__for_each_program(prog, sk->obj)
+		bpf_program__set_autoload(prog, strncmp(bpf_program__name(prog), "bh_empty_", 9) != 0);
+	lsm_log_len = 0;
+	lsm_log[0] = 0;
+	old = libbpf_set_print(capture_print);
+	r = file_bpf__load(sk);
+	libbpf_set_print(old);
+	if (r) {
+		char why[128];
+		const char *failed = "";
+
+		last_verifier_line(why, sizeof(why));
+		bpf_object__for_each_program(prog, sk->obj)
+			if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
+				failed = bpf_program__name(prog);
+				break;
+			}
+		snprintf(out->load_detail, sizeof(out->load_detail), "load failed%s%s: %s%s%s", failed[0] ? " at " : "",
+			 failed, strerror(-r), why[0] ? "; verifier: " : "", why);
+		file_bpf__destroy(sk);
+		return r;
+	}
+	out->loaded = true;
+	snprintf(out->load_detail, sizeof(out->load_detail), "the file and exec programs pass this kernel's "
+		 "verifier (bpf_loop path walk, bpf_d_path)");
+	/* Attach each to its hook: the programs find no policy in their private maps and allow. */
+	out->hooks_ok = true;
+	bpf_object__for_each_program(prog, sk->obj) {
+		const char *sec = bpf_program__section_name(prog), *hook = strchr(sec, '/');
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog) || strncmp(sec, "lsm", 3))
+			continue;	/* the arming tracepoints and iterator: not hooks */
+		hook = hook ? hook + 1 : sec;
+		out->hooks++;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			if (out->hooks_ok)
+				off = 0;
+			out->hooks_ok = false;
+			off += (size_t)snprintf(out->hook_detail + off, off < sizeof(out->hook_detail) ?
+						sizeof(out->hook_detail) - off : 0, "%s%s: %s",
+						off ? ", " : "cannot attach to ", hook, strerror(errno));
+		} else if (out->hooks_ok) {
+			off += (size_t)snprintf(out->hook_detail + off, off < sizeof(out->hook_detail) ?
+						sizeof(out->hook_detail) - off : 0, "%s%s",
+						off ? " " : "", hook);
+		}
+		bpf_link__destroy(l);
+	}
+	file_bpf__destroy(sk);
+	return out->hooks_ok ? 0 : -ENOTSUP;
 }
 
 /* ---- events ------------------------------------------------------------------- */

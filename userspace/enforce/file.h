@@ -47,6 +47,21 @@ struct file_opts {
 
 struct file_enf;
 
+/*
+ * Can this kernel run the BPF LSM file and exec programs? Loads them (private
+ * maps: nothing pinned, nothing shared) and attaches each to its hook for a
+ * moment (with no policy in their maps they allow everything). 0 when all load
+ * and attach; -errno otherwise; out says what (bulkhead probe's rows).
+ */
+struct file_probe {
+	bool loaded;		/* the verifier took every program */
+	bool hooks_ok;		/* every one attached to its LSM hook */
+	int hooks;		/* programs (hooks) tried */
+	char load_detail[256];
+	char hook_detail[384];	/* the hooks attached, or those that failed and why */
+};
+int file_probe(const char *btf_path, struct file_probe *out);
+
 /* Open, configure, load (maps pinned under the core's pin directory),
  * register with the core, attach. NULL with a one-line reason in err. */
 struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen);

@@ -277,6 +277,17 @@ static void file_start(struct policy_engine *pe)
 	if (pe->file)
 		return;
 	pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
+	if (!pe->file && fo.mode == FILE_MODE_LSM) {
+		/* The probe's checks passed but these programs did not: never enforce nothing quietly. */
+		static char why[512];
+
+		snprintf(why, sizeof(why), "%s", ferr);
+		log_warn("policy: WARNING: the BPF LSM programs failed (%s): falling back to the syscall "
+			 "tracepoints ('bulkhead probe' checks this before the agent starts)", why);
+		fo.mode = FILE_MODE_FALLBACK;
+		fo.no_lsm_why = why;
+		pe->file = file_open(pe->e, &fo, ferr, sizeof(ferr));
+	}
 	if (!pe->file) {
 		log_warn("policy: WARNING: file and exec rules are NOT enforced: %s", ferr);
 		pe->file_failed = 1;
@@ -309,7 +320,7 @@ static void guard_start(struct policy_engine *pe, const struct policy_set *set)
 		pe->guard_failed = 1;
 		return;
 	}
-	if (pe->pp.mode != BH_MODE_LSM) {
+	if (!pe->pp.bpf_lsm) {
 		log_warn("policy: WARNING: escape protections are NOT refused in the kernel (no BPF LSM%s%s): "
 			 "the syscall tracepoints kill or alert instead ('bulkhead probe' lists which)",
 			 pe->pp.no_lsm_why ? ": " : "", pe->pp.no_lsm_why ? pe->pp.no_lsm_why : "");

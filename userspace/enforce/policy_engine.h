@@ -46,6 +46,8 @@ struct policy_engine_params {
 	struct registry *reg;
 	enum bh_mode mode;		/* what probe_mode() decided file and exec rules use */
 	const char *no_lsm_why;		/* why not BPF LSM (probe detail), for the messages */
+	bool bpf_lsm;			/* BPF LSM programs load and attach (the escape guard needs
+					 * only that: not bpf_loop nor bpf_d_path, as file rules do) */
 	/* Records of the escape guard's ring (struct bh_esc_event): the rule engine's
 	 * handler (detect_escape_handle) and its context; NULL: logged (guard_log_record). */
 	int (*escape_cb)(void *ctx, void *data, size_t size);

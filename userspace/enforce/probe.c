@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
+#include "enforce/file.h"
 #include "enforce/guard.h"
 #include "enforce/probe.h"
 #include "policy/policy.h"
@@ -37,6 +38,8 @@ static const struct {
 	[PF_SOCK_ADDR]	 = { "cgroup_sock_addr", "cgroup sock_addr hooks", "bh_pr_conn4", false },
 	[PF_LSM]	 = { "bpf_lsm", "BPF LSM", "bh_pr_lsm", true },
 	[PF_D_PATH]	 = { "bpf_d_path", "bpf_d_path in lsm/file_open", "bh_pr_dpath", false },
+	[PF_FILE_PROGS]	 = { "file_programs", "file/exec LSM programs load", NULL, false },
+	[PF_LSM_HOOKS]	 = { "lsm_hooks", "their LSM hooks attach", NULL, false },
 };
 
 const char *probe_feature_key(enum probe_feature f) { return features[f].key; }
@@ -92,7 +95,38 @@ static void probe_lsm(struct probe_result *r, int err)
 	r->ok[PF_LSM] = false;
 }
 
-void probe_run(struct probe_result *r)
+/* The file and exec programs themselves: the final word on BH_MODE_LSM. */
+static void probe_file_programs(struct probe_result *r, bool programs)
+{
+	struct file_probe fp;
+
+	if (!programs) {
+		for (int f = PF_FILE_PROGS; f <= PF_LSM_HOOKS; f++) {
+			r->untried[f] = true;
+			set(r, f, false, "not tried here: the agent loads them when a policy has file or exec "
+			    "rules, and falls back to the tracepoints if they fail", NULL);
+		}
+		return;
+	}
+	if (!r->ok[PF_LSM] || !r->ok[PF_BPF_LOOP] || !r->ok[PF_D_PATH]) {
+		const char *need = !r->ok[PF_LSM] ? "BPF LSM" : !r->ok[PF_BPF_LOOP] ?
+				   "bpf_loop (5.17+; the path walk uses it)" : "bpf_d_path";
+
+		set(r, PF_FILE_PROGS, false, "not tried: needs %s", need);
+		set(r, PF_LSM_HOOKS, false, "not tried: needs %s", need);
+		return;
+	}
+	file_probe(NULL, &fp);
+	set(r, PF_FILE_PROGS, fp.loaded, "%s", fp.load_detail);
+	if (!fp.loaded)
+		set(r, PF_LSM_HOOKS, false, "not tried: the programs did not load", NULL);
+	else
+		snprintf(r->detail[PF_LSM_HOOKS], sizeof(r->detail[PF_LSM_HOOKS]), "%s%d hooks%s%s",
+			 fp.hooks_ok ? "all " : "", fp.hooks, fp.hooks_ok ? ": " : "; ", fp.hook_detail);
+	r->ok[PF_LSM_HOOKS] = fp.loaded && fp.hooks_ok;
+}
+
+void probe_run(struct probe_result *r, bool programs)
 {
 	struct utsname u;
 	char err[256];
@@ -139,6 +173,7 @@ void probe_run(struct probe_result *r)
 		else
 			r->ok[f] = true;
 	}
+	probe_file_programs(r, programs);
 	/* Refusals: the guard's own programs must load (and an LSM program attach: PF_LSM). */
 	if (!r->ok[PF_LSM]) {
 		snprintf(r->esc_detail, sizeof(r->esc_detail), "escape guard not tried: no BPF LSM");
@@ -244,13 +279,33 @@ static void print_escape_table(FILE *f, const struct probe_result *r)
 	}
 }
 
+/*
+ * BH_MODE_LSM only where the file and exec programs can run: BPF LSM, the
+ * helpers they call (bpf_d_path, bpf_loop) and, where tried, the programs
+ * themselves loaded and attached to every hook.
+ */
 enum bh_mode probe_mode(const struct probe_result *r)
 {
-	if (r->ok[PF_LSM] && r->ok[PF_D_PATH])
+	if (r->ok[PF_LSM] && r->ok[PF_D_PATH] && r->ok[PF_BPF_LOOP] &&
+	    (r->ok[PF_FILE_PROGS] || r->untried[PF_FILE_PROGS]) &&
+	    (r->ok[PF_LSM_HOOKS] || r->untried[PF_LSM_HOOKS]))
 		return BH_MODE_LSM;
 	if (r->ok[PF_SYSCALL_TP] && r->ok[PF_SEND_SIGNAL])
 		return BH_MODE_FALLBACK;
 	return BH_MODE_OBSERVE;
+}
+
+const char *probe_mode_why(const struct probe_result *r)
+{
+	static const enum probe_feature need[] = { PF_LSM, PF_D_PATH, PF_BPF_LOOP, PF_FILE_PROGS, PF_LSM_HOOKS };
+	static char why[256];
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!r->ok[need[i]] && !r->untried[need[i]]) {
+			snprintf(why, sizeof(why), "%s: %s", features[need[i]].label, r->detail[need[i]]);
+			return why;
+		}
+	return NULL;
 }
 
 const char *probe_mode_name(enum bh_mode m)
@@ -268,7 +323,7 @@ const char *probe_mode_explain(enum bh_mode m)
 	case BH_MODE_LSM:
 		return "file and exec rules are enforced in the kernel by BPF LSM: denied calls fail with EPERM";
 	case BH_MODE_FALLBACK:
-		return "no BPF LSM: file and exec deny rules are checked at syscall entry and the offending "
+		return "no usable BPF LSM: file and exec deny rules are checked at syscall entry and the offending "
 		       "process is KILLED (SIGKILL), not refused with EPERM; the path is read from user memory, "
 		       "which another thread can change after the check; only open and exec are covered";
 	default:
@@ -283,6 +338,8 @@ void probe_print_table(FILE *f, const struct probe_result *r)
 		fprintf(f, "%-30s %-4s %s\n", features[i].label, r->ok[i] ? "yes" : "no", r->detail[i]);
 	enum bh_mode m = probe_mode(r);
 	fprintf(f, "\nenforcement mode: %s\n  %s\n", probe_mode_name(m), probe_mode_explain(m));
+	if (m != BH_MODE_LSM && probe_mode_why(r))
+		fprintf(f, "  not lsm because: %s\n", probe_mode_why(r));
 	fprintf(f, "network enforcement: %s\n",
 		r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR] ? "yes (cgroup_skb + sock_addr)" :
 		r->ok[PF_CGROUP_SKB] ? "packets only (no sock_addr hooks: denied connects are dropped, not refused)" :
@@ -309,6 +366,8 @@ void probe_print_json(FILE *f, const struct probe_result *r)
 	json_end_object(&w);
 	json_kv_str(&w, "mode", probe_mode_name(probe_mode(r)));
 	json_kv_str(&w, "mode_detail", probe_mode_explain(probe_mode(r)));
+	if (probe_mode(r) != BH_MODE_LSM && probe_mode_why(r))
+		json_kv_str(&w, "mode_why", probe_mode_why(r));
 	json_kv_bool(&w, "network", r->ok[PF_CGROUP_SKB] && r->ok[PF_SOCK_ADDR]);
 	json_key(&w, "escape");
 	json_begin_object(&w);

@@ -22,6 +22,8 @@ enum probe_feature {
 	PF_SOCK_ADDR,
 	PF_LSM,
 	PF_D_PATH,
+	PF_FILE_PROGS,		/* the file/exec LSM programs themselves pass the verifier */
+	PF_LSM_HOOKS,		/* ... and attach to every hook they use */
 	PF_MAX,
 };
 
@@ -34,6 +36,7 @@ enum bh_mode {
 struct probe_result {
 	char kernel[128];
 	bool ok[PF_MAX];
+	bool untried[PF_MAX];		/* left to the agent (probe_run's programs=false) */
 	char detail[PF_MAX][192];
 	/* escape protections: the guard's programs loaded (bulkhead's BPF LSM refusals) */
 	bool esc_guard;
@@ -54,9 +57,16 @@ enum probe_esc {
 enum probe_esc probe_escape(const struct probe_result *r, int bit, const char **detail);
 const char *probe_escape_name(enum probe_esc e);
 
-void probe_run(struct probe_result *r);
+/*
+ * programs: also load the file and exec LSM programs and attach each to its
+ * hook (bulkhead probe). The agent passes false: it loads them itself when a
+ * policy needs them and falls back to the tracepoints if they fail, saying so.
+ */
+void probe_run(struct probe_result *r, bool programs);
 enum bh_mode probe_mode(const struct probe_result *r);
 const char *probe_mode_name(enum bh_mode m);
+/* Why not BH_MODE_LSM: the first requirement that failed, "label: detail"; NULL if none. */
+const char *probe_mode_why(const struct probe_result *r);
 const char *probe_mode_explain(enum bh_mode m);
 const char *probe_feature_key(enum probe_feature f);
 const char *probe_feature_label(enum probe_feature f);

@@ -107,8 +107,19 @@ esc_alerted() {
 }
 
 # esc_expect NAME CT CATEGORY TECH [ARG...]: refused (EPERM), and one denial alert of CATEGORY.
+# BULKHEAD_GUEST_BASIC=1 (the kernel matrix's second kernel, tests/run.sh): only these.
+ESC_BASIC_SET="escape_core_pattern_refused escape_mount_proc_refused escape_finit_module_refused
+escape_bpf_refused escape_setns_host_refused escape_setns_pidfd_refused escape_userns_refused
+guard_kill_agent_refused"
+esc_basic_skips() {
+	[ "${BULKHEAD_GUEST_BASIC:-}" = 1 ] || return 1
+	case " $(echo $ESC_BASIC_SET) " in *" $1 "*) return 1 ;; esac
+	return 0
+}
+
 esc_expect() {
 	local name="$1" ct="$2" cat="$3" n0
+	esc_basic_skips "$name" && return
 	shift 3
 	n0=$(esc_denials "$ct")
 	esc_try "$ct" "$@"
@@ -185,8 +196,10 @@ esc_expect guard_cgroup_escape_refused priv cgroup-escape cgroup_escape /proc/1/
 if kill -0 "$APID" 2>/dev/null; then t_pass guard_agent_alive; else t_fail guard_agent_alive "the agent died"; fi
 t_log "$NREC refusals alerted; rules:$ESC_RULES"
 n=$(esc_alerts | wc -l)
-if [ "$n" -ge 15 ]; then t_pass escape_alerts_15
-else t_fail escape_alerts_15 "only $n alerts"; fi
+min=15
+[ "${BULKHEAD_GUEST_BASIC:-}" = 1 ] && min=6
+if [ "$n" -ge $min ]; then t_pass escape_alerts_15
+else t_fail escape_alerts_15 "only $n alerts (want $min)"; fi
 t_log "alerts (container action category rule enforcement):"
 esc_alerts | sort | uniq -c | sed 's/^/    /' >&2
 if esc_alerts | grep ' deny ' | grep -v ' refused$' | grep -q .; then

@@ -492,12 +492,7 @@ void enforce_close(struct enforce *e)
 /* ---- unload ------------------------------------------------------------------- */
 
 /* The programs behind the links removed, to wait for their release. */
-struct unload_progs {
-	uint32_t id[ENFORCE_UNLOAD_MAX_PROGS];
-	int n;
-};
-
-static void note_prog(struct unload_progs *up, int link_fd)
+static void note_prog(struct enforce_prog_set *up, int link_fd)
 {
 	struct bpf_link_info info;
 	uint32_t len = sizeof(info);
@@ -513,7 +508,7 @@ static void note_prog(struct unload_progs *up, int link_fd)
 }
 
 /* Remove pins below dir (depth-first); links are detached first. */
-static int remove_pins(const char *dir, int links, int depth, int *detached, struct unload_progs *up,
+static int remove_pins(const char *dir, int links, int depth, int *detached, struct enforce_prog_set *up,
 		       char *err, size_t errlen)
 {
 	DIR *d;
@@ -593,10 +588,9 @@ static uint64_t mono_ms(void)
 int enforce_unload_report(const char *pin_dir, unsigned wait_ms, struct enforce_unload_rep *rep,
 			  char *err, size_t errlen)
 {
-	struct unload_progs up = { .n = 0 };
+	struct enforce_prog_set up = { .n = 0 };
 	struct statfs sfs;
 	int detached = 0, r;
-	uint64_t t0;
 
 	memset(rep, 0, sizeof(*rep));
 	if (!pin_dir || pin_dir[0] != '/') {
@@ -633,25 +627,58 @@ int enforce_unload_report(const char *pin_dir, unsigned wait_ms, struct enforce_
 	 * release precedes the program's last put), so wait for the ids.
 	 */
 	rep->progs = up.n;
-	t0 = mono_ms();
-	for (;;) {
-		int left = 0;
-
-		for (int i = 0; i < up.n; i++)
-			if (up.id[i] && prog_loaded(up.id[i]))
-				left++;
-			else
-				up.id[i] = 0;
-		rep->waited_ms = (unsigned)(mono_ms() - t0);
-		rep->lingering = left;
-		if (!left || rep->waited_ms >= wait_ms)
-			break;
-		usleep(5000);
-	}
+	rep->lingering = enforce_wait_freed(&up, wait_ms, &rep->waited_ms);
 	for (int i = 0, k = 0; i < up.n && k < ENFORCE_UNLOAD_MAX_PROGS; i++)
 		if (up.id[i])
 			rep->lingering_id[k++] = up.id[i];
 	return detached;
+}
+
+int enforce_wait_freed(struct enforce_prog_set *ps, unsigned wait_ms, unsigned *waited_ms)
+{
+	uint64_t t0 = mono_ms();
+	int left;
+
+	for (;;) {
+		left = 0;
+		for (int i = 0; i < ps->n; i++)
+			if (ps->id[i] && prog_loaded(ps->id[i]))
+				left++;
+			else
+				ps->id[i] = 0;
+		*waited_ms = (unsigned)(mono_ms() - t0);
+		if (!left || *waited_ms >= wait_ms)
+			return left;
+		usleep(5000);
+	}
+}
+
+void enforce_pinned_progs(const char *pin_dir, struct enforce_prog_set *ps)
+{
+	char links[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	ps->n = 0;
+	if ((size_t)snprintf(links, sizeof(links), "%s/" ENFORCE_LINK_SUBDIR, pin_dir) >= sizeof(links))
+		return;
+	d = opendir(links);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		int fd;
+
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", links, de->d_name) >= sizeof(path))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			note_prog(ps, fd);
+			close(fd);
+		}
+	}
+	closedir(d);
 }
 
 int enforce_unload(const char *pin_dir, char *err, size_t errlen)

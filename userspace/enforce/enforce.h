@@ -140,4 +140,17 @@ int enforce_unload_report(const char *pin_dir, unsigned wait_ms, struct enforce_
 /* The same, waiting ENFORCE_UNLOAD_WAIT_MS; a program still loaded then is logged. */
 int enforce_unload(const char *pin_dir, char *err, size_t errlen);
 
+/* Program ids, by the links that hold them (a detach-on-exit agent's own). */
+struct enforce_prog_set {
+	uint32_t id[ENFORCE_UNLOAD_MAX_PROGS];
+	int n;
+};
+/* The programs behind the links pinned under pin_dir (none if there is no pin directory). */
+void enforce_pinned_progs(const char *pin_dir, struct enforce_prog_set *ps);
+/*
+ * Wait up to wait_ms until none of ps's programs is loaded (freed ids are
+ * zeroed); returns how many still are, and the time waited in *waited_ms.
+ */
+int enforce_wait_freed(struct enforce_prog_set *ps, unsigned wait_ms, unsigned *waited_ms);
+
 #endif

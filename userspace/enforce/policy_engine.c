@@ -770,21 +770,33 @@ int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen)
 
 void policy_engine_close(struct policy_engine *pe)
 {
+	const char *dir;
+	struct enforce_prog_set progs = { .n = 0 };
+	unsigned waited;
 	char err[256];
+	int left;
 
 	if (!pe)
 		return;
+	dir = pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir : BH_PIN_DIR_DEFAULT;
+	/* Detaching: the programs that enforce now, to wait for below. */
+	if (pe->pp.ec->detach_on_exit && pe->e)
+		enforce_pinned_progs(dir, &progs);
 	net_close(pe->net, pe->pp.ec->detach_on_exit);
 	file_close(pe->file, pe->pp.ec->detach_on_exit);
 	guard_close(pe->guard, pe->pp.ec->detach_on_exit);
 	enforce_close(pe->e);
 	if (pe->pp.ec->detach_on_exit && pe->e) {
-		const char *dir = pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir : BH_PIN_DIR_DEFAULT;
-
 		if (enforce_unload(dir, err, sizeof(err)) < 0)
 			log_warn("%s", err);
+		/* The kernel may release a link in a work item (6.12): as unload does, wait. */
+		left = enforce_wait_freed(&progs, ENFORCE_UNLOAD_WAIT_MS, &waited);
+		if (left)
+			log_warn("policy: %d of %d detached programs still loaded after %u ms (held by "
+				 "another process?)", left, progs.n, waited);
 		else
-			log_info("policy: enforcement detached, pins under %s removed", dir);
+			log_info("policy: enforcement detached (%d programs freed after %u ms), pins under "
+				 "%s removed", progs.n, waited, dir);
 	} else if (pe->e) {
 		log_info("policy: enforcement stays in force (pinned under %s); "
 			 "'bulkhead unload' removes it", pe->pp.ec->pin_dir ? pe->pp.ec->pin_dir :

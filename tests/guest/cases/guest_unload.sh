@@ -1,5 +1,5 @@
 #!/bin/sh
-# guest-timeout: 180
+# guest-timeout: 300
 # `bulkhead unload` returns only once enforcement is gone: a container's write that the
 # policy denied (agent killed, its links pinned and still enforcing) succeeds at once
 # after unload returns. On 6.12 the kernel releases an unpinned LSM link in a work item,
@@ -51,4 +51,25 @@ else
 fi
 fl_expect unload_write_succeeds_after OK un 'echo x > /tmp/denied'
 if [ ! -e "$FL_PIN" ]; then t_pass unload_pins_gone; else t_fail unload_pins_gone "$(ls -R "$FL_PIN" | head -5)"; fi
+
+# run --detach-on-exit: the agent's exit, like unload, waits until its programs are freed,
+# so the write made the moment the agent has exited succeeds.
+unset FL_DETACH
+rm -f "$r/tmp/rc" "$r/tmp/err" "$r/tmp/denied"
+fl_agent un2 || { t_fail unload_detach_agent_starts "$FL_WHY"; t_finish; exit 1; }
+fl_wait un EPERM 'echo x > /tmp/denied' || t_log "the policy not in force after 10 s"
+fl_expect unload_detach_denied_before EPERM un 'echo x > /tmp/denied'
+ct_exec_bg un sh -c 'read l < /tmp/go; echo x > /tmp/denied 2>/tmp/err; echo $? > /tmp/rc' > /dev/null ||
+	{ t_fail unload_setup "exec of the second waiting writer"; t_finish; exit 1; }
+sleep 1
+agent_stop un2
+rc=$?
+echo go > "$r/tmp/go"
+t_log "agent un2 (--detach-on-exit) exited $rc: $(grep -m1 'enforcement detached\|still loaded' "$T_WORK/un2.log")"
+t_wait_for 10 test -s "$r/tmp/rc"
+if [ "$(cat "$r/tmp/rc" 2>/dev/null)" = 0 ] && grep -q 'programs freed after' "$T_WORK/un2.log"; then
+	t_pass unload_detach_on_exit_write_succeeds_at_once
+else
+	t_fail unload_detach_on_exit_write_succeeds_at_once "the write right after the agent's exit: status '$(cat "$r/tmp/rc" 2>/dev/null)' $(cat "$r/tmp/err" 2>/dev/null); $(grep -m1 'enforcement detached\|still loaded' "$T_WORK/un2.log")"
+fi
 t_finish

@@ -23,3 +23,13 @@ $(BUILD)/tests/helpers/bindtree: tests/helpers/bindtree.c
 test-bins: $(BUILD)/tests/helpers/bindtree
 guest-test: $(BUILD)/tests/helpers/bindtree
 guest-selftest: $(BUILD)/tests/helpers/bindtree
+
+# The decision memo's test helper (static: the guest cases run it; maps found by name).
+$(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c bpf/abi/file.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Ibpf -static $< -o $@ $(LDLIBS)
+
+test-bins: $(BUILD)/tests/helpers/fmemo
+guest-test: $(BUILD)/tests/helpers/fmemo
+guest-selftest: $(BUILD)/tests/helpers/fmemo

@@ -90,6 +90,7 @@ struct bh_scratch {
 	char slack2[260];
 	__u64 stack[BH_FILE_WALK_DEPTH];	/* dentries of the walk */
 	struct bh_walk walk;
+	struct bh_file_memo memo;		/* a memo entry being built (file_memo.bpf.h) */
 };
 
 struct {
@@ -121,6 +122,7 @@ struct bh_hook {
 	__u64 cgid;
 	__u32 gen;
 	__u32 policy;
+	__u32 reported;		/* an event was sent (deny or audit): nothing to memoize */
 };
 
 /*
@@ -130,6 +132,8 @@ struct bh_hook {
 static __always_inline int bh_hook_begin(struct bh_hook *h, __u32 flags)
 {
 	h->cgid = bpf_get_current_cgroup_id();
+	h->reported = 0;
+	h->policy = 0;
 	h->pol = bh_policy_for(h->cgid, &h->gen);
 	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags))
 		return 0;

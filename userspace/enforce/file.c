@@ -38,9 +38,42 @@ struct file_maps *file_maps_of(struct file_enf *f)
 	return &f->maps;
 }
 
+/*
+ * Called when a transaction opens, after a commit and on an abort: a new
+ * policy epoch each time, so no decision memoized under the old policy
+ * (bh_file_memo, keyed by the stamp epoch << 1 | generation) survives a swap,
+ * whether or not the network feature (which bumps it too) is loaded.
+ */
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
-	return file_clear_gen(&((struct file_enf *)ctx)->maps, gen);
+	struct file_enf *f = ctx;
+	int err = enforce_bump_epoch(f->e), r;
+
+	if (err)
+		log_warn("file: new policy epoch: %s", strerror(-err));
+	r = file_clear_gen(&f->maps, gen);
+	return r ? r : err;
+}
+
+/* The decision memo's mode: the options', unless BULKHEAD_FILE_MEMO says otherwise. */
+static int memo_mode(const struct file_opts *o, uint32_t *mode, char *err, size_t errlen)
+{
+	const char *env = getenv("BULKHEAD_FILE_MEMO");
+
+	*mode = o->memo;
+	if (!env || !*env)
+		return 0;
+	if (!strcmp(env, "on"))
+		*mode = BH_MEMO_ON;
+	else if (!strcmp(env, "off"))
+		*mode = BH_MEMO_OFF;
+	else if (!strcmp(env, "verify"))
+		*mode = BH_MEMO_VERIFY;
+	else {
+		snprintf(err, errlen, "file: BULKHEAD_FILE_MEMO=%s: expected on, off or verify", env);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 enum file_mode file_mode_of(const struct file_enf *f)
@@ -200,6 +233,23 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return r;
 	}
 	f->obj = f->lsm->obj;
+	{
+		uint32_t zero = 0, mode;
+
+		r = memo_mode(o, &mode, err, errlen);
+		if (!r && bpf_map_update_elem(bpf_map__fd(f->lsm->maps.bh_fmemo_ctl), &zero, &mode, BPF_ANY)) {
+			r = -errno;
+			snprintf(err, errlen, "file: cannot set the decision memo's mode: %s", strerror(-r));
+		}
+		if (r) {
+			file_bpf__destroy(f->lsm);
+			f->lsm = NULL;
+			return r;
+		}
+		if (mode != BH_MEMO_ON)
+			log_info("file: decision memo %s (BULKHEAD_FILE_MEMO)",
+				 mode == BH_MEMO_OFF ? "off" : "in verify mode");
+	}
 	f->maps.paths = bpf_map__fd(f->lsm->maps.bh_file_paths);
 	f->maps.globs = bpf_map__fd(f->lsm->maps.bh_file_globs);
 	f->maps.pol = bpf_map__fd(f->lsm->maps.bh_file_pol);

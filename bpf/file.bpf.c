@@ -262,32 +262,35 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 {
-	__u64 name[BH_MEMO_NAME / 8] = {};
+	struct bh_scratch *s = bh_scratch();
 	struct bh_memo_cur mc;
 	struct bh_hook h = {};
-	int memo, hit = 0, r;
+	int memo = -1, hit = 0, r;
+	__u64 *name = 0;
 	long n;
 
 	if (ret)
 		return ret;
-	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry);
-	if (memo >= 0) {
+	if (s)
+		memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry);
+	if (memo >= 0 && s) {
 		/* the invoked name, exactly: the rule check on it is a function of it alone */
-		n = bpf_probe_read_kernel_str(name, sizeof(name), bprm->filename);
-		if (n >= (long)sizeof(name))
+		name = s->memo_name;
+		__builtin_memset(name, 0, BH_MEMO_NAME);
+		n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, bprm->filename);
+		if (n >= BH_MEMO_NAME)
 			memo = -1;	/* too long to keep: decided in full every time */
-		else
-			mc.name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
+		mc.name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
 		if (!mc.name_len)
-			__builtin_memset(name, 0, sizeof(name));
+			__builtin_memset(name, 0, BH_MEMO_NAME);
 	}
-	if (memo >= 0) {
+	if (memo >= 0 && name) {
 		hit = bh_memo_hit(&mc, BH_MEMO_EXEC, name);
 		if (hit && memo != BH_MEMO_VERIFY)
 			return 0;
 	}
 	r = decide_exec(&h, bprm);
-	if (memo >= 0)
+	if (memo >= 0 && name)
 		bh_memo_end(&mc, hit, r, &h, BH_MEMO_EXEC, name);
 	return r;
 }

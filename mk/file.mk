@@ -7,7 +7,12 @@ $(BUILD)/bench/file_bench: bench/file_bench.c $(BUILD)/libbulkhead.a
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -static $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
 
-file-bench: $(BUILD)/bench/file_bench $(BUILD)/bulkhead-static
+$(BUILD)/bench/file_bench_noop: bench/file_bench_noop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -static -nostdlib -fno-stack-protector -Wall -Werror $< -o $@
+
+file-bench: $(BUILD)/bench/file_bench $(BUILD)/bench/file_bench_noop $(BUILD)/bulkhead-static
 	$(Q)BUILD=$(BUILD) sh bench/file_bench.sh
 
 bench: file-bench

@@ -95,7 +95,7 @@ struct bh_memo_cur {
 	__u64 stamp, cgid;
 	__u64 dentry, parent, hash_len, mnt, root_d, root_m, link_epoch;
 	__u32 seq_rename, seq_mount;
-	__u32 hook, mode;
+	__u8  hook, mode;
 	__u8  name_len;			/* exec only */
 	__u8  seqs_read;
 };
@@ -132,7 +132,7 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	c->inode = ino;
 	c->dentry = (__u64)d;
 	c->parent = (__u64)d->d_parent;
-	c->hash_len = d->d_name.hash_len;
+	c->hash_len = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
 	c->mnt = (__u64)m;
 	t = bpf_get_current_task_btf();
 	c->root_d = (__u64)t->fs->root.dentry;

@@ -18,8 +18,8 @@
  *                                        generation: ids 10, 100, 1000 = that many rules
  *   file_bench assign PIN CGROUP_ID ID   the cgroup's policy (0: no entry), in force at
  *                                        once (a new policy epoch, as the agent does)
- *   file_bench memo-mode on|off          the decision memo (bh_fmemo_ctl) of every
- *                                        loaded file object
+ *   file_bench memo-mode on|off [count]  the decision memo (bh_fmemo_ctl) of every
+ *                                        loaded file object (count: hits counted too)
  *   file_bench memo-stats                "open HIT MISS exec HIT MISS" (bh_fmemo_stats)
  *   file_bench mkfiles DIR N             DIR/f0..f(N-1), new inodes (run from the host)
  *   file_bench open-each DIR N           ns per open()+close() of DIR/f0..f(N-1), once each
@@ -206,9 +206,14 @@ static int each_map(const char *name, int (*fn)(int fd, void *ctx), void *ctx)
 
 static int set_mode(int fd, void *ctx)
 {
+	struct bh_memo_ctl c = { 0 };
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(fd, &zero, ctx, BPF_ANY) ? -1 : 0;
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -1;
+	c.mode = *(__u32 *)ctx;
+	c.fs_epoch += 1u << 20;	/* never back to an epoch entries may hold */
+	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -1 : 0;
 }
 
 static int add_stats(int fd, void *ctx)
@@ -227,9 +232,9 @@ static int add_stats(int fd, void *ctx)
 	return 0;
 }
 
-static int memo_mode(const char *m)
+static int memo_mode(const char *m, int count)
 {
-	__u32 mode = !strcmp(m, "off") ? BH_MEMO_OFF : BH_MEMO_ON;
+	__u32 mode = (!strcmp(m, "off") ? BH_MEMO_OFF : BH_MEMO_ON) | (count ? BH_MEMO_COUNT_HITS : 0);
 
 	return each_map("bh_fmemo_ctl", set_mode, &mode) > 0 ? 0 : 1;
 }
@@ -406,8 +411,8 @@ int main(int argc, char **argv)
 		return setup(argv[2], 0, 0, 1);
 	if (argc == 5 && !strcmp(argv[1], "assign"))
 		return assign(argv[2], strtoull(argv[3], NULL, 10), (uint32_t)atoi(argv[4]));
-	if (argc == 3 && !strcmp(argv[1], "memo-mode"))
-		return memo_mode(argv[2]);
+	if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "memo-mode"))
+		return memo_mode(argv[2], argc == 4 && !strcmp(argv[3], "count"));
 	if (argc == 2 && !strcmp(argv[1], "memo-stats"))
 		return memo_stats();
 	if (argc == 4 && !strcmp(argv[1], "mkfiles"))
@@ -426,6 +431,6 @@ int main(int argc, char **argv)
 		return prog_stats(argv[2]);
 	fprintf(stderr, "usage: file_bench setup PIN CGROUP_ID N | empty PIN | open-loop PATH COUNT | "
 		"exec-loop PROG COUNT | prog-stats NAME | setup-all PIN | assign PIN CGROUP_ID ID | "
-		"memo-mode on|off | memo-stats | mkfiles DIR N | open-each DIR N | exec-each DIR N\n");
+		"memo-mode on|off [count] | memo-stats | mkfiles DIR N | open-each DIR N | exec-each DIR N\n");
 	return 2;
 }

@@ -462,7 +462,7 @@ int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir
 
 	if (ret)
 		return ret;
-	bh_memo_link_made();	/* any task: a second name invalidates memoized decisions */
+	bh_memo_fs_changed();	/* any task: a second name invalidates memoized decisions */
 	if (!bh_hook_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */
@@ -577,4 +577,62 @@ SEC("lsm/bprm_check_security")
 int BPF_PROG(bh_empty_exec, struct linux_binprm *bprm, int ret)
 {
 	return ret;
+}
+
+/* PROFILE (temporary) */
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p1, struct file *file, int ret)
+{
+	struct bh_memo_cur mc;
+
+	if (ret)
+		return ret;
+	return bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry) > 5;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p2, struct file *file, int ret)
+{
+	struct dentry *d = file->f_path.dentry;
+	struct bh_file_memo *e;
+
+	if (ret)
+		return ret;
+	e = bh_memo_slot(d->d_inode->i_ino, 5);
+	return e && e->ok == 99;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p3, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id == 7;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p4, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	bh_memo_stat(BH_MH_MMAP, BH_MS_MISMATCH);
+	return 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p5, struct file *file, int ret)
+{
+	struct bh_hook h = {};
+
+	if (ret)
+		return ret;
+	return bh_hook_begin(&h, BH_CGP_FILE) == 7;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_empty_p6, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	return bpf_get_current_cgroup_id() == 7;
 }

@@ -2,7 +2,8 @@
 /*
  * The file/exec decision memo (BPF LSM only: bpf/file.bpf.c). A container
  * opens and runs the same files over and over; a decision its policy made
- * once is kept in the file's inode (BPF inode local storage, bh_file_memo)
+ * once is kept in a direct-mapped table at a hash of the file's inode and
+ * the container (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
  * and reused while nothing it depended on can have changed:
  *
  *   policy      stamp = policy epoch << 1 | generation (bh_policy_epoch,
@@ -11,44 +12,51 @@
  *               the epoch, and every entry at once is stale;
  *   the name    the dentry, its parent and its name hash; the vfsmount the
  *               file was reached through; the task's root (another mount,
- *               bind mount or chroot is another key); the kernel's
- *               rename_lock sequence (every d_move, of the file or of any
- *               directory above it, by any task, by any path into the VFS)
- *               and mount_lock sequence (every change of any mount tree),
- *               both read before the decision, so a change during it leaves
- *               an entry no hit can match; only files with one name (nlink
- *               1; directories: not removed) are memoized or matched, and
- *               path_link bumps bh_memo_link_epoch before a link is made;
+ *               bind mount or chroot is another key); bh_memo_ctl.fs_epoch, read
+ *               before the decision and bumped AFTER every change of a name
+ *               or of a mount tree (fexit of d_move, d_exchange, an alias
+ *               spliced by d_splice_alias, path_mount, path_umount,
+ *               move_mount, pivot_root, put_mnt_ns), by any task and any
+ *               path into the VFS: a change the decision may have missed
+ *               ends after that read, so its bump makes the entry stale;
+ *               only files with one name (nlink 1; directories: not removed)
+ *               are memoized or matched, and path_link bumps the epoch too;
  *   exec        the invoked name, compared byte for byte (names of up to 63
  *               bytes; the invoked-name rule check is a function of that
  *               string alone), so an interpreter is memoized exactly too.
  *
- * Only allows are memoized, and only when no event was sent (an audited
- * denial is reported every time; a denial is decided and reported every
- * time). Entries are never written in place: a store deletes the inode's
- * entry and creates it whole, so a reader never sees half of one.
- * bh_fmemo_ctl selects BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h).
+ * A hit is one inlined array lookup, the current task, and loads and
+ * compares: no helper but bpf_get_current_task_btf(), no cgroup -> policy
+ * lookup, no path. Only allows are memoized, and only when no event was sent
+ * (a denial is decided and reported every time; so is an audited one).
+ * Writers take the entry's seq (cmpxchg, never waited for); readers check it
+ * before and after, so nobody acts on half an entry. bh_fmemo_ctl selects BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h);
+ * the loader turns the memo off if a kernel lacks one of the fexit targets.
  */
 #ifndef BULKHEAD_FILE_MEMO_BPF_H
 #define BULKHEAD_FILE_MEMO_BPF_H
 
 #include "lib/path.bpf.h"
 
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+
 #define BH_S_IFMT	00170000
 #define BH_S_IFDIR	0040000
 
 struct {
-	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bh_file_memo);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_file_memo_table);
 } bh_file_memo SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);		/* BH_MEMO_ON / OFF / VERIFY */
+	__type(value, struct bh_memo_ctl);
 } bh_fmemo_ctl SEC(".maps");
 
 struct {
@@ -58,17 +66,16 @@ struct {
 	__type(value, __u64);
 } bh_fmemo_stats SEC(".maps");
 
-/* The kernel's seqlocks (first word: the sequence). Weak: if kallsyms does not
- * give them, the sequence reads odd and nothing is ever memoized. */
-extern const void rename_lock __ksym __weak;
-extern const void mount_lock __ksym __weak;
-
-/* Hard links made: bumped by lsm/path_link before any link, for any task. */
-__u64 bh_memo_link_epoch = 0;
-
-static __always_inline void bh_memo_link_made(void)
+/* Names and mount trees changed (bh_memo_ctl.fs_epoch): bumped after every
+ * change (the fexit programs below) and by lsm/path_link before a link, for
+ * every task. */
+static __always_inline void bh_memo_fs_changed(void)
 {
-	__sync_fetch_and_add(&bh_memo_link_epoch, 1);
+	__u32 zero = 0;
+	struct bh_memo_ctl *ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+
+	if (ctl)
+		__sync_fetch_and_add(&ctl->fs_epoch, 1);
 }
 
 static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
@@ -80,24 +87,46 @@ static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
 		*v += 1;
 }
 
-static __always_inline __u32 bh_seq(const void *lock)
+/* The slot of {inode number, container}: a multiplicative hash (of scalars: the
+ * verifier allows no arithmetic on a kernel pointer). Inodes of other file
+ * systems with the same number share a slot and evict each other. */
+static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino, __u64 cgid)
 {
-	__u32 s = 1;
+	struct bh_file_memo_table *tab;
+	__u32 zero = 0;
+	__u64 idx;
 
-	if (!lock || bpf_probe_read_kernel(&s, sizeof(s), lock))
-		return 1;
-	return s;
+	tab = bpf_map_lookup_elem(&bh_file_memo, &zero);
+	if (!tab)
+		return NULL;
+	idx = ((ino ^ (cgid << 32)) * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
+	idx &= BH_MEMO_ENTRIES - 1;
+	return &tab->e[idx];
+}
+
+/* Writers exclude each other: odd while one writes, taken with cmpxchg, never
+ * waited for (the loser does not memoize: a later call decides in full). */
+static __always_inline int bh_memo_write_begin(__u64 *seq)
+{
+	__u64 s = *(volatile __u64 *)seq;
+
+	return !(s & 1) && __sync_val_compare_and_swap(seq, s, s + 1) == s;
+}
+
+static __always_inline void bh_memo_write_end(__u64 *seq)
+{
+	__sync_fetch_and_add(seq, 1);
 }
 
 /* What the current hook's decision depends on, besides the policy maps. */
 struct bh_memo_cur {
 	struct inode *inode;
 	__u64 stamp, cgid;
-	__u64 dentry, parent, hash_len, mnt, root_d, root_m, link_epoch;
-	__u32 seq_rename, seq_mount;
-	__u8  hook, mode;
+	__u64 dentry, parent, hash_len, mnt, root_d, root_m, fs_epoch;
+	struct bh_file_memo *e;		/* its slot */
+	struct bh_memo_ctl *ctl;
+	__u8  hook, mode, count_hits;
 	__u8  name_len;			/* exec only */
-	__u8  seqs_read;
 };
 
 /*
@@ -109,14 +138,20 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 					 struct dentry *d)
 {
 	struct task_struct *t;
-	__u32 zero = 0, *g, *mode;
+	__u32 zero = 0, *g, mode;
+	struct bh_memo_ctl *ctl;
 	__u64 *ep;
 	struct inode *ino;
 	__u32 nlink;
 
-	mode = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
-	if (!mode || *mode == BH_MEMO_OFF || !d || !m)
+	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	if (!ctl || !d || !m)
 		return -1;
+	mode = READ_ONCE(ctl->mode);
+	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
+		return -1;
+	c->fs_epoch = READ_ONCE(ctl->fs_epoch);	/* first: before any name is read */
+	c->ctl = ctl;
 	ino = d->d_inode;
 	if (!ino)
 		return -1;
@@ -128,123 +163,176 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	if (!g || !ep)
 		return -1;
 	c->stamp = (*(volatile __u64 *)ep << 1) | (*(volatile __u32 *)g & 1);
-	c->cgid = bpf_get_current_cgroup_id();
+	t = bpf_get_current_task_btf();
+	/* bpf_get_current_cgroup_id() without the call: the task's cgroup v2 id */
+	c->cgid = t->cgroups->dfl_cgrp->kn->id;
 	c->inode = ino;
 	c->dentry = (__u64)d;
 	c->parent = (__u64)d->d_parent;
 	c->hash_len = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
 	c->mnt = (__u64)m;
-	t = bpf_get_current_task_btf();
 	c->root_d = (__u64)t->fs->root.dentry;
 	c->root_m = (__u64)t->fs->root.mnt;
-	c->link_epoch = *(volatile __u64 *)&bh_memo_link_epoch;
-	c->seq_rename = 1;		/* read only when needed (bh_memo_seqs) */
-	c->seq_mount = 1;
-	c->seqs_read = 0;
+	c->e = bh_memo_slot(ino->i_ino, c->cgid);
+	if (!c->e)
+		return -1;
 	c->hook = hook;
-	c->mode = *mode;
+	c->mode = mode & BH_MEMO_MODE_MASK;
+	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
 	c->name_len = 0;
 	return c->mode;
-}
-
-/* The tree's state now: 0 if it is being changed (an odd sequence). */
-static __always_inline int bh_memo_seqs(struct bh_memo_cur *c)
-{
-	c->seq_rename = bh_seq(&rename_lock);
-	c->seq_mount = bh_seq(&mount_lock);
-	c->seqs_read = 1;
-	return !((c->seq_rename | c->seq_mount) & 1);
 }
 
 /*
  * Was want (BH_MEMO_* bits) decided allowed for exactly this? name: the exec's
  * invoked name (BH_MEMO_NAME bytes, zero-padded; c->name_len set), else NULL.
- * On a miss the sequences are read before the caller decides, for the store.
  */
 static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const __u64 *name)
 {
-	struct bh_file_memo *e = bpf_inode_storage_get(&bh_file_memo, c->inode, 0, 0);
-	int hit = 0;
+	struct bh_file_memo *e = c->e;
+	__u64 s = READ_ONCE(e->seq);
 
-	if (!e || e->stamp != c->stamp || e->cgid != c->cgid || (want & ~e->ok) ||
-	    e->dentry != c->dentry || e->parent != c->parent || e->hash_len != c->hash_len ||
-	    e->mnt != c->mnt || e->root_d != c->root_d || e->root_m != c->root_m ||
-	    e->link_epoch != c->link_epoch)
-		goto out;
+	/* every load volatile: the compiler keeps them in this order (and x86 too) */
+	if ((s & 1) || READ_ONCE(e->inode) != (__u64)c->inode || READ_ONCE(e->stamp) != c->stamp ||
+	    READ_ONCE(e->cgid) != c->cgid || (want & ~READ_ONCE(e->ok)) ||
+	    READ_ONCE(e->dentry) != c->dentry || READ_ONCE(e->parent) != c->parent ||
+	    READ_ONCE(e->hash_len) != c->hash_len || READ_ONCE(e->mnt) != c->mnt ||
+	    READ_ONCE(e->root_d) != c->root_d || READ_ONCE(e->root_m) != c->root_m ||
+	    READ_ONCE(e->fs_epoch) != c->fs_epoch)
+		goto miss;
 	if (name) {
 		const __u64 *en = (const __u64 *)e->name;
 
-		if (e->name_len != c->name_len)
-			goto out;
+		if (READ_ONCE(e->name_len) != c->name_len)
+			goto miss;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
-			if (en[i] != name[i])
-				goto out;
+			if (READ_ONCE(en[i]) != name[i])
+				goto miss;
 	}
-	if (!bh_memo_seqs(c) || e->seq_rename != c->seq_rename || e->seq_mount != c->seq_mount)
-		goto out;
-	hit = 1;
-out:
-	if (!hit && !c->seqs_read)
-		bh_memo_seqs(c);	/* before the full decision: the store's key */
-	bh_memo_stat(c->hook, hit ? BH_MS_HIT : BH_MS_MISS);
-	return hit;
+	if (READ_ONCE(e->seq) != s || c->fs_epoch != READ_ONCE(c->ctl->fs_epoch))
+		goto miss;
+	if (c->count_hits)
+		bh_memo_stat(c->hook, BH_MS_HIT);
+	return 1;
+miss:
+	bh_memo_stat(c->hook, BH_MS_MISS);
+	return 0;
 }
 
 /*
  * After the full decision (r: the hook's answer; h: its state). A hit whose
  * full decision denied or reported is a mismatch (verify mode); a miss that
- * allowed silently is memoized (ok: BH_MEMO_* bits), under the sequences read
+ * allowed silently is memoized (ok: BH_MEMO_* bits), under the fs epoch read
  * before the decision.
  */
 static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, struct bh_hook *h,
 					__u8 ok, const __u64 *name)
 {
-	struct bh_file_memo *e, *n;
+	struct bh_file_memo *e = c->e;
+	__u64 *en = (__u64 *)e->name;
 
 	if (hit) {
 		if (r || h->reported)
 			bh_memo_stat(c->hook, BH_MS_MISMATCH);
 		return;
 	}
-	if (r || h->reported || !h->policy || !h->s || ((c->seq_rename | c->seq_mount) & 1))
+	if (r || h->reported || !h->policy || h->cgid != c->cgid || !bh_memo_write_begin(&e->seq))
 		return;
-	n = &h->s->memo;
-	e = bpf_inode_storage_get(&bh_file_memo, c->inode, 0, 0);
-	n->ok = ok;
-	n->name_len = 0;
-	__builtin_memset(n->name, 0, sizeof(n->name));
-	if (e && e->stamp == c->stamp && e->cgid == c->cgid && e->dentry == c->dentry &&
-	    e->parent == c->parent && e->hash_len == c->hash_len && e->mnt == c->mnt &&
-	    e->root_d == c->root_d && e->root_m == c->root_m && e->link_epoch == c->link_epoch &&
-	    e->seq_rename == c->seq_rename && e->seq_mount == c->seq_mount) {
+	if (e->inode == (__u64)c->inode && e->stamp == c->stamp && e->cgid == c->cgid &&
+	    e->dentry == c->dentry && e->parent == c->parent && e->hash_len == c->hash_len &&
+	    e->mnt == c->mnt && e->root_d == c->root_d && e->root_m == c->root_m &&
+	    e->fs_epoch == c->fs_epoch) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
-		n->ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
-		if (!name) {
-			n->name_len = e->name_len;
-			__builtin_memcpy(n->name, e->name, sizeof(n->name));
-		}
+		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
+	} else {
+		e->name_len = 0;
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			en[i] = 0;
 	}
 	if (name) {
-		n->name_len = c->name_len;
-		__builtin_memcpy(n->name, name, sizeof(n->name));
+		e->name_len = c->name_len;
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			en[i] = name[i];
 	}
-	n->stamp = c->stamp;
-	n->cgid = c->cgid;
-	n->dentry = c->dentry;
-	n->parent = c->parent;
-	n->hash_len = c->hash_len;
-	n->mnt = c->mnt;
-	n->root_d = c->root_d;
-	n->root_m = c->root_m;
-	n->link_epoch = c->link_epoch;
-	n->seq_rename = c->seq_rename;
-	n->seq_mount = c->seq_mount;
-	n->pad = 0;
-	n->pad2 = 0;
-	if (e)
-		bpf_inode_storage_delete(&bh_file_memo, c->inode);
-	if (bpf_inode_storage_get(&bh_file_memo, c->inode, n, BPF_LOCAL_STORAGE_GET_F_CREATE))
-		bh_memo_stat(c->hook, BH_MS_STORE);
+	e->ok = ok;
+	e->inode = (__u64)c->inode;
+	e->stamp = c->stamp;
+	e->cgid = c->cgid;
+	e->dentry = c->dentry;
+	e->parent = c->parent;
+	e->hash_len = c->hash_len;
+	e->mnt = c->mnt;
+	e->root_d = c->root_d;
+	e->root_m = c->root_m;
+	e->fs_epoch = c->fs_epoch;
+	bh_memo_write_end(&e->seq);
+	bh_memo_stat(c->hook, BH_MS_STORE);
+}
+
+/*
+ * Invalidation: after every change of a name or a mount tree. Each program is
+ * optional (userspace/enforce/file.c): a kernel without one of these
+ * functions gets the memo off, never a memo that misses a change.
+ */
+#define BH_IS_ERR(p)	((unsigned long)(p) >= (unsigned long)-4095)
+
+SEC("fexit/d_move")
+int BPF_PROG(bh_memo_d_move)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/d_exchange")
+int BPF_PROG(bh_memo_d_exch)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/* A directory alias moved into place (the other caller of __d_move). */
+SEC("fexit/d_splice_alias")
+int BPF_PROG(bh_memo_splice, struct inode *inode, struct dentry *dentry, struct dentry *ret)
+{
+	if (ret && !BH_IS_ERR(ret))
+		bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/path_mount")
+int BPF_PROG(bh_memo_mount)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/path_umount")
+int BPF_PROG(bh_memo_umount)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_move_mount")
+int BPF_PROG(bh_memo_move_mnt)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_pivot_root")
+int BPF_PROG(bh_memo_pivot)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/* A mount namespace released: its mounts are detached from every name. */
+SEC("fexit/put_mnt_ns")
+int BPF_PROG(bh_memo_put_ns)
+{
+	bh_memo_fs_changed();
+	return 0;
 }
 
 #endif

@@ -90,7 +90,6 @@ struct bh_scratch {
 	char slack2[260];
 	__u64 stack[BH_FILE_WALK_DEPTH];	/* dentries of the walk */
 	struct bh_walk walk;
-	struct bh_file_memo memo;		/* a memo entry being built (file_memo.bpf.h) */
 	__u64 memo_name[BH_MEMO_NAME / 8];	/* an exec's invoked name, zero-padded */
 };
 

@@ -3,7 +3,8 @@
  * fmemo: the file/exec decision memo of the loaded BPF LSM programs, for the
  * guest cases (static: no libbpf object needed, the maps are found by name).
  *
- *   fmemo mode on|off|verify   set bh_fmemo_ctl of every loaded file object
+ *   fmemo mode on|off|verify [count]   set bh_fmemo_ctl of every loaded file object
+ *                              (count: hits are counted too)
  *   fmemo stats                "open HIT MISS STORE MISMATCH exec ... mmap ..."
  *                              (bh_fmemo_stats summed over CPUs and objects)
  *
@@ -45,10 +46,15 @@ static int each_map(const char *name, int (*fn)(int fd, const struct bpf_map_inf
 
 static int set_mode(int fd, const struct bpf_map_info *info, void *ctx)
 {
+	struct bh_memo_ctl c = { 0 };
 	__u32 zero = 0;
 
 	(void)info;
-	if (bpf_map_update_elem(fd, &zero, ctx, BPF_ANY)) {
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -1;
+	c.mode = *(__u32 *)ctx;
+	c.fs_epoch += 1u << 20;	/* never back to an epoch entries may hold */
+	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY)) {
 		fprintf(stderr, "fmemo: update bh_fmemo_ctl: %s\n", strerror(errno));
 		return -1;
 	}
@@ -78,7 +84,7 @@ static int add_stats(int fd, const struct bpf_map_info *info, void *ctx)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "mode")) {
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "count"))) && !strcmp(argv[1], "mode")) {
 		__u32 m = !strcmp(argv[2], "on") ? BH_MEMO_ON : !strcmp(argv[2], "off") ? BH_MEMO_OFF :
 			  !strcmp(argv[2], "verify") ? BH_MEMO_VERIFY : 99;
 
@@ -86,6 +92,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "fmemo: mode on|off|verify\n");
 			return 2;
 		}
+		if (argc == 4)
+			m |= BH_MEMO_COUNT_HITS;
 		if (each_map("bh_fmemo_ctl", set_mode, &m) < 1) {
 			fprintf(stderr, "fmemo: no bh_fmemo_ctl map loaded\n");
 			return 1;
@@ -107,6 +115,6 @@ int main(int argc, char **argv)
 		printf("\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: fmemo mode on|off|verify | fmemo stats\n");
+	fprintf(stderr, "usage: fmemo mode on|off|verify [count] | fmemo stats\n");
 	return 2;
 }

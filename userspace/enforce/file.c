@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "lib/clock.h"
@@ -28,6 +29,8 @@ struct file_enf {
 	struct bpf_link *links[FILE_MAX_PROGS];
 	int nlinks;
 	enum file_mode mode;
+	uint32_t memo;			/* the mode asked for (file_opts, BULKHEAD_FILE_MEMO) */
+	char memo_off[160];		/* why the memo cannot run here ("": it can) */
 	struct file_maps maps;
 	int ncpus;
 	char describe[256];
@@ -84,6 +87,75 @@ enum file_mode file_mode_of(const struct file_enf *f)
 const char *file_mode_describe(const struct file_enf *f)
 {
 	return f->describe;
+}
+
+/*
+ * Set the mode. The fs epoch shares the value: it is written back moved 2^20
+ * ahead, so a bump the kernel made between our read and our write is not
+ * lost (the epoch only ever grows, past any value an entry holds).
+ */
+static int memo_set(struct file_enf *f, uint32_t mode)
+{
+	int fd = bpf_map__fd(f->lsm->maps.bh_fmemo_ctl);
+	struct bh_memo_ctl c = { 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.mode = mode;
+	c.fs_epoch += 1u << 20;
+	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static bool is_memo_prog(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "fexit/", 6);
+}
+
+/*
+ * The memo is exact only while every change of a name or a mount tree bumps
+ * its epoch (bpf/lib/file_memo.bpf.h): a kernel without one of the fexit
+ * targets loads no fexit program and runs without the memo (said at start).
+ */
+static void memo_targets(struct file_enf *f, const struct file_opts *o)
+{
+	struct btf *btf = o->btf_path ? btf__parse(o->btf_path, NULL) : btf__load_vmlinux_btf();
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, f->lsm->obj) {
+		const char *fn = bpf_program__section_name(p) + 6;
+
+		if (!is_memo_prog(p) || f->memo_off[0])
+			continue;
+		if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0)
+			snprintf(f->memo_off, sizeof(f->memo_off), "this kernel has no %s() to follow", fn);
+	}
+	if (f->memo_off[0])
+		bpf_object__for_each_program(p, f->lsm->obj)
+			if (is_memo_prog(p))
+				bpf_program__set_autoload(p, false);
+	btf__free(btf);
+}
+
+/* After attach_all(): the memo in the mode asked for, if it can be exact here. */
+static void memo_start(struct file_enf *f)
+{
+	int r;
+
+	if (f->memo == BH_MEMO_OFF)
+		return;
+	if (f->memo_off[0]) {
+		log_warn("file: decision memo off (%s): every open and exec is decided in full",
+			 f->memo_off);
+		return;
+	}
+	r = memo_set(f, f->memo);
+	if (r)
+		log_warn("file: decision memo off: cannot set its mode: %s", strerror(-r));
+	else if (f->memo == BH_MEMO_VERIFY)
+		log_info("file: decision memo in verify mode (BULKHEAD_FILE_MEMO)");
 }
 
 /* libbpf's output while trying the LSM programs: kept, shown only if the verifier ran. */
@@ -196,6 +268,14 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 			bpf_program__set_autoload(pr, empty == !strncmp(bpf_program__name(pr),
 								       "bh_empty_", 9));
 	}
+	r = memo_mode(o, &f->memo, err, errlen);
+	if (r) {
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		return r;
+	}
+	if (o->mode != FILE_MODE_BENCH_EMPTY)
+		memo_targets(f, o);
 	lsm_log_len = 0;
 	lsm_log[0] = 0;
 	/* BULKHEAD_BPF_STATS=1: the verifier's statistics per program (development). */
@@ -233,22 +313,14 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return r;
 	}
 	f->obj = f->lsm->obj;
-	{
-		uint32_t zero = 0, mode;
-
-		r = memo_mode(o, &mode, err, errlen);
-		if (!r && bpf_map_update_elem(bpf_map__fd(f->lsm->maps.bh_fmemo_ctl), &zero, &mode, BPF_ANY)) {
-			r = -errno;
-			snprintf(err, errlen, "file: cannot set the decision memo's mode: %s", strerror(-r));
-		}
-		if (r) {
-			file_bpf__destroy(f->lsm);
-			f->lsm = NULL;
-			return r;
-		}
-		if (mode != BH_MEMO_ON)
-			log_info("file: decision memo %s (BULKHEAD_FILE_MEMO)",
-				 mode == BH_MEMO_OFF ? "off" : "in verify mode");
+	/* Off until its invalidation programs are attached (memo_start()). */
+	r = memo_set(f, BH_MEMO_OFF);
+	if (r) {
+		snprintf(err, errlen, "file: cannot set the decision memo's mode: %s", strerror(-r));
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		f->obj = NULL;
+		return r;
 	}
 	f->maps.paths = bpf_map__fd(f->lsm->maps.bh_file_paths);
 	f->maps.globs = bpf_map__fd(f->lsm->maps.bh_file_globs);
@@ -302,6 +374,11 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 		if (!bpf_program__autoload(prog))
 			continue;	/* the bench's empty baselines, unless asked for */
 		l = bpf_program__attach(prog);
+		if (!l && is_memo_prog(prog)) {
+			snprintf(f->memo_off, sizeof(f->memo_off), "cannot attach %s: %s",
+				 bpf_program__section_name(prog), strerror(errno));
+			continue;
+		}
 		if (!l) {
 			snprintf(err, errlen, "file: cannot attach %s: %s", bpf_program__name(prog),
 				 strerror(errno));
@@ -374,6 +451,8 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	}
 	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
 		goto fail;
+	if (f->mode == FILE_MODE_LSM)
+		memo_start(f);
 	if (f->mode == FILE_MODE_LSM)
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks)",
 			 f->nlinks);

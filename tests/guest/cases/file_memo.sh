@@ -65,6 +65,7 @@ twice() {	# name, then a command run twice in one exec: the second is a memo hit
 }
 
 # --- the memo is used -----------------------------------------------------------------------
+"$FM" mode on count || t_fail memo_hit_counted "cannot set the memo's mode"
 h0=$(hits open)
 twice memo_read_twice 'cat /tmp/ok/f1'
 h1=$(hits open)
@@ -147,7 +148,7 @@ if fl_wait web OK 'cat /tmp/ok/c'; then t_pass memo_policy_change_allowed_after
 else t_fail memo_policy_change_allowed_after "/tmp/ok/c still refused 10 s after web's policy came back"; fi
 
 # --- reference: random reads and execs against random changes, every hit checked in full -----
-"$FM" mode verify || t_fail memo_reference "cannot set verify mode"
+"$FM" mode verify count || t_fail memo_reference "cannot set verify mode"
 st0=$("$FM" stats)
 for d in a b deny; do
 	mkdir -p "$R/tmp/r/$d"

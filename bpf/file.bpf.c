@@ -182,7 +182,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 		ops |= 1 << BH_OP_WRITE;
 	if (!ops)
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry);
+	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry, 0);
 	if (memo >= 0) {
 		hit = bh_memo_hit(&mc, ops, NULL);
 		if (hit && memo != BH_MEMO_VERIFY)
@@ -195,6 +195,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 }
 
 /* bprm_check_security in full: the binary, its name in the root, the invoked name. */
+/* h: begun (exec_begin() said the policy restricts exec). */
 static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *bprm)
 {
 	struct bh_verdict v = {};
@@ -202,8 +203,6 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 	long len, n;
 	int r;
 
-	if (!bh_hook_begin(h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(h, 1 << BH_OP_EXEC, 1))
-		return 0;
 	key = &h->s->key;
 	len = bpf_d_path((struct path *)&bprm->file->f_path, key->path, BH_FILE_PATH_MAX);
 	if (len <= 0) {
@@ -259,10 +258,14 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 }
 
 
+/*
+ * Exec asks the container's policy first, the memo second: under emulation an
+ * exec starts with every page cold, and the memo's pages would cost a
+ * container without a policy more than its whole check.
+ */
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 {
-	struct bh_scratch *s = bh_scratch();
 	struct bh_memo_cur mc;
 	struct bh_hook h = {};
 	int memo = -1, hit = 0, r;
@@ -271,11 +274,14 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	if (s)
-		memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry);
-	if (memo >= 0 && s) {
+	if (!bh_memo_stamp(&mc))	/* before the container's entry is read */
+		return 0;
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
+		return 0;
+	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry, 1);
+	if (memo >= 0) {
 		/* the invoked name, exactly: the rule check on it is a function of it alone */
-		name = s->memo_name;
+		name = h.s->memo_name;
 		__builtin_memset(name, 0, BH_MEMO_NAME);
 		n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, bprm->filename);
 		if (n >= BH_MEMO_NAME)
@@ -284,13 +290,13 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 		if (!mc.name_len)
 			__builtin_memset(name, 0, BH_MEMO_NAME);
 	}
-	if (memo >= 0 && name) {
+	if (memo >= 0) {
 		hit = bh_memo_hit(&mc, BH_MEMO_EXEC, name);
 		if (hit && memo != BH_MEMO_VERIFY)
 			return 0;
 	}
 	r = decide_exec(&h, bprm);
-	if (memo >= 0 && name)
+	if (memo >= 0)
 		bh_memo_end(&mc, hit, r, &h, BH_MEMO_EXEC, name);
 	return r;
 }
@@ -551,7 +557,7 @@ int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned lo
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry);
+	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry, 0);
 	if (memo >= 0) {
 		hit = bh_memo_hit(&mc, BH_MEMO_MMAP, NULL);
 		if (hit && memo != BH_MEMO_VERIFY)

@@ -87,10 +87,11 @@ static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
 		*v += 1;
 }
 
-/* The slot of {inode number, container}: a multiplicative hash (of scalars: the
- * verifier allows no arithmetic on a kernel pointer). Inodes of other file
- * systems with the same number share a slot and evict each other. */
-static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino, __u64 cgid)
+/* The slot of an inode number: a multiplicative hash (of a scalar: the verifier
+ * allows no arithmetic on a kernel pointer). Inodes of other file systems with
+ * the same number, and one inode opened by two containers, share a slot and
+ * evict each other (a full decision, never a wrong one). */
+static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino)
 {
 	struct bh_file_memo_table *tab;
 	__u32 zero = 0;
@@ -99,7 +100,7 @@ static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino, __u64 cgid)
 	tab = bpf_map_lookup_elem(&bh_file_memo, &zero);
 	if (!tab)
 		return NULL;
-	idx = ((ino ^ (cgid << 32)) * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
+	idx = (ino * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
 	idx &= BH_MEMO_ENTRIES - 1;
 	return &tab->e[idx];
 }
@@ -121,26 +122,42 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 /* What the current hook's decision depends on, besides the policy maps. */
 struct bh_memo_cur {
 	struct inode *inode;
-	__u64 stamp, cgid;
-	__u64 dentry, parent, hash_len, mnt, root_d, root_m, fs_epoch;
+	__u64 stamp, fs_epoch;
 	struct bh_file_memo *e;		/* its slot */
 	struct bh_memo_ctl *ctl;
-	__u8  hook, mode, count_hits;
+	struct dentry *d;
+	struct vfsmount *m;
+	__u8  hook, mode, count_hits, cached;
 	__u8  name_len;			/* exec only */
 };
 
+/* The policy stamp: read before the container's entry is (the agent writes an
+ * entry, then bumps the epoch). */
+static __always_inline int bh_memo_stamp(struct bh_memo_cur *c)
+{
+	__u32 zero = 0, *g;
+	__u64 *ep;
+
+	g = bpf_map_lookup_elem(&bh_active_gen, &zero);
+	ep = bpf_map_lookup_elem(&bh_policy_epoch, &zero);
+	if (!g || !ep)
+		return 0;
+	c->stamp = (*(volatile __u64 *)ep << 1) | (*(volatile __u32 *)g & 1);
+	return 1;
+}
+
 /*
- * Fill c for the file (m, d) reached by the current task. Returns the mode
- * (BH_MEMO_ON or BH_MEMO_VERIFY), or -1: nothing to look up or store (memo
- * off, no inode, more than one name, a removed directory).
+ * Fill c for the file (m, d) (and read the stamp unless have_stamp). Cheap on
+ * purpose: a task of the host or of a container without a policy pays this
+ * much before the hook's own prologue says so. Returns the mode (BH_MEMO_ON
+ * or BH_MEMO_VERIFY), or -1: nothing to look up or store (memo off, no inode,
+ * more than one name, a removed directory).
  */
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
-					 struct dentry *d)
+					 struct dentry *d, int have_stamp)
 {
-	struct task_struct *t;
-	__u32 zero = 0, *g, mode;
 	struct bh_memo_ctl *ctl;
-	__u64 *ep;
+	__u32 zero = 0, mode;
 	struct inode *ino;
 	__u32 nlink;
 
@@ -151,31 +168,22 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return -1;
 	c->fs_epoch = READ_ONCE(ctl->fs_epoch);	/* first: before any name is read */
-	c->ctl = ctl;
 	ino = d->d_inode;
 	if (!ino)
 		return -1;
 	nlink = ino->i_nlink;
 	if ((ino->i_mode & BH_S_IFMT) == BH_S_IFDIR ? nlink == 0 : nlink != 1)
 		return -1;
-	g = bpf_map_lookup_elem(&bh_active_gen, &zero);
-	ep = bpf_map_lookup_elem(&bh_policy_epoch, &zero);
-	if (!g || !ep)
+	if (!have_stamp && !bh_memo_stamp(c))
 		return -1;
-	c->stamp = (*(volatile __u64 *)ep << 1) | (*(volatile __u32 *)g & 1);
-	t = bpf_get_current_task_btf();
-	/* bpf_get_current_cgroup_id() without the call: the task's cgroup v2 id */
-	c->cgid = t->cgroups->dfl_cgrp->kn->id;
-	c->inode = ino;
-	c->dentry = (__u64)d;
-	c->parent = (__u64)d->d_parent;
-	c->hash_len = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
-	c->mnt = (__u64)m;
-	c->root_d = (__u64)t->fs->root.dentry;
-	c->root_m = (__u64)t->fs->root.mnt;
-	c->e = bh_memo_slot(ino->i_ino, c->cgid);
+	c->e = bh_memo_slot(ino->i_ino);
 	if (!c->e)
 		return -1;
+	c->ctl = ctl;
+	c->inode = ino;
+	c->d = d;
+	c->m = m;
+	c->cached = READ_ONCE(c->e->inode) == (__u64)ino;
 	c->hook = hook;
 	c->mode = mode & BH_MEMO_MODE_MASK;
 	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
@@ -190,57 +198,78 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const __u64 *name)
 {
 	struct bh_file_memo *e = c->e;
-	__u64 s = READ_ONCE(e->seq);
+	struct task_struct *t;
+	struct dentry *d = c->d;
+	__u64 s;
 
+	if (!c->cached)
+		return 0;
+	t = bpf_get_current_task_btf();
+	s = READ_ONCE(e->seq);
 	/* every load volatile: the compiler keeps them in this order (and x86 too) */
 	if ((s & 1) || READ_ONCE(e->inode) != (__u64)c->inode || READ_ONCE(e->stamp) != c->stamp ||
-	    READ_ONCE(e->cgid) != c->cgid || (want & ~READ_ONCE(e->ok)) ||
-	    READ_ONCE(e->dentry) != c->dentry || READ_ONCE(e->parent) != c->parent ||
-	    READ_ONCE(e->hash_len) != c->hash_len || READ_ONCE(e->mnt) != c->mnt ||
-	    READ_ONCE(e->root_d) != c->root_d || READ_ONCE(e->root_m) != c->root_m ||
-	    READ_ONCE(e->fs_epoch) != c->fs_epoch)
-		goto miss;
+	    (want & ~READ_ONCE(e->ok)) || READ_ONCE(e->fs_epoch) != c->fs_epoch ||
+	    READ_ONCE(e->dentry) != (__u64)d || READ_ONCE(e->mnt) != (__u64)c->m ||
+	    READ_ONCE(e->parent) != (__u64)d->d_parent ||
+	    READ_ONCE(e->hash_len) != ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32) ||
+	    /* bpf_get_current_cgroup_id() without the call: the task's cgroup v2 id */
+	    READ_ONCE(e->cgid) != t->cgroups->dfl_cgrp->kn->id ||
+	    READ_ONCE(e->root_d) != (__u64)t->fs->root.dentry ||
+	    READ_ONCE(e->root_m) != (__u64)t->fs->root.mnt)
+		return 0;
 	if (name) {
 		const __u64 *en = (const __u64 *)e->name;
 
 		if (READ_ONCE(e->name_len) != c->name_len)
-			goto miss;
+			return 0;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 			if (READ_ONCE(en[i]) != name[i])
-				goto miss;
+				return 0;
 	}
 	if (READ_ONCE(e->seq) != s || c->fs_epoch != READ_ONCE(c->ctl->fs_epoch))
-		goto miss;
+		return 0;
 	if (c->count_hits)
 		bh_memo_stat(c->hook, BH_MS_HIT);
 	return 1;
-miss:
-	bh_memo_stat(c->hook, BH_MS_MISS);
-	return 0;
 }
 
 /*
  * After the full decision (r: the hook's answer; h: its state). A hit whose
- * full decision denied or reported is a mismatch (verify mode); a miss that
- * allowed silently is memoized (ok: BH_MEMO_* bits), under the fs epoch read
- * before the decision.
+ * full decision denied or reported is a mismatch (verify mode); a miss of a
+ * container with a policy is counted, and memoized if it allowed silently
+ * (ok: BH_MEMO_* bits), under the fs epoch and stamp read before the
+ * decision. The root and the name are read now: whatever changed them since
+ * (rename, mount, chroot, setns) bumped the fs epoch after the change.
  */
 static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, struct bh_hook *h,
 					__u8 ok, const __u64 *name)
 {
 	struct bh_file_memo *e = c->e;
 	__u64 *en = (__u64 *)e->name;
+	struct task_struct *t;
+	struct dentry *d = c->d;
+	__u64 rd, rm, par, hl;
 
 	if (hit) {
 		if (r || h->reported)
 			bh_memo_stat(c->hook, BH_MS_MISMATCH);
 		return;
 	}
-	if (r || h->reported || !h->policy || h->cgid != c->cgid || !bh_memo_write_begin(&e->seq))
+	if (!h->policy)
 		return;
-	if (e->inode == (__u64)c->inode && e->stamp == c->stamp && e->cgid == c->cgid &&
-	    e->dentry == c->dentry && e->parent == c->parent && e->hash_len == c->hash_len &&
-	    e->mnt == c->mnt && e->root_d == c->root_d && e->root_m == c->root_m &&
+	bh_memo_stat(c->hook, BH_MS_MISS);
+	if (r || h->reported)
+		return;
+	t = bpf_get_current_task_btf();
+	rd = (__u64)t->fs->root.dentry;
+	rm = (__u64)t->fs->root.mnt;
+	par = (__u64)d->d_parent;
+	hl = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
+	if (!bh_memo_write_begin(&e->seq))
+		return;
+	if (e->inode == (__u64)c->inode && e->stamp == c->stamp && e->cgid == h->cgid &&
+	    e->dentry == (__u64)d && e->parent == par && e->hash_len == hl &&
+	    e->mnt == (__u64)c->m && e->root_d == rd && e->root_m == rm &&
 	    e->fs_epoch == c->fs_epoch) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
 		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
@@ -257,13 +286,13 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, s
 	e->ok = ok;
 	e->inode = (__u64)c->inode;
 	e->stamp = c->stamp;
-	e->cgid = c->cgid;
-	e->dentry = c->dentry;
-	e->parent = c->parent;
-	e->hash_len = c->hash_len;
-	e->mnt = c->mnt;
-	e->root_d = c->root_d;
-	e->root_m = c->root_m;
+	e->cgid = h->cgid;
+	e->dentry = (__u64)d;
+	e->parent = par;
+	e->hash_len = hl;
+	e->mnt = (__u64)c->m;
+	e->root_d = rd;
+	e->root_m = rm;
 	e->fs_epoch = c->fs_epoch;
 	bh_memo_write_end(&e->seq);
 	bh_memo_stat(c->hook, BH_MS_STORE);
@@ -322,6 +351,14 @@ int BPF_PROG(bh_memo_move_mnt)
 
 SEC("fexit/__x64_sys_pivot_root")
 int BPF_PROG(bh_memo_pivot)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/* A task's root changed: chroot(2), setns(2) into a mount namespace. */
+SEC("fexit/set_fs_root")
+int BPF_PROG(bh_memo_fs_root)
 {
 	bh_memo_fs_changed();
 	return 0;

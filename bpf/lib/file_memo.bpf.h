@@ -238,8 +238,10 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const _
  * full decision denied or reported is a mismatch (verify mode); a miss of a
  * container with a policy is counted, and memoized if it allowed silently
  * (ok: BH_MEMO_* bits), under the fs epoch and stamp read before the
- * decision. The root and the name are read now: whatever changed them since
- * (rename, mount, chroot, setns) bumped the fs epoch after the change.
+ * decision. The name and mount are read now: whatever changed them since
+ * (rename, mount) bumped the fs epoch after the change. The root too: only the
+ * task's own threads can change it (chroot, setns), and a task's root already
+ * decides which names it sees (rules name paths relative to it).
  */
 static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, struct bh_hook *h,
 					__u8 ok, const __u64 *name)
@@ -351,14 +353,6 @@ int BPF_PROG(bh_memo_move_mnt)
 
 SEC("fexit/__x64_sys_pivot_root")
 int BPF_PROG(bh_memo_pivot)
-{
-	bh_memo_fs_changed();
-	return 0;
-}
-
-/* A task's root changed: chroot(2), setns(2) into a mount namespace. */
-SEC("fexit/set_fs_root")
-int BPF_PROG(bh_memo_fs_root)
 {
 	bh_memo_fs_changed();
 	return 0;

@@ -22,7 +22,7 @@ OPENS=${FILE_BENCH_OPENS:-40000}
 EXECS=${FILE_BENCH_EXECS:-150}
 FIRST_OPENS=${FILE_BENCH_FIRST_OPENS:-1000}
 FIRST_EXECS=${FILE_BENCH_FIRST_EXECS:-30}
-REPS=${FILE_BENCH_REPS:-7}
+REPS=${FILE_BENCH_REPS:-5}
 t_defer "'$T_BIN' unload --pin-dir '$PIN'"
 echo 1 > /proc/sys/kernel/bpf_stats_enabled || { t_fail file_bench "kernel.bpf_stats_enabled"; exit 1; }
 ct_start b "" pod-b bench b || { t_fail file_bench "container: $(ct_log b)"; exit 1; }

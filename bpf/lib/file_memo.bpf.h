@@ -2,8 +2,8 @@
 /*
  * The file/exec decision memo (BPF LSM only: bpf/file.bpf.c). A container
  * opens and runs the same files over and over; a decision its policy made
- * once is kept in a direct-mapped table at a hash of the file's inode and
- * the container (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
+ * once is kept in a direct-mapped table at a hash of the file's inode
+ * number (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
  * and reused while nothing it depended on can have changed:
  *
  *   policy      stamp = policy epoch << 1 | generation (bh_policy_epoch,
@@ -30,8 +30,9 @@
  * lookup, no path. Only allows are memoized, and only when no event was sent
  * (a denial is decided and reported every time; so is an audited one).
  * Writers take the entry's seq (cmpxchg, never waited for); readers check it
- * before and after, so nobody acts on half an entry. bh_fmemo_ctl selects BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h);
- * the loader turns the memo off if a kernel lacks one of the fexit targets.
+ * before and after, so nobody acts on half an entry. bh_fmemo_ctl selects
+ * BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h); the loader turns the memo off
+ * if a kernel lacks one of the fexit targets.
  */
 #ifndef BULKHEAD_FILE_MEMO_BPF_H
 #define BULKHEAD_FILE_MEMO_BPF_H

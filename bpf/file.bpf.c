@@ -21,8 +21,14 @@
  * allowed there). Containers without an entry, without a policy, or whose
  * policy has no file/exec rules are never touched. enforce: -EPERM and a
  * deny event; audit: allowed and an audit event (bpf/lib/path.bpf.h).
+ *
+ * file_open, bprm_check_security and mmap_file first ask the decision memo
+ * (bpf/lib/file_memo.bpf.h): an allow made for this file, name, mount, root,
+ * container and policy stamp is reused without resolving the path. Each of
+ * the three is a decide_*() function (the full decision) wrapped by the memo.
  */
 #include "lib/path.bpf.h"
+#include "lib/file_memo.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -51,6 +57,7 @@ static __always_inline int verdict(struct bh_hook *h, __u32 sec, __u8 op, __u8 h
 {
 	int audit = h->pol->mode[sec & 3] == BH_AUDIT;
 
+	h->reported = 1;
 	bh_file_report(h->cgid, h->gen, h->policy, op, audit ? BH_FILE_ACT_AUDIT : BH_FILE_ACT_DENY,
 		       hook, flags, ref, k, len);
 	return audit ? 0 : -EPERM;
@@ -141,77 +148,91 @@ static __always_inline int check_path(struct bh_hook *h, const struct path *p, _
 	return check(h, &h->s->key, len, ops, hook);
 }
 
-SEC("lsm/file_open")
-int BPF_PROG(bh_file_open, struct file *file, int ret)
+/* file_open in full: ops (read/write bits) on the file's path. */
+static __always_inline int decide_open(struct bh_hook *h, struct file *file, __u8 ops)
 {
-	struct bh_hook h;
-	__u8 ops = 0;
-	__u32 mode;
 	long len;
 	int r;
 
+	if (!bh_hook_begin(h, BH_CGP_FILE) || !fh_restricts(h, ops, 0))
+		return 0;
+	len = bpf_d_path((struct path *)&file->f_path, h->s->key.path, BH_FILE_PATH_MAX);
+	r = check(h, &h->s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
+	if (r)
+		return r;
+	return check_in_root(h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			     BH_TAB_FILE, ops, BH_FH_OPEN);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bh_file_open, struct file *file, int ret)
+{
+	struct bh_memo_cur mc;
+	struct bh_hook h = {};
+	int memo, hit = 0, r;
+	__u32 mode;
+	__u8 ops = 0;
+
 	if (ret)
 		return ret;
-	if (!bh_hook_begin(&h, BH_CGP_FILE))
-		return 0;
-	mode = BPF_CORE_READ(file, f_mode);
+	mode = file->f_mode;
 	if (mode & FMODE_READ)
 		ops |= 1 << BH_OP_READ;
 	if (mode & FMODE_WRITE)
 		ops |= 1 << BH_OP_WRITE;
-	if (!ops || !fh_restricts(&h, ops, 0))
+	if (!ops)
 		return 0;
-	len = bpf_d_path((struct path *)&file->f_path, h.s->key.path, BH_FILE_PATH_MAX);
-	r = check(&h, &h.s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
-	if (r)
-		return r;
-	return check_in_root(&h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
-			     BH_TAB_FILE, ops, BH_FH_OPEN);
+	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry, 0);
+	if (memo >= 0) {
+		hit = bh_memo_hit(&mc, ops, NULL);
+		if (hit && memo != BH_MEMO_VERIFY)
+			return 0;
+	}
+	r = decide_open(&h, file, ops);
+	if (memo >= 0)
+		bh_memo_end(&mc, hit, r, &h, ops, NULL);
+	return r;
 }
 
-SEC("lsm/bprm_check_security")
-int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
+/* bprm_check_security in full: the binary, its name in the root, the invoked name. */
+/* h: begun (exec_begin() said the policy restricts exec). */
+static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *bprm)
 {
 	struct bh_verdict v = {};
 	struct bh_file_key *key;
-	struct bh_hook h;
 	long len, n;
 	int r;
 
-	if (ret)
-		return ret;
-	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
-		return 0;
-	key = &h.s->key;
+	key = &h->s->key;
 	len = bpf_d_path((struct path *)&bprm->file->f_path, key->path, BH_FILE_PATH_MAX);
 	if (len <= 0) {
-		__u8 exec_r, r = bh_restricted(h.gen, h.policy, &exec_r);
+		__u8 exec_r, r = bh_restricted(h->gen, h->policy, &exec_r);
 
 		if (!(r & (1 << BH_OP_EXEC)) && !exec_r)
 			return 0;
 		bh_stat(BH_FS_OVERLONG);
-		return verdict(&h, exec_r ? BH_SEC_EXEC : BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC,
+		return verdict(h, exec_r ? BH_SEC_EXEC : BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC,
 			       BH_FE_OVERLONG | (exec_r ? BH_FE_EXEC_TAB : 0),
 			       exec_r ? ((__u32)2 << 24) | 0xffffffu : ((__u32)1 << 24) | 0xffffffu, 0, -1);
 	}
 	if (key->path[0] != '/')
 		return 0;
 	/* The file table's exec op, then spec.exec: both must allow. */
-	if ((h.pol->flags & BH_CGP_FILE) &&
-	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
-		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, len);
-	if ((h.pol->flags & BH_CGP_EXEC) &&
-	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
-		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
+	if ((h->pol->flags & BH_CGP_FILE) &&
+	    !bh_decide(key, h->gen, BH_TAB_FILE, h->policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
+		return verdict(h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, len);
+	if ((h->pol->flags & BH_CGP_EXEC) &&
+	    !bh_decide(key, h->gen, BH_TAB_EXEC, h->policy, len, 1 << BH_OP_EXEC, &v) && v.deny)
+		return verdict(h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
 			       key, len);
 	/* Its name in the root's tree, if reached through a bind mount of a part of it. */
-	if ((h.pol->flags & BH_CGP_FILE) &&
-	    (r = check_in_root(&h, BPF_CORE_READ(bprm, file, f_path.mnt),
+	if ((h->pol->flags & BH_CGP_FILE) &&
+	    (r = check_in_root(h, BPF_CORE_READ(bprm, file, f_path.mnt),
 			       BPF_CORE_READ(bprm, file, f_path.dentry), BH_TAB_FILE, 1 << BH_OP_EXEC,
 			       BH_FH_EXEC)))
 		return r;
-	if ((h.pol->flags & BH_CGP_EXEC) &&
-	    (r = check_in_root(&h, BPF_CORE_READ(bprm, file, f_path.mnt),
+	if ((h->pol->flags & BH_CGP_EXEC) &&
+	    (r = check_in_root(h, BPF_CORE_READ(bprm, file, f_path.mnt),
 			       BPF_CORE_READ(bprm, file, f_path.dentry), BH_TAB_EXEC, 1 << BH_OP_EXEC,
 			       BH_FH_EXEC)))
 		return r;
@@ -220,20 +241,64 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	 * symlink to busybox): a rule (not a default) that denies that name
 	 * denies the exec too. Only ever adds denials.
 	 */
-	key = &h.s->key2;
+	key = &h->s->key2;
 	n = bpf_probe_read_kernel_str(key->path, BH_FILE_PATH_MAX, BPF_CORE_READ(bprm, filename));
 	if (n <= 1 || key->path[0] != '/')
 		return 0;
-	if ((h.pol->flags & BH_CGP_FILE) &&
-	    !bh_decide(key, h.gen, BH_TAB_FILE, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
+	if ((h->pol->flags & BH_CGP_FILE) &&
+	    !bh_decide(key, h->gen, BH_TAB_FILE, h->policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
 	    (v.ref & 0xffffffu) != 0xffffffu)
-		return verdict(&h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, n);
-	if ((h.pol->flags & BH_CGP_EXEC) &&
-	    !bh_decide(key, h.gen, BH_TAB_EXEC, h.policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
+		return verdict(h, BH_SEC_FILE, BH_OP_EXEC, BH_FH_EXEC, 0, v.ref, key, n);
+	if ((h->pol->flags & BH_CGP_EXEC) &&
+	    !bh_decide(key, h->gen, BH_TAB_EXEC, h->policy, n, 1 << BH_OP_EXEC, &v) && v.deny &&
 	    (v.ref & 0xffffffu) != 0xffffffu)
-		return verdict(&h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
+		return verdict(h, BH_SEC_EXEC, BH_OP_EXEC, BH_FH_EXEC, BH_FE_EXEC_TAB, v.ref,
 			       key, n);
 	return 0;
+}
+
+
+/*
+ * Exec asks the container's policy first, the memo second: under emulation an
+ * exec starts with every page cold, and the memo's pages would cost a
+ * container without a policy more than its whole check.
+ */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
+{
+	struct bh_memo_cur mc;
+	struct bh_hook h = {};
+	int memo = -1, hit = 0, r;
+	__u64 *name = 0;
+	long n;
+
+	if (ret)
+		return ret;
+	if (!bh_memo_stamp(&mc))	/* before the container's entry is read */
+		return 0;
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
+		return 0;
+	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry, 1);
+	if (memo >= 0) {
+		/* the invoked name, exactly: the rule check on it is a function of it alone */
+		name = h.s->memo_name;
+		__builtin_memset(name, 0, BH_MEMO_NAME);
+		n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, bprm->filename);
+		if (n >= BH_MEMO_NAME)
+			memo = -1;	/* too long to keep: decided in full every time */
+		mc.name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
+		if (!mc.name_len)
+			__builtin_memset(name, 0, BH_MEMO_NAME);
+	}
+	if (memo >= 0) {
+		hit = bh_memo_hit(&mc, BH_MEMO_EXEC, name);
+		if (hit && memo != BH_MEMO_VERIFY)
+			return 0;
+	}
+	r = decide_exec(&h, bprm);
+	if (memo >= 0)
+		bh_memo_end(&mc, hit, r, &h, BH_MEMO_EXEC, name);
+	return r;
 }
 
 SEC("lsm/path_mknod")
@@ -403,6 +468,7 @@ int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir
 
 	if (ret)
 		return ret;
+	bh_memo_fs_changed();	/* any task: a second name invalidates memoized decisions */
 	if (!bh_hook_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */
@@ -464,25 +530,43 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
  * start, so it is not applied to mappings (libraries).
  */
 #define PROT_EXEC	0x4
+static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
+{
+	int len, r;
+
+	if (!bh_hook_begin(h, BH_CGP_FILE) || !fh_restricts(h, 1 << BH_OP_EXEC, 0))
+		return 0;
+	len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(file, f_path.mnt),
+			   BPF_CORE_READ(file, f_path.dentry));
+	r = check(h, &h->s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
+	if (r)
+		return r;
+	return check_in_root(h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct bh_hook h;
-	int len, r;
+	struct bh_memo_cur mc;
+	struct bh_hook h = {};
+	int memo, hit = 0, r;
 
 	if (ret)
 		return ret;
-	if (!file || !(prot & PROT_EXEC) || !bh_hook_begin(&h, BH_CGP_FILE) ||
-	    !fh_restricts(&h, 1 << BH_OP_EXEC, 0))
+	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	len = bh_walk_path(h.s, h.s->key.path, BPF_CORE_READ(file, f_path.mnt),
-			   BPF_CORE_READ(file, f_path.dentry));
-	r = check(&h, &h.s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
-	if (r)
-		return r;
-	return check_in_root(&h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
-			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
+	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry, 0);
+	if (memo >= 0) {
+		hit = bh_memo_hit(&mc, BH_MEMO_MMAP, NULL);
+		if (hit && memo != BH_MEMO_VERIFY)
+			return 0;
+	}
+	r = decide_mmap(&h, file);
+	if (memo >= 0)
+		bh_memo_end(&mc, hit, r, &h, BH_MEMO_MMAP, NULL);
+	return r;
 }
 
 /*

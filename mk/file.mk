@@ -7,7 +7,12 @@ $(BUILD)/bench/file_bench: bench/file_bench.c $(BUILD)/libbulkhead.a
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -static $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
 
-file-bench: $(BUILD)/bench/file_bench $(BUILD)/bulkhead-static
+$(BUILD)/bench/file_bench_noop: bench/file_bench_noop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -static -nostdlib -fno-stack-protector -Wall -Werror $< -o $@
+
+file-bench: $(BUILD)/bench/file_bench $(BUILD)/bench/file_bench_noop $(BUILD)/bulkhead-static
 	$(Q)BUILD=$(BUILD) sh bench/file_bench.sh
 
 bench: file-bench
@@ -23,3 +28,13 @@ $(BUILD)/tests/helpers/bindtree: tests/helpers/bindtree.c
 test-bins: $(BUILD)/tests/helpers/bindtree
 guest-test: $(BUILD)/tests/helpers/bindtree
 guest-selftest: $(BUILD)/tests/helpers/bindtree
+
+# The decision memo's test helper (static: the guest cases run it; maps found by name).
+$(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c bpf/abi/file.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Ibpf -static $< -o $@ $(LDLIBS)
+
+test-bins: $(BUILD)/tests/helpers/fmemo
+guest-test: $(BUILD)/tests/helpers/fmemo
+guest-selftest: $(BUILD)/tests/helpers/fmemo

@@ -186,4 +186,77 @@ struct bh_file_event {
 };
 _Static_assert(sizeof(struct bh_file_event) == 64 + 24 + BH_FILE_PATH_MAX + 4, "bh_file_event layout");
 
+/*
+ * The decision memo (bpf/lib/file_memo.bpf.h): a direct-mapped table of
+ * BH_MEMO_ENTRIES entries (one array element), at a hash of {inode, cgroup
+ * id}: the ops a container's policy allowed on the file under one name, one
+ * mount, one task root and one state of the file tree. A hit needs every
+ * field to equal what the hook sees now; writers take the entry's seq (odd
+ * while written, cmpxchg) and readers check it before and after, so nobody
+ * acts on half an entry. A collision evicts: it costs a full decision, never
+ * a wrong one.
+ */
+#define BH_MEMO_ENTRIES	16384	/* a power of two */
+#define BH_MEMO_BITS	14
+#define BH_MEMO_NAME	64	/* invoked-name bytes an exec entry holds (with the NUL) */
+_Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
+
+/* bh_file_memo.ok: what was decided allowed */
+#define BH_MEMO_READ	(1u << BH_OP_READ)	/* file_open for reading */
+#define BH_MEMO_WRITE	(1u << BH_OP_WRITE)	/* file_open for writing */
+#define BH_MEMO_EXEC	(1u << 5)		/* bprm_check_security, under name[] */
+#define BH_MEMO_MMAP	(1u << 6)		/* mmap_file with PROT_EXEC */
+
+struct bh_file_memo {
+	__u64 seq;		/* odd while a writer fills it */
+	__u64 inode;		/* the inode (kernel pointer) */
+	__u64 stamp;		/* policy epoch << 1 | generation (as bh_net_memo) */
+	__u64 cgid;		/* the container (its policy is fixed under the stamp) */
+	__u64 dentry, parent;	/* the name: dentry and its parent (kernel pointers) */
+	__u64 hash_len;		/* d_name hash and length of that dentry */
+	__u64 mnt;		/* the vfsmount it was reached through */
+	__u64 root_d, root_m;	/* the task's root (fs->root) */
+	__u64 fs_epoch;		/* bh_memo_fs_epoch before the decision: renames, mount
+				 * changes and hard links made since make it stale */
+	__u8  ok;		/* BH_MEMO_* */
+	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute */
+	__u16 pad;
+	__u32 pad2;
+	char  name[BH_MEMO_NAME];
+};
+_Static_assert(sizeof(struct bh_file_memo) == 11 * 8 + 8 + BH_MEMO_NAME, "bh_file_memo layout");
+
+struct bh_file_memo_table {
+	struct bh_file_memo e[BH_MEMO_ENTRIES];
+};
+
+/* bh_fmemo_ctl[0]: the memo's mode and the fs epoch, on one page (a hit reads both) */
+struct bh_memo_ctl {
+	__u32 mode;		/* BH_MEMO_ON / OFF / VERIFY, | BH_MEMO_COUNT_HITS */
+	__u32 pad;
+	__u64 fs_epoch;		/* changes of names and mount trees (bpf/lib/file_memo.bpf.h) */
+};
+_Static_assert(sizeof(struct bh_memo_ctl) == 16, "bh_memo_ctl layout");
+
+/* bh_memo_ctl.mode (BULKHEAD_FILE_MEMO=off|verify; default on) */
+#define BH_MEMO_ON	0
+#define BH_MEMO_OFF	1	/* never looked up, never stored: every decision in full */
+#define BH_MEMO_VERIFY	2	/* looked up, and every hit decided in full too: a hit
+				 * whose full decision denies or reports is a mismatch */
+#define BH_MEMO_MODE_MASK	3
+#define BH_MEMO_COUNT_HITS	(1u << 8)	/* count hits too (misses always are): a
+						 * per-CPU counter costs a helper call on the hit path */
+
+/* bh_fmemo_stats: per-CPU counters at BH_MEMO_STAT(hook, kind) */
+enum bh_memo_hook { BH_MH_OPEN = 0, BH_MH_EXEC, BH_MH_MMAP, BH_MH_COUNT };
+enum bh_memo_kind {
+	BH_MS_HIT = 0,		/* decided by the memo (counted with BH_MEMO_COUNT_HITS) */
+	BH_MS_MISS,		/* looked up, decided in full */
+	BH_MS_STORE,		/* an allow memoized */
+	BH_MS_MISMATCH,		/* verify mode: a hit the full decision contradicts */
+	BH_MS_COUNT,
+};
+#define BH_MEMO_STAT(hook, kind)	((hook) * BH_MS_COUNT + (kind))
+#define BH_MEMO_STATS			(BH_MH_COUNT * BH_MS_COUNT)
+
 #endif

@@ -91,6 +91,7 @@ struct bh_scratch {
 	char slack2[260];
 	__u64 stack[BH_FILE_WALK_DEPTH];	/* dentries of the walk */
 	struct bh_walk walk;
+	__u64 memo_name[BH_MEMO_NAME / 8];	/* an exec's invoked name, zero-padded */
 };
 
 struct {
@@ -122,6 +123,7 @@ struct bh_hook {
 	__u64 cgid;
 	__u32 gen;
 	__u32 policy;
+	__u32 reported;		/* an event was sent (deny or audit): nothing to memoize */
 };
 
 /*
@@ -133,6 +135,8 @@ struct bh_hook {
 static __always_inline int bh_hook_begin(struct bh_hook *h, __u32 flags)
 {
 	h->cgid = bpf_get_current_cgroup_id();
+	h->reported = 0;
+	h->policy = 0;
 	h->pol = bh_policy_for(h->cgid, &h->gen);
 	if (!h->pol || !h->pol->policy_id || !(h->pol->flags & flags) ||
 	    !bh_arm_policed(flags & BH_CGP_EXEC))

@@ -274,19 +274,31 @@ int enforce_bump_epoch(struct enforce *e)
 
 /*
  * A container whose entry in the generation in force changes outside a
- * transaction: what features memoized for its sockets under the old entry
- * must be decided again. (A new container has nothing memoized.)
+ * transaction: what features memoized under the old entry (per socket, per
+ * inode) must be decided again. (A new container has nothing memoized.)
+ * Returns 1 if it changes; the caller bumps the epoch with
+ * entry_changed() AFTER writing the entry: a hook that reads the new epoch
+ * then reads the new entry, and a decision made from the old entry carries
+ * an older epoch, whatever the interleaving.
  */
-static void entry_changing(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *pol)
+static int entry_changing(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *pol)
 {
 	struct bh_cg_key key = { .gen = e->active, .cgroup_id = cgid };
 	struct bh_cg_policy old;
-	int err;
 
 	if (bpf_map_lookup_elem(e->pol_fd, &key, &old))
-		return;
+		return 0;
 	if (pol && old.policy_id == pol->policy_id && old.flags == pol->flags &&
 	    !memcmp(old.mode, pol->mode, sizeof(old.mode)))
+		return 0;
+	return 1;
+}
+
+static void entry_changed(struct enforce *e, int changing)
+{
+	int err;
+
+	if (!changing)
 		return;
 	err = enforce_bump_epoch(e);
 	if (err)
@@ -296,10 +308,10 @@ static void entry_changing(struct enforce *e, uint64_t cgid, const struct bh_cg_
 int enforce_assign(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *active,
 		   const struct bh_cg_policy *pending)
 {
-	int err;
+	int changing = entry_changing(e, cgid, active), err;
 
-	entry_changing(e, cgid, active);
 	err = write_entry(e, e->active, cgid, active);
+	entry_changed(e, changing);
 
 	if (!err && e->txn_gen >= 0)
 		err = write_entry(e, e->txn_gen, cgid, pending);
@@ -312,9 +324,11 @@ int enforce_assign(struct enforce *e, uint64_t cgid, const struct bh_cg_policy *
 
 void enforce_forget(struct enforce *e, uint64_t cgid)
 {
-	entry_changing(e, cgid, NULL);
+	int changing = entry_changing(e, cgid, NULL);
+
 	write_entry(e, 0, cgid, NULL);
 	write_entry(e, 1, cgid, NULL);
+	entry_changed(e, changing);
 	enforce_release(e, cgid);
 	slot_free(e, cgid);
 }

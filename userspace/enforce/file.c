@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "lib/clock.h"
@@ -30,6 +31,8 @@ struct file_enf {
 	int nlinks;
 	int nhooks;			/* of them, LSM hooks (not the arming tracepoints) */
 	enum file_mode mode;
+	uint32_t memo;			/* the mode asked for (file_opts, BULKHEAD_FILE_MEMO) */
+	char memo_off[160];		/* why the memo cannot run here ("": it can) */
 	struct file_maps maps;
 	int ncpus;
 	char describe[256];
@@ -40,9 +43,42 @@ struct file_maps *file_maps_of(struct file_enf *f)
 	return &f->maps;
 }
 
+/*
+ * Called when a transaction opens, after a commit and on an abort: a new
+ * policy epoch each time, so no decision memoized under the old policy
+ * (bh_file_memo, keyed by the stamp epoch << 1 | generation) survives a swap,
+ * whether or not the network feature (which bumps it too) is loaded.
+ */
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
-	return file_clear_gen(&((struct file_enf *)ctx)->maps, gen);
+	struct file_enf *f = ctx;
+	int err = enforce_bump_epoch(f->e), r;
+
+	if (err)
+		log_warn("file: new policy epoch: %s", strerror(-err));
+	r = file_clear_gen(&f->maps, gen);
+	return r ? r : err;
+}
+
+/* The decision memo's mode: the options', unless BULKHEAD_FILE_MEMO says otherwise. */
+static int memo_mode(const struct file_opts *o, uint32_t *mode, char *err, size_t errlen)
+{
+	const char *env = getenv("BULKHEAD_FILE_MEMO");
+
+	*mode = o->memo;
+	if (!env || !*env)
+		return 0;
+	if (!strcmp(env, "on"))
+		*mode = BH_MEMO_ON;
+	else if (!strcmp(env, "off"))
+		*mode = BH_MEMO_OFF;
+	else if (!strcmp(env, "verify"))
+		*mode = BH_MEMO_VERIFY;
+	else {
+		snprintf(err, errlen, "file: BULKHEAD_FILE_MEMO=%s: expected on, off or verify", env);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 enum file_mode file_mode_of(const struct file_enf *f)
@@ -53,6 +89,75 @@ enum file_mode file_mode_of(const struct file_enf *f)
 const char *file_mode_describe(const struct file_enf *f)
 {
 	return f->describe;
+}
+
+/*
+ * Set the mode. The fs epoch shares the value: it is written back moved 2^20
+ * ahead, so a bump the kernel made between our read and our write is not
+ * lost (the epoch only ever grows, past any value an entry holds).
+ */
+static int memo_set(struct file_enf *f, uint32_t mode)
+{
+	int fd = bpf_map__fd(f->lsm->maps.bh_fmemo_ctl);
+	struct bh_memo_ctl c = { 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.mode = mode;
+	c.fs_epoch += 1u << 20;
+	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static bool is_memo_prog(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__section_name(p), "fexit/", 6);
+}
+
+/*
+ * The memo is exact only while every change of a name or a mount tree bumps
+ * its epoch (bpf/lib/file_memo.bpf.h): a kernel without one of the fexit
+ * targets loads no fexit program and runs without the memo (said at start).
+ */
+static void memo_targets(struct file_enf *f, const struct file_opts *o)
+{
+	struct btf *btf = o->btf_path ? btf__parse(o->btf_path, NULL) : btf__load_vmlinux_btf();
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, f->lsm->obj) {
+		const char *fn = bpf_program__section_name(p) + 6;
+
+		if (!is_memo_prog(p) || f->memo_off[0])
+			continue;
+		if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0)
+			snprintf(f->memo_off, sizeof(f->memo_off), "this kernel has no %s() to follow", fn);
+	}
+	if (f->memo_off[0])
+		bpf_object__for_each_program(p, f->lsm->obj)
+			if (is_memo_prog(p))
+				bpf_program__set_autoload(p, false);
+	btf__free(btf);
+}
+
+/* After attach_all(): the memo in the mode asked for, if it can be exact here. */
+static void memo_start(struct file_enf *f)
+{
+	int r;
+
+	if (f->memo == BH_MEMO_OFF)
+		return;
+	if (f->memo_off[0]) {
+		log_warn("file: decision memo off (%s): every open and exec is decided in full",
+			 f->memo_off);
+		return;
+	}
+	r = memo_set(f, f->memo);
+	if (r)
+		log_warn("file: decision memo off: cannot set its mode: %s", strerror(-r));
+	else if (f->memo == BH_MEMO_VERIFY)
+		log_info("file: decision memo in verify mode (BULKHEAD_FILE_MEMO)");
 }
 
 /* libbpf's output while trying the LSM programs: kept, shown only if the verifier ran. */
@@ -191,6 +296,14 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 			bpf_program__set_autoload(pr, empty == !strncmp(bpf_program__name(pr),
 								       "bh_empty_", 9));
 	}
+	r = memo_mode(o, &f->memo, err, errlen);
+	if (r) {
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		return r;
+	}
+	if (o->mode != FILE_MODE_BENCH_EMPTY)
+		memo_targets(f, o);
 	lsm_log_len = 0;
 	lsm_log[0] = 0;
 	/* BULKHEAD_BPF_STATS=1: the verifier's statistics per program (development). */
@@ -228,6 +341,15 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return r;
 	}
 	f->obj = f->lsm->obj;
+	/* Off until its invalidation programs are attached (memo_start()). */
+	r = memo_set(f, BH_MEMO_OFF);
+	if (r) {
+		snprintf(err, errlen, "file: cannot set the decision memo's mode: %s", strerror(-r));
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		f->obj = NULL;
+		return r;
+	}
 	f->maps.paths = bpf_map__fd(f->lsm->maps.bh_file_paths);
 	f->maps.globs = bpf_map__fd(f->lsm->maps.bh_file_globs);
 	f->maps.pol = bpf_map__fd(f->lsm->maps.bh_file_pol);
@@ -308,16 +430,11 @@ static int arm_existing(struct file_enf *f)
  * already, then the enforcement hooks: no container task is ever unarmed
  * (unpoliced) while its hooks are in force.
  */
-static int attach_all(struct file_enf *f, char *err, size_t errlen)
+/* Attach the programs of one pass (0: the arming tracepoints; 1: the rest). */
+static int attach_pass(struct file_enf *f, int pass, int *replaced, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	int replaced = 0, r;
 
-	for (int pass = 0; pass < 2; pass++) {
-	if (pass == 1 && (r = arm_existing(f)) < 0) {
-		snprintf(err, errlen, "file: cannot arm the running containers' tasks: %s", strerror(-r));
-		return r;
-	}
 	bpf_object__for_each_program(prog, f->obj) {
 		char name[128], path[PATH_MAX];
 		struct bpf_link *l, *old;
@@ -327,6 +444,11 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 		if (!bpf_program__autoload(prog) || is_iter(prog) || is_arming(prog) != (pass == 0))
 			continue;	/* the bench's empty baselines, unless asked for */
 		l = bpf_program__attach(prog);
+		if (!l && is_memo_prog(prog)) {
+			snprintf(f->memo_off, sizeof(f->memo_off), "cannot attach %s: %s",
+				 bpf_program__section_name(prog), strerror(errno));
+			continue;
+		}
 		if (!l) {
 			snprintf(err, errlen, "file: cannot attach %s: %s", bpf_program__name(prog),
 				 strerror(errno));
@@ -341,16 +463,27 @@ static int attach_all(struct file_enf *f, char *err, size_t errlen)
 		old = access(path, F_OK) ? NULL : bpf_link__open(path);
 		if (old) {
 			enforce_link_close(old, true);
-			replaced++;
+			(*replaced)++;
 		}
 		if (bpf_link__pin(l, path))
 			log_warn("file: cannot pin the link of %s at %s: it lasts only as long as the "
 				 "agent", bpf_program__name(prog), path);
 	}
-	}
+	return 0;
+}
+
+static int attach_all(struct file_enf *f, char *err, size_t errlen)
+{
+	int replaced = 0, r;
+
+	r = attach_pass(f, 0, &replaced, err, errlen);
+	if (!r && (r = arm_existing(f)) < 0)
+		snprintf(err, errlen, "file: cannot arm the running containers' tasks: %s", strerror(-r));
+	if (!r)
+		r = attach_pass(f, 1, &replaced, err, errlen);
 	if (replaced)
 		log_info("file: replaced %d links pinned by a previous agent", replaced);
-	return 0;
+	return r;
 }
 
 struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *err, size_t errlen)
@@ -402,6 +535,8 @@ struct file_enf *file_open(struct enforce *e, const struct file_opts *o, char *e
 	}
 	if (f->mode != FILE_MODE_LOAD_ONLY && attach_all(f, err, errlen))
 		goto fail;
+	if (f->mode == FILE_MODE_LSM)
+		memo_start(f);
 	if (f->mode == FILE_MODE_LSM)
 		snprintf(f->describe, sizeof(f->describe), "file and exec rules by BPF LSM (%d hooks), "
 			 "from each container's entrypoint exec", f->nhooks);

@@ -43,6 +43,9 @@ struct file_opts {
 	uint32_t wakeup_bytes;		/* 0: a quarter of the ring */
 	uint32_t events_per_sec;	/* per container; 0: BH_FILE_EVENTS_PER_SEC */
 	uint32_t events_burst;		/* 0: BH_FILE_EVENTS_BURST */
+	uint32_t memo;			/* BH_MEMO_ON (0), BH_MEMO_OFF, BH_MEMO_VERIFY: the decision
+					 * memo (BPF LSM); BULKHEAD_FILE_MEMO=on|off|verify in the
+					 * environment overrides it (tests, benchmarks) */
 };
 
 struct file_enf;

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The file/exec decision memo (BPF LSM only: bpf/file.bpf.c). A container
+ * opens and runs the same files over and over; a decision its policy made
+ * once is kept in a direct-mapped table at a hash of the file's inode
+ * number (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
+ * and reused while nothing it depended on can have changed:
+ *
+ *   policy      stamp = policy epoch << 1 | generation (bh_policy_epoch,
+ *               bh_active_gen: the network memo's stamp) and the container's
+ *               cgroup id: a swap, a reload or a container's new entry bumps
+ *               the epoch, and every entry at once is stale;
+ *   the name    the dentry, its parent and its name hash; the vfsmount the
+ *               file was reached through; the task's root (another mount,
+ *               bind mount or chroot is another key); bh_memo_ctl.fs_epoch, read
+ *               before the decision and bumped AFTER every change of a name
+ *               or of a mount tree (fexit of d_move, d_exchange, an alias
+ *               spliced by d_splice_alias, path_mount, path_umount,
+ *               move_mount, pivot_root, put_mnt_ns), by any task and any
+ *               path into the VFS: a change the decision may have missed
+ *               ends after that read, so its bump makes the entry stale;
+ *               only files with one name (nlink 1; directories: not removed)
+ *               are memoized or matched, and path_link bumps the epoch too;
+ *   exec        the invoked name, compared byte for byte (names of up to 63
+ *               bytes; the invoked-name rule check is a function of that
+ *               string alone), so an interpreter is memoized exactly too.
+ *
+ * A hit is one inlined array lookup, the current task, and loads and
+ * compares: no helper but bpf_get_current_task_btf(), no cgroup -> policy
+ * lookup, no path. Only allows are memoized, and only when no event was sent
+ * (a denial is decided and reported every time; so is an audited one).
+ * Writers take the entry's seq (cmpxchg, never waited for); readers check it
+ * before and after, so nobody acts on half an entry. bh_fmemo_ctl selects
+ * BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h); the loader turns the memo off
+ * if a kernel lacks one of the fexit targets.
+ */
+#ifndef BULKHEAD_FILE_MEMO_BPF_H
+#define BULKHEAD_FILE_MEMO_BPF_H
+
+#include "lib/path.bpf.h"
+
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+
+#define BH_S_IFMT	00170000
+#define BH_S_IFDIR	0040000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_file_memo_table);
+} bh_file_memo SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_memo_ctl);
+} bh_fmemo_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_MEMO_STATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} bh_fmemo_stats SEC(".maps");
+
+/* Names and mount trees changed (bh_memo_ctl.fs_epoch): bumped after every
+ * change (the fexit programs below) and by lsm/path_link before a link, for
+ * every task. */
+static __always_inline void bh_memo_fs_changed(void)
+{
+	__u32 zero = 0;
+	struct bh_memo_ctl *ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+
+	if (ctl)
+		__sync_fetch_and_add(&ctl->fs_epoch, 1);
+}
+
+static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
+{
+	__u32 idx = BH_MEMO_STAT(hook, kind);
+	__u64 *v = bpf_map_lookup_elem(&bh_fmemo_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* The slot of an inode number: a multiplicative hash (of a scalar: the verifier
+ * allows no arithmetic on a kernel pointer). Inodes of other file systems with
+ * the same number, and one inode opened by two containers, share a slot and
+ * evict each other (a full decision, never a wrong one). */
+static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino)
+{
+	struct bh_file_memo_table *tab;
+	__u32 zero = 0;
+	__u64 idx;
+
+	tab = bpf_map_lookup_elem(&bh_file_memo, &zero);
+	if (!tab)
+		return NULL;
+	idx = (ino * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
+	idx &= BH_MEMO_ENTRIES - 1;
+	return &tab->e[idx];
+}
+
+/* Writers exclude each other: odd while one writes, taken with cmpxchg, never
+ * waited for (the loser does not memoize: a later call decides in full). */
+static __always_inline int bh_memo_write_begin(__u64 *seq)
+{
+	__u64 s = *(volatile __u64 *)seq;
+
+	return !(s & 1) && __sync_val_compare_and_swap(seq, s, s + 1) == s;
+}
+
+static __always_inline void bh_memo_write_end(__u64 *seq)
+{
+	__sync_fetch_and_add(seq, 1);
+}
+
+/* What the current hook's decision depends on, besides the policy maps. */
+struct bh_memo_cur {
+	struct inode *inode;
+	__u64 stamp, fs_epoch;
+	struct bh_file_memo *e;		/* its slot */
+	struct bh_memo_ctl *ctl;
+	struct dentry *d;
+	struct vfsmount *m;
+	__u8  hook, mode, count_hits, cached;
+	__u8  name_len;			/* exec only */
+};
+
+/* The policy stamp: read before the container's entry is (the agent writes an
+ * entry, then bumps the epoch). */
+static __always_inline int bh_memo_stamp(struct bh_memo_cur *c)
+{
+	__u32 zero = 0, *g;
+	__u64 *ep;
+
+	g = bpf_map_lookup_elem(&bh_active_gen, &zero);
+	ep = bpf_map_lookup_elem(&bh_policy_epoch, &zero);
+	if (!g || !ep)
+		return 0;
+	c->stamp = (*(volatile __u64 *)ep << 1) | (*(volatile __u32 *)g & 1);
+	return 1;
+}
+
+/*
+ * Fill c for the file (m, d) (and read the stamp unless have_stamp). Cheap on
+ * purpose: a task of the host or of a container without a policy pays this
+ * much before the hook's own prologue says so. Returns the mode (BH_MEMO_ON
+ * or BH_MEMO_VERIFY), or -1: nothing to look up or store (memo off, no inode,
+ * more than one name, a removed directory).
+ */
+static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
+					 struct dentry *d, int have_stamp)
+{
+	struct bh_memo_ctl *ctl;
+	__u32 zero = 0, mode;
+	struct inode *ino;
+	__u32 nlink;
+
+	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	if (!ctl || !d || !m)
+		return -1;
+	mode = READ_ONCE(ctl->mode);
+	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
+		return -1;
+	c->fs_epoch = READ_ONCE(ctl->fs_epoch);	/* first: before any name is read */
+	ino = d->d_inode;
+	if (!ino)
+		return -1;
+	nlink = ino->i_nlink;
+	if ((ino->i_mode & BH_S_IFMT) == BH_S_IFDIR ? nlink == 0 : nlink != 1)
+		return -1;
+	if (!have_stamp && !bh_memo_stamp(c))
+		return -1;
+	c->e = bh_memo_slot(ino->i_ino);
+	if (!c->e)
+		return -1;
+	c->ctl = ctl;
+	c->inode = ino;
+	c->d = d;
+	c->m = m;
+	c->cached = READ_ONCE(c->e->inode) == (__u64)ino;
+	c->hook = hook;
+	c->mode = mode & BH_MEMO_MODE_MASK;
+	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
+	c->name_len = 0;
+	return c->mode;
+}
+
+/*
+ * Was want (BH_MEMO_* bits) decided allowed for exactly this? name: the exec's
+ * invoked name (BH_MEMO_NAME bytes, zero-padded; c->name_len set), else NULL.
+ */
+static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const __u64 *name)
+{
+	struct bh_file_memo *e = c->e;
+	struct task_struct *t;
+	struct dentry *d = c->d;
+	__u64 s;
+
+	if (!c->cached)
+		return 0;
+	t = bpf_get_current_task_btf();
+	s = READ_ONCE(e->seq);
+	/* every load volatile: the compiler keeps them in this order (and x86 too) */
+	if ((s & 1) || READ_ONCE(e->inode) != (__u64)c->inode || READ_ONCE(e->stamp) != c->stamp ||
+	    (want & ~READ_ONCE(e->ok)) || READ_ONCE(e->fs_epoch) != c->fs_epoch ||
+	    READ_ONCE(e->dentry) != (__u64)d || READ_ONCE(e->mnt) != (__u64)c->m ||
+	    READ_ONCE(e->parent) != (__u64)d->d_parent ||
+	    READ_ONCE(e->hash_len) != ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32) ||
+	    /* bpf_get_current_cgroup_id() without the call: the task's cgroup v2 id */
+	    READ_ONCE(e->cgid) != t->cgroups->dfl_cgrp->kn->id ||
+	    READ_ONCE(e->root_d) != (__u64)t->fs->root.dentry ||
+	    READ_ONCE(e->root_m) != (__u64)t->fs->root.mnt)
+		return 0;
+	if (name) {
+		const __u64 *en = (const __u64 *)e->name;
+
+		if (READ_ONCE(e->name_len) != c->name_len)
+			return 0;
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			if (READ_ONCE(en[i]) != name[i])
+				return 0;
+	}
+	if (READ_ONCE(e->seq) != s || c->fs_epoch != READ_ONCE(c->ctl->fs_epoch))
+		return 0;
+	if (c->count_hits)
+		bh_memo_stat(c->hook, BH_MS_HIT);
+	return 1;
+}
+
+/*
+ * After the full decision (r: the hook's answer; h: its state). A hit whose
+ * full decision denied or reported is a mismatch (verify mode); a miss of a
+ * container with a policy is counted, and memoized if it allowed silently
+ * (ok: BH_MEMO_* bits), under the fs epoch and stamp read before the
+ * decision. The name and mount are read now: whatever changed them since
+ * (rename, mount) bumped the fs epoch after the change. The root too: only the
+ * task's own threads can change it (chroot, setns), and a task's root already
+ * decides which names it sees (rules name paths relative to it).
+ */
+static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, struct bh_hook *h,
+					__u8 ok, const __u64 *name)
+{
+	struct bh_file_memo *e = c->e;
+	__u64 *en = (__u64 *)e->name;
+	struct task_struct *t;
+	struct dentry *d = c->d;
+	__u64 rd, rm, par, hl;
+
+	if (hit) {
+		if (r || h->reported)
+			bh_memo_stat(c->hook, BH_MS_MISMATCH);
+		return;
+	}
+	if (!h->policy)
+		return;
+	bh_memo_stat(c->hook, BH_MS_MISS);
+	if (r || h->reported)
+		return;
+	t = bpf_get_current_task_btf();
+	rd = (__u64)t->fs->root.dentry;
+	rm = (__u64)t->fs->root.mnt;
+	par = (__u64)d->d_parent;
+	hl = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
+	if (!bh_memo_write_begin(&e->seq))
+		return;
+	if (e->inode == (__u64)c->inode && e->stamp == c->stamp && e->cgid == h->cgid &&
+	    e->dentry == (__u64)d && e->parent == par && e->hash_len == hl &&
+	    e->mnt == (__u64)c->m && e->root_d == rd && e->root_m == rm &&
+	    e->fs_epoch == c->fs_epoch) {
+		/* the same key: keep what it holds, with the exec name it was decided for */
+		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
+	} else {
+		e->name_len = 0;
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			en[i] = 0;
+	}
+	if (name) {
+		e->name_len = c->name_len;
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			en[i] = name[i];
+	}
+	e->ok = ok;
+	e->inode = (__u64)c->inode;
+	e->stamp = c->stamp;
+	e->cgid = h->cgid;
+	e->dentry = (__u64)d;
+	e->parent = par;
+	e->hash_len = hl;
+	e->mnt = (__u64)c->m;
+	e->root_d = rd;
+	e->root_m = rm;
+	e->fs_epoch = c->fs_epoch;
+	bh_memo_write_end(&e->seq);
+	bh_memo_stat(c->hook, BH_MS_STORE);
+}
+
+/*
+ * Invalidation: after every change of a name or a mount tree. Each program is
+ * optional (userspace/enforce/file.c): a kernel without one of these
+ * functions gets the memo off, never a memo that misses a change.
+ */
+#define BH_IS_ERR(p)	((unsigned long)(p) >= (unsigned long)-4095)
+
+SEC("fexit/d_move")
+int BPF_PROG(bh_memo_d_move)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/d_exchange")
+int BPF_PROG(bh_memo_d_exch)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/* A directory alias moved into place (the other caller of __d_move). */
+SEC("fexit/d_splice_alias")
+int BPF_PROG(bh_memo_splice, struct inode *inode, struct dentry *dentry, struct dentry *ret)
+{
+	if (ret && !BH_IS_ERR(ret))
+		bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/path_mount")
+int BPF_PROG(bh_memo_mount)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/path_umount")
+int BPF_PROG(bh_memo_umount)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_move_mount")
+int BPF_PROG(bh_memo_move_mnt)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_pivot_root")
+int BPF_PROG(bh_memo_pivot)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/* A mount namespace released: its mounts are detached from every name. */
+SEC("fexit/put_mnt_ns")
+int BPF_PROG(bh_memo_put_ns)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+#endif

@@ -1,0 +1,206 @@
+#!/bin/sh
+# The file/exec decision memo (bpf/lib/file_memo.bpf.h) never reuses a decision made under
+# an older state. In a real crun container, with the memo on: a file read (or run) twice is
+# allowed and memoized; then one change (a rename of the file, of a directory above it, of a
+# directory above a binary invoked by the same name; a new hard link; a bind mount; a mount
+# moved; a policy swap; the container's policy changed; another container with another
+# policy on the same inode) must give EPERM at once where it gave success, and success where
+# it gave EPERM. Then the reference test: with the memo in verify mode (every hit is also
+# decided in full), a container reads and runs random names while the host renames, links,
+# unlinks, binds and moves mounts and swaps policies under it; no hit may differ from the
+# full decision (bh_fmemo_stats mismatch counter 0), and hits must have happened.
+. "$T_ROOT/tests/guest/cases/file_lib.inc"
+
+FM=$T_BUILD/tests/helpers/fmemo
+fl_setup || { t_fail file_setup "policy directory / cgroup"; exit 1; }
+pol_web() {	# $1: extra file rules (yaml lines)
+	fl_policy web <<EOF
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: web}
+spec:
+  selector: {containers: [web]}
+  file:
+    - {paths: [/tmp/deny/], action: deny}
+    - {paths: ["/tmp/r/*/*.key"], ops: [read], action: deny}
+    - {paths: [/tmp/r/deny/], action: deny}
+$1
+  exec:
+    deny: [/tmp/xdeny/, /tmp/r/deny/]
+EOF
+}
+pol_db() {	# $1: the container it selects
+	fl_policy db <<EOF
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: db}
+spec:
+  selector: {containers: [$1]}
+  file:
+    - {paths: [/tmp/ok/c, /etc/group], action: deny}
+EOF
+}
+pol_web ""
+pol_db db
+for c in web db; do
+	ct_start "$c" "" "pod-$c" shop "$c" || { t_fail file_setup "container $c: $(ct_log "$c")"; exit 1; }
+done
+R=$(fl_root web)
+mkdir -p "$R/tmp/ok/d1/d2" "$R/tmp/deny" "$R/tmp/xdeny" "$R/tmp/bin" "$R/tmp/ok/mnt" "$R/tmp/deny/mnt" \
+	"$R/tmp/deny/bm" "$R/tmp/ok/bd" || { t_fail file_setup "directories"; exit 1; }
+for f in f1 f2 h p c; do echo "$f" > "$R/tmp/ok/$f"; done
+echo deep > "$R/tmp/ok/d1/d2/f"
+echo v > "$R/tmp/deny/v"; echo l > "$R/tmp/deny/l"; echo bv > "$R/tmp/deny/bv"
+cp "$R/bin/busybox" "$R/tmp/bin/true" && ln -s /tmp/bin "$R/tmp/run" || { t_fail file_setup "binaries"; exit 1; }
+[ -x "$FM" ] || { t_fail file_setup "no $FM"; exit 1; }
+
+if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
+fl_wait web EPERM 'cat /tmp/deny/v' || t_log "web's policy not in force after 10 s"
+pid=$(ct_pid web)
+# As root in the container's mount namespace and root, outside its cgroup (never policed).
+in_ns() { nsenter -t "$pid" -m -r sh -c "$1"; }
+hits() { "$FM" stats | awk -v h="$1" '{ for (i = 1; i <= NF; i++) if ($i == h) print $(i + 1) }'; }
+twice() {	# name, then a command run twice in one exec: the second is a memo hit
+	fl_expect "$1" OK web "$2 >/dev/null && $2"
+}
+
+# --- the memo is used -----------------------------------------------------------------------
+"$FM" mode on count || t_fail memo_hit_counted "cannot set the memo's mode"
+h0=$(hits open)
+twice memo_read_twice 'cat /tmp/ok/f1'
+h1=$(hits open)
+if [ "${h1:-0}" -gt "${h0:-0}" ]; then t_pass memo_hit_counted
+else t_fail memo_hit_counted "open hits $h0 -> $h1 after reading /tmp/ok/f1 twice"; fi
+
+# --- a rename of the file, and of a directory above it ---------------------------------------
+twice memo_rename_before 'cat /tmp/ok/f2'
+mv "$R/tmp/ok/f2" "$R/tmp/deny/f2"
+fl_expect memo_rename_file_denied EPERM web 'cat /tmp/deny/f2'
+twice memo_rename_dir_before 'cat /tmp/ok/d1/d2/f'
+mv "$R/tmp/ok/d1" "$R/tmp/deny/d1"
+fl_expect memo_rename_dir_denied EPERM web 'cat /tmp/deny/d1/d2/f'
+fl_expect memo_rename_back_before EPERM web 'cat /tmp/deny/v'
+mv "$R/tmp/deny/v" "$R/tmp/ok/v"
+fl_expect memo_rename_allowed_after OK web 'cat /tmp/ok/v'
+
+# --- exec: the same invoked name, its directory renamed under the symlink --------------------
+twice memo_exec_before '/tmp/run/true'
+mv "$R/tmp/bin" "$R/tmp/xdeny/bin" && ln -sfn /tmp/xdeny/bin "$R/tmp/run"
+fl_expect memo_exec_dir_renamed_denied EPERM web '/tmp/run/true'
+mv "$R/tmp/xdeny/bin" "$R/tmp/bin" && ln -sfn /tmp/bin "$R/tmp/run"
+fl_expect memo_exec_renamed_back_allowed OK web '/tmp/run/true'
+
+# --- a new hard link -------------------------------------------------------------------------
+twice memo_link_before 'cat /tmp/ok/h'
+ln "$R/tmp/ok/h" "$R/tmp/deny/h" && rm "$R/tmp/ok/h"	# its only name is now a denied one
+fl_expect memo_link_denied EPERM web 'cat /tmp/deny/h'
+ln "$R/tmp/deny/l" "$R/tmp/ok/l"
+fl_expect memo_link_allowed_after OK web 'cat /tmp/ok/l'
+fl_expect memo_link_old_name_denied EPERM web 'cat /tmp/deny/l'
+
+# --- a bind mount, and a mount moved ---------------------------------------------------------
+twice memo_bind_before 'cat /tmp/ok/p'
+in_ns 'mount -o rprivate / 2>/dev/null; mount --bind /tmp/ok /tmp/deny/bm' ||
+	t_log "bind mount in the container's namespace failed"
+fl_expect memo_bind_denied EPERM web 'cat /tmp/deny/bm/p'
+fl_expect memo_bind_old_name_allowed OK web 'cat /tmp/ok/p'
+in_ns 'mount --bind /tmp/deny /tmp/ok/bd'
+# /tmp is the container's own tmpfs (a volume): the name through the new mount decides
+fl_expect memo_bind_allowed_after OK web 'cat /tmp/ok/bd/bv'
+if in_ns 'mount -t tmpfs fm /tmp/ok/mnt && echo m > /tmp/ok/mnt/m'; then
+	twice memo_move_before 'cat /tmp/ok/mnt/m'
+	in_ns 'mount -o move /tmp/ok/mnt /tmp/deny/mnt' || t_log "mount -o move failed"
+	fl_expect memo_mount_moved_denied EPERM web 'cat /tmp/deny/mnt/m'
+	in_ns 'mount -o move /tmp/deny/mnt /tmp/ok/mnt'
+	fl_expect memo_mount_moved_back_allowed OK web 'cat /tmp/ok/mnt/m'
+else
+	t_fail memo_mount_moved_denied "cannot mount a tmpfs in the container's namespace"
+fi
+
+# --- another container, another policy, the same inode (the shared root file system) --------
+twice memo_shared_inode_web 'cat /etc/group'
+fl_expect memo_shared_inode_db_denied EPERM db 'cat /etc/group'
+fl_expect memo_shared_inode_web_again OK web 'cat /etc/group'
+
+# --- a policy swap ---------------------------------------------------------------------------
+agent_pid=$(cat "$T_WORK/file.pid")
+twice memo_swap_before 'cat /tmp/ok/f1'
+pol_web '    - {paths: [/tmp/ok/f1], action: deny}'
+kill -HUP "$agent_pid"
+if fl_wait web EPERM 'cat /tmp/ok/f1'; then t_pass memo_swap_denied
+else t_fail memo_swap_denied "/tmp/ok/f1 still readable 10 s after the swap"; fi
+pol_web ""
+kill -HUP "$agent_pid"
+if fl_wait web OK 'cat /tmp/ok/f1'; then t_pass memo_swap_allowed_after
+else t_fail memo_swap_allowed_after "/tmp/ok/f1 still refused 10 s after the swap back"; fi
+
+# --- the container's policy changed (web now selected by db's policy) ------------------------
+twice memo_policy_change_before 'cat /tmp/ok/c'
+rm -f "$FL_POL/web.yaml"
+pol_db web
+kill -HUP "$agent_pid"
+if fl_wait web EPERM 'cat /tmp/ok/c'; then t_pass memo_policy_change_denied
+else t_fail memo_policy_change_denied "/tmp/ok/c still readable 10 s after web's policy changed"; fi
+pol_db db
+pol_web ""
+kill -HUP "$agent_pid"
+if fl_wait web OK 'cat /tmp/ok/c'; then t_pass memo_policy_change_allowed_after
+else t_fail memo_policy_change_allowed_after "/tmp/ok/c still refused 10 s after web's policy came back"; fi
+
+# --- reference: random reads and execs against random changes, every hit checked in full -----
+"$FM" mode verify count || t_fail memo_reference "cannot set verify mode"
+st0=$("$FM" stats)
+for d in a b deny; do
+	mkdir -p "$R/tmp/r/$d"
+	for f in f0 f1 x.key; do echo "$f" > "$R/tmp/r/$d/$f"; done
+	cp "$R/bin/busybox" "$R/tmp/r/$d/true"
+done
+# The container: reads and runs random names, as fast as it can, for the whole phase.
+cat > "$R/tmp/r-loop.sh" <<'EOF'
+names="a b deny"
+files="f0 f1 x.key true"
+i=0
+while [ ! -e /tmp/r-stop ]; do
+	set -- $names; shift $((RANDOM % 3)); d=$1
+	set -- $files; shift $((RANDOM % 4)); f=$1
+	cat /tmp/r/$d/$f >/dev/null 2>&1; cat /tmp/r/$d/$f >/dev/null 2>&1
+	[ $((i % 4)) = 0 ] && /tmp/r/$d/true 2>/dev/null
+	i=$((i + 1))
+done
+echo $i > /tmp/r-done
+EOF
+ct_exec_bg web sh /tmp/r-loop.sh >/dev/null || t_fail memo_reference "cannot start the loop"
+n=0
+while [ $n -lt 40 ]; do
+	set -- a b deny; shift $((RANDOM % 3)); d1=$1
+	set -- a b deny; shift $((RANDOM % 3)); d2=$1
+	set -- f0 f1 x.key true; shift $((RANDOM % 4)); f=$1
+	case $((RANDOM % 8)) in
+	0|1) [ -e "$R/tmp/r/$d1/$f" ] && [ ! -e "$R/tmp/r/$d2/$f" ] && mv "$R/tmp/r/$d1/$f" "$R/tmp/r/$d2/$f" ;;
+	2) [ "$d1" != "$d2" ] && mv "$R/tmp/r/$d1" "$R/tmp/r/tmp.$$" && mv "$R/tmp/r/$d2" "$R/tmp/r/$d1" &&
+		mv "$R/tmp/r/tmp.$$" "$R/tmp/r/$d2" ;;	# two directories swap names
+	3) [ -e "$R/tmp/r/$d1/$f" ] && [ ! -e "$R/tmp/r/$d2/$f" ] && ln "$R/tmp/r/$d1/$f" "$R/tmp/r/$d2/$f" ;;
+	4) [ -e "$R/tmp/r/$d1/$f" ] && rm -f "$R/tmp/r/$d1/$f" && { [ "$f" = true ] &&
+		cp "$R/bin/busybox" "$R/tmp/r/$d1/$f" || echo new > "$R/tmp/r/$d1/$f"; } ;;
+	5) in_ns "umount /tmp/r/$d2 2>/dev/null; mount --bind /tmp/r/$d1 /tmp/r/$d2" ;;
+	6) in_ns "umount /tmp/r/$d1 2>/dev/null || umount /tmp/r/$d2 2>/dev/null; true" ;;
+	7) if [ $((n % 16)) = 7 ]; then
+		pol_web "    - {paths: [/tmp/r/$d1/], ops: [read], action: deny}"
+		kill -HUP "$agent_pid"
+	fi ;;
+	esac
+	sleep 0.2
+	n=$((n + 1))
+done
+touch "$R/tmp/r-stop"
+t_wait_for 20 test -e "$R/tmp/r-done" || t_log "the container's loop did not stop"
+loops=$(cat "$R/tmp/r-done" 2>/dev/null)
+st=$("$FM" stats)
+t_log "reference: $loops container loops; memo stats (hit miss store mismatch per hook): $st"
+mism=$(( $(echo "$st" | awk '{ print $5 + $10 + $15 }') - $(echo "$st0" | awk '{ print $5 + $10 + $15 }') ))
+vhits=$(( $(echo "$st" | awk '{ print $2 + $7 + $12 }') - $(echo "$st0" | awk '{ print $2 + $7 + $12 }') ))
+if [ "${mism:-1}" -eq 0 ] && [ "${vhits:-0}" -gt 0 ]; then t_pass memo_reference_no_mismatch
+else t_fail memo_reference_no_mismatch "mismatches $mism, hits $vhits ($st)"; fi
+in_ns 'for d in a b deny; do umount /tmp/r/$d 2>/dev/null; umount /tmp/r/$d 2>/dev/null; done; true'
+"$FM" mode on
+t_finish

@@ -565,15 +565,18 @@ static void reload_policies(struct agent *a)
 {
 	char err[512];
 
-	if (a->anom)
-		anomaly_reload(a->anom);
+	/* Enforcement first: the swap's time runs from the signal (or the change settling). */
 	if (a->pe) {
 		policy_engine_reload(a->pe);
 		pe_settling(a);
 		if (a->det)
 			detect_kill_default(a->det, policy_engine_default_esc(a->pe));
+		if (a->anom)
+			anomaly_reload(a->anom);
 		return;
 	}
+	if (a->anom)
+		anomaly_reload(a->anom);
 	/* The first policy the kernel must enforce may have just arrived. */
 	if (enforcement_start(a, err, sizeof(err)))
 		log_warn("%s: policies are NOT enforced; fix it (the agent reloads on a change, "

@@ -40,7 +40,9 @@ struct file_maps *file_maps_of(struct file_enf *f)
 
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
-	return file_clear_gen(&((struct file_enf *)ctx)->maps, gen);
+	struct file_maps *m = &((struct file_enf *)ctx)->maps;
+
+	return m->retain ? 0 : file_clear_gen(m, gen);
 }
 
 enum file_mode file_mode_of(const struct file_enf *f)

@@ -1196,28 +1196,61 @@ struct sort_ent { uint32_t spec, action, order; };
 static void sort_rules(void *tab, struct policy_src *src, uint32_t n, size_t esz,
 		       uint32_t (*spec)(const void *), uint8_t (*action)(const void *))
 {
-	/* insertion sort: n <= 256, stable */
-	char tmp[sizeof(struct policy_path_rule)];
-	struct policy_src ts;
+	/*
+	 * A stable merge sort of the sort keys, then one permutation of the
+	 * rules: n <= 256 rules of up to 272 bytes are moved once each, not
+	 * once per inversion (an insertion sort of big rows was a tenth of a load).
+	 */
+	struct sort_ent *a, *b;
+	char *tcopy;
+	struct policy_src *scopy;
 
-	for (uint32_t i = 1; i < n; i++) {
-		uint32_t j = i;
-
-		memcpy(tmp, (char *)tab + i * esz, esz);
-		ts = src[i];
-		while (j > 0) {
-			const void *prev = (char *)tab + (j - 1) * esz;
-			uint32_t sp = spec(prev), sc = spec(tmp);
-
-			if (sp > sc || (sp == sc && action(prev) >= action(tmp)))
-				break;
-			memcpy((char *)tab + j * esz, prev, esz);
-			src[j] = src[j - 1];
-			j--;
-		}
-		memcpy((char *)tab + j * esz, tmp, esz);
-		src[j] = ts;
+	if (n < 2)
+		return;
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	tcopy = malloc(n * esz);
+	scopy = malloc(n * sizeof(*scopy));
+	if (!a || !b || !tcopy || !scopy)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		a[i].spec = spec((char *)tab + i * esz);
+		a[i].action = action((char *)tab + i * esz);
+		a[i].order = i;
 	}
+	for (uint32_t w = 1; w < n; w *= 2) {
+		for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+			uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			uint32_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi) {
+				/* the left one first unless the right one sorts strictly before it */
+				int right = a[j].spec > a[i].spec ||
+					    (a[j].spec == a[i].spec && a[j].action > a[i].action);
+
+				b[k++] = right ? a[j++] : a[i++];
+			}
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		struct sort_ent *t = a;
+
+		a = b;
+		b = t;
+	}
+	memcpy(tcopy, tab, n * esz);
+	memcpy(scopy, src, n * sizeof(*scopy));
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy((char *)tab + i * esz, tcopy + a[i].order * esz, esz);
+		src[i] = scopy[a[i].order];
+	}
+out:
+	free(a);
+	free(b);
+	free(tcopy);
+	free(scopy);
 }
 
 static uint32_t path_spec(const void *r) { return ((const struct policy_path_rule *)r)->specificity; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,6 +561,26 @@ static int anomaly_start(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The agent's heap: a fixed mmap threshold (glibc raises it to the largest
+ * block freed, and libbpf frees the kernel's parsed BTF, megabytes, after
+ * every load: every later big table would then come from the heap, zeroed
+ * page by page, resident), two arenas (the writer and resolver threads
+ * would take one each), and the freed top of the heap given back.
+ */
+static void agent_malloc_setup(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 2);
+}
+
+/* After a load or a policy swap: what parsing and libbpf freed goes back to the kernel. */
+static void agent_trim(void)
+{
+	malloc_trim(0);
+}
+
 /* Reload the policies (SIGHUP, or a change on disk). */
 static void reload_policies(struct agent *a)
 {
@@ -573,6 +594,7 @@ static void reload_policies(struct agent *a)
 			detect_kill_default(a->det, policy_engine_default_esc(a->pe));
 		if (a->anom)
 			anomaly_reload(a->anom);
+		agent_trim();
 		return;
 	}
 	if (a->anom)
@@ -585,6 +607,7 @@ static void reload_policies(struct agent *a)
 		log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
 		pe_settling(a);
 	}
+	agent_trim();
 }
 
 /* Returns 1 to keep running, 0 to stop. */
@@ -732,6 +755,7 @@ int agent_run(const struct agent_config *cfg)
 	enum bh_mode mode;
 	int ret = 1;
 
+	agent_malloc_setup();
 	if (preflight_root(err, sizeof(err)) ||
 	    preflight_btf(cfg->btf_path, err, sizeof(err)) ||
 	    preflight_cgroup2(cfg->cgroup_root, &a.cgroup2, err, sizeof(err)) ||
@@ -821,6 +845,7 @@ int agent_run(const struct agent_config *cfg)
 	if (setup_loop(&a, err, sizeof(err)))
 		goto out;
 	clock_sync();
+	agent_trim();
 	log_info("agent: ready: exec/fork/exit telemetry attached, cgroup v2 at %s%s%s", a.cgroup2,
 		 a.pe ? "; " : "", a.pe ? policy_engine_describe(a.pe) : "");
 	if (cfg->verify_at_start &&

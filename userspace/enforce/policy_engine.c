@@ -438,6 +438,8 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set, uint64_t 
 		 (double)(now_ns() - t_flip) / 1e6);
 	policy_set_free(pe->sets[gen]);
 	pe->sets[gen] = set;
+	/* Lowered (its blocks are kept): the set now only names the rules of events. */
+	policy_set_drop_tables(set);
 	for (uint32_t i = 0; i < pe->nrelease; i++)
 		enforce_release(pe->e, pe->release[i]);
 	/* Containers the agent has not classified (started while it is down): the NodeDefault's. */

@@ -44,6 +44,43 @@ void policy_set_free(struct policy_set *set)
 	free(set);
 }
 
+void policy_set_drop_rules(struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++) {
+		struct policy *p = &set->policies[i];
+
+		free(p->file);
+		free(p->file_src);
+		free(p->exec);
+		free(p->exec_src);
+		p->file = p->exec = NULL;
+		p->file_src = p->exec_src = NULL;
+		p->n_file = p->n_exec = 0;
+		for (int d = 0; d < 2; d++) {
+			free(p->net[d]);
+			free(p->net_src[d]);
+			p->net[d] = NULL;
+			p->net_src[d] = NULL;
+			p->n_net[d] = 0;
+		}
+	}
+}
+
+void policy_set_drop_tables(struct policy_set *set)
+{
+	for (uint32_t i = 0; set && i < set->n_policies; i++) {
+		struct policy *p = &set->policies[i];
+
+		free(p->file);
+		free(p->exec);
+		free(p->net[0]);
+		free(p->net[1]);
+		p->file = p->exec = NULL;
+		p->net[0] = p->net[1] = NULL;
+		p->tables_dropped = 1;
+	}
+}
+
 static const char *set_add_file(struct policy_set *set, const char *name)
 {
 	char **f = realloc(set->files, (set->n_files + 1) * sizeof(*f));

@@ -28,6 +28,8 @@ const uint32_t lowered_cap[LM_COUNT] = {
 /* One policy, lowered. Shared (refcounted) by the sets and images that hold it. */
 struct lblock {
 	uint32_t refs;
+	struct lowered *owner;	/* gives the block number back; NULL: bulkhead check's */
+	uint32_t block_id;	/* unique among the owner's live blocks (net node ids) */
 	uint32_t policy_id;
 	uint8_t hash[32];
 	bool has_net, has_file;
@@ -42,9 +44,22 @@ struct lowered_set {
 	struct lowered_need need;
 };
 
+/* Deletes left for after the flip: entries no lookup of the new generation can reach. */
+struct deferred {
+	struct lblock *b;	/* a reference held until done */
+	uint32_t gen, glob_base;
+	bool all;		/* the policy id is gone: every entry; else its port entries only */
+};
+
+#define BLOCK_IDS	(1u << NET_ID_BLOCK_BITS)
+
 struct lowered {
 	struct lowered_set *img[2];	/* what each generation holds; NULL: unknown */
 	bool known[2];
+	uint8_t id_used[BLOCK_IDS];	/* block numbers in use (0 never) */
+	uint32_t id_next;
+	struct deferred *defer;
+	uint32_t ndefer, capdefer;
 };
 
 /* ---- blocks --------------------------------------------------------------- */
@@ -53,6 +68,8 @@ static void block_put(struct lblock *b)
 {
 	if (!b || --b->refs)
 		return;
+	if (b->owner)
+		b->owner->id_used[b->block_id] = 0;
 	net_block_free(&b->net);
 	file_block_free(&b->file);
 	free(b);
@@ -94,8 +111,25 @@ static void policy_hash(const struct policy *p, bool with_file, uint8_t out[32])
 	sha256_final(&s, out);
 }
 
-static struct lblock *block_build(const struct policy *p, bool with_file, const uint8_t hash[32],
-				  char *err, size_t errlen)
+/* A block number no live block has (lw NULL: the policy id, for a check). */
+static uint32_t block_id_new(struct lowered *lw, uint32_t policy_id)
+{
+	if (!lw)
+		return policy_id;
+	for (uint32_t i = 0; i < BLOCK_IDS - 1; i++) {
+		uint32_t id = 1 + (lw->id_next + i) % (BLOCK_IDS - 1);
+
+		if (!lw->id_used[id]) {
+			lw->id_used[id] = 1;
+			lw->id_next = id;
+			return id;
+		}
+	}
+	return 0;
+}
+
+static struct lblock *block_build(struct lowered *lw, const struct policy *p, bool with_file,
+				  const uint8_t hash[32], char *err, size_t errlen)
 {
 	struct lblock *b = calloc(1, sizeof(*b));
 	char ferr[384];
@@ -106,12 +140,19 @@ static struct lblock *block_build(const struct policy *p, bool with_file, const 
 		return NULL;
 	}
 	b->refs = 1;
+	b->block_id = block_id_new(lw, p->id);
+	if (!b->block_id || b->block_id >= BLOCK_IDS) {
+		snprintf(err, errlen, "policy %s: no block number left", p->name);
+		free(b);
+		return NULL;
+	}
+	b->owner = lw;
 	b->policy_id = p->id;
 	memcpy(b->hash, hash, 32);
 	net_block_init(&b->net);
 	if (net_policy_active(p)) {
 		b->has_net = true;
-		r = net_lower_build(p, &b->net, NULL);
+		r = net_lower_build(p, b->block_id, &b->net, NULL);
 		if (r) {
 			snprintf(err, errlen, "policy %s: network rules: %s", p->name,
 				 r == -E2BIG ? "more kernel nodes than a policy may have" : strerror(-r));
@@ -202,7 +243,7 @@ static struct lowered_set *prepare(struct lowered *lw, const struct policy_set *
 		if (b) {
 			b->refs++;
 		} else {
-			b = block_build(p, with_file, h, err, errlen);
+			b = block_build(lw, p, with_file, h, err, errlen);
 			if (!b) {
 				lowered_set_free(ls);
 				return NULL;
@@ -266,6 +307,8 @@ int lowered_check(const struct policy_set *set, struct lowered_need *need, char 
 
 /* ---- generations -------------------------------------------------------------- */
 
+static void drop_deferred(struct lowered *lw, uint32_t gen);
+
 struct lowered *lowered_new(void)
 {
 	return calloc(1, sizeof(struct lowered));
@@ -273,6 +316,7 @@ struct lowered *lowered_new(void)
 
 void lowered_forget(struct lowered *lw, uint32_t gen)
 {
+	drop_deferred(lw, gen & 1);
 	lowered_set_free(lw->img[gen & 1]);
 	lw->img[gen & 1] = NULL;
 	lw->known[gen & 1] = false;
@@ -284,6 +328,7 @@ void lowered_free(struct lowered *lw)
 		return;
 	lowered_forget(lw, 0);
 	lowered_forget(lw, 1);
+	free(lw->defer);
 	free(lw);
 }
 
@@ -329,6 +374,234 @@ static int write_block(struct net_maps *net, struct file_maps *file, uint32_t ge
 	return err;
 }
 
+/* ---- deleting what a changed policy no longer has ---------------------------- */
+
+static const struct kv_list *cmp_list;
+static int kv_idx_cmp(const void *a, const void *b)
+{
+	return memcmp(kv_key(cmp_list, *(const uint32_t *)a), kv_key(cmp_list, *(const uint32_t *)b),
+		      cmp_list->ksz);
+}
+
+/* Delete from fd (generation gen) the keys of old that new lacks; the scope at byte 4 gets the bit. */
+static int delete_missing_kv(int fd, const struct kv_list *old, const struct kv_list *new, uint32_t gen,
+			     uint32_t *deleted)
+{
+	uint32_t *ord = NULL, nmiss = 0;
+	uint8_t *miss = NULL;
+	int err = 0;
+
+	if (!old->n)
+		return 0;
+	ord = malloc((new->n + 1) * sizeof(*ord));
+	miss = malloc((size_t)old->n * old->ksz);
+	if (!ord || !miss) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < new->n; i++)
+		ord[i] = i;
+	cmp_list = new;
+	qsort(ord, new->n, sizeof(*ord), kv_idx_cmp);
+	for (uint32_t i = 0; i < old->n; i++) {
+		const uint8_t *k = kv_key(old, i);
+		uint32_t lo = 0, hi = new->n;
+		int found = 0;
+
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			int c = memcmp(k, kv_key(new, ord[mid]), old->ksz);
+
+			if (!c) {
+				found = 1;
+				break;
+			}
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (found)
+			continue;
+		memcpy(miss + (size_t)nmiss * old->ksz, k, old->ksz);
+		*(uint32_t *)(miss + (size_t)nmiss * old->ksz + 4) |= (gen & 1) << 31;
+		nmiss++;
+	}
+	if (nmiss)
+		err = map_delete_many(fd, miss, old->ksz, nmiss);
+	*deleted += nmiss;
+out:
+	free(ord);
+	free(miss);
+	return err;
+}
+
+/* Delete every key of l in generation gen (the bit at byte 4: a port key's node id). */
+static int delete_all_kv(int fd, const struct kv_list *l, uint32_t gen)
+{
+	uint8_t *k;
+	int err;
+
+	if (!l->n)
+		return 0;
+	k = malloc((size_t)l->n * l->ksz);
+	if (!k)
+		return -ENOMEM;
+	memcpy(k, l->keys, (size_t)l->n * l->ksz);
+	for (uint32_t i = 0; i < l->n; i++)
+		*(uint32_t *)(k + (size_t)i * l->ksz + 4) |= (gen & 1) << 31;
+	err = map_delete_many(fd, k, l->ksz, l->n);
+	free(k);
+	return err;
+}
+
+static const struct file_block *cmp_fb;
+static int fent_cmp(const struct file_block *a, const struct file_block_ent *x,
+		    const struct file_block *b, const struct file_block_ent *y)
+{
+	if (x->scope != y->scope)
+		return x->scope < y->scope ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(a->pool + x->off, b->pool + y->off, x->len);
+}
+static int fent_idx_cmp(const void *a, const void *b)
+{
+	return fent_cmp(cmp_fb, &cmp_fb->ent[*(const uint32_t *)a], cmp_fb, &cmp_fb->ent[*(const uint32_t *)b]);
+}
+
+/* Delete the path entries (and the policy entry) of old that new lacks, in generation gen. */
+static int delete_missing_paths(struct file_maps *m, const struct file_block *old, const struct file_block *new,
+				bool new_has_file, uint32_t gen, uint32_t *deleted)
+{
+	uint32_t *ord = NULL, nmiss = 0, g = (gen & 1) << 31, scope;
+	struct bh_file_key *miss = NULL;
+	int err = 0;
+
+	if (!old->n)
+		goto pol;
+	ord = malloc((new->n + 1) * sizeof(*ord));
+	miss = malloc((size_t)old->n * sizeof(*miss));
+	if (!ord || !miss) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < new->n; i++)
+		ord[i] = i;
+	cmp_fb = new;
+	qsort(ord, new->n, sizeof(*ord), fent_idx_cmp);
+	for (uint32_t i = 0; i < old->n; i++) {
+		const struct file_block_ent *e = &old->ent[i];
+		uint32_t lo = 0, hi = new->n;
+		int found = 0;
+
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			int c = fent_cmp(old, e, new, &new->ent[ord[mid]]);
+
+			if (!c) {
+				found = 1;
+				break;
+			}
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (found)
+			continue;
+		memset(&miss[nmiss], 0, sizeof(miss[nmiss]));
+		miss[nmiss].prefixlen = 32 + 8 * e->len;
+		miss[nmiss].scope = e->scope | g;
+		memcpy(miss[nmiss].path, old->pool + e->off, e->len);
+		nmiss++;
+	}
+	if (nmiss)
+		err = map_delete_many(m->paths, miss, sizeof(*miss), nmiss);
+	*deleted += nmiss;
+pol:
+	if (!err && !new_has_file) {
+		scope = old->pol_scope | g;
+		err = map_delete_many(m->pol, &scope, sizeof(scope), 1);
+		(*deleted)++;
+	}
+out:
+	free(ord);
+	free(miss);
+	return err;
+}
+
+static const struct lblock *same_policy(const struct lowered_set *ls, uint32_t policy_id)
+{
+	for (uint32_t i = 0; i < ls->n; i++)
+		if (ls->blk[i]->policy_id == policy_id)
+			return ls->blk[i];
+	return NULL;
+}
+
+static int defer_delete(struct lowered *lw, struct lblock *b, uint32_t gen, uint32_t gb, bool all)
+{
+	if (lw->ndefer == lw->capdefer) {
+		uint32_t cap = lw->capdefer ? lw->capdefer * 2 : 64;
+		struct deferred *d = realloc(lw->defer, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		lw->defer = d;
+		lw->capdefer = cap;
+	}
+	b->refs++;
+	lw->defer[lw->ndefer++] = (struct deferred){ .b = b, .gen = gen, .glob_base = gb, .all = all };
+	return 0;
+}
+
+static void drop_deferred(struct lowered *lw, uint32_t gen)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < lw->ndefer; i++) {
+		if (lw->defer[i].gen == gen)
+			block_put(lw->defer[i].b);
+		else
+			lw->defer[k++] = lw->defer[i];
+	}
+	lw->ndefer = k;
+}
+
+/*
+ * A block gen holds that ls does not. Before the flip, what a lookup in gen
+ * could still reach: the CIDR and path keys (scoped by policy id) that the
+ * policy's new block does not overwrite. After it: the rest (its port entries,
+ * keyed by node ids of its own block number; everything of a policy id the new
+ * set does not have, which no container of gen is assigned).
+ */
+static int retire_block(struct lowered *lw, struct lowered_set *ls, struct net_maps *net,
+			struct file_maps *file, uint32_t gen, struct lblock *old, uint32_t gb,
+			struct lowered_write_stats *st)
+{
+	const struct lblock *repl = same_policy(ls, old->policy_id);
+	uint32_t deleted = 0;
+	int err = 0;
+
+	for (uint32_t i = 0; i < ls->n; i++)
+		if (ls->blk[i] == old)
+			return 0;	/* the same block, written again at another glob base */
+	if (!repl)
+		return defer_delete(lw, old, gen, gb, true);
+	if (old->has_net) {
+		err = delete_missing_kv(net->cidr4, &old->net.cidr4, &repl->net.cidr4, gen, &deleted);
+		if (!err)
+			err = delete_missing_kv(net->cidr6, &old->net.cidr6, &repl->net.cidr6, gen, &deleted);
+		if (!err && old->net.ports.n)
+			err = defer_delete(lw, old, gen, gb, false);
+	}
+	if (!err && old->has_file && file)
+		err = delete_missing_paths(file, &old->file, &repl->file, repl->has_file, gen, &deleted);
+	if (st)
+		st->deleted += deleted;
+	return err;
+}
+
 int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *net,
 		  struct file_maps *file, uint32_t gen, struct lowered_write_stats *st)
 {
@@ -336,8 +609,11 @@ int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *n
 	int err = 0;
 
 	gen &= 1;
-	if (!lw->known[gen]) {
+	if (lw->known[gen])
+		err = lowered_after_flip(lw, net, file, gen);	/* none should be left; to be sure */
+	if (err || !lw->known[gen]) {
 		/* Content unknown (start, pins of another agent, an earlier error): clear it all. */
+		drop_deferred(lw, gen);
 		err = net_clear_gen(net, gen);
 		if (!err && file)
 			err = file_clear_gen(file, gen);
@@ -347,10 +623,7 @@ int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *n
 		lw->known[gen] = true;
 	}
 	old = lw->img[gen];
-	/* Blocks gen holds that ls does not: out first (a changed policy reuses keys). */
-	for (uint32_t i = 0; old && i < old->n && !err; i++)
-		if (!holds(ls, old->blk[i], old->glob_base[i]))
-			err = write_block(net, file, gen, old->blk[i], old->glob_base[i], true, st);
+	/* The new blocks first: a changed policy's keys that stay are overwritten in place. */
 	for (uint32_t i = 0; i < ls->n && !err; i++) {
 		if (holds(old, ls->blk[i], ls->glob_base[i])) {
 			if (st)
@@ -359,11 +632,46 @@ int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *n
 		}
 		err = write_block(net, file, gen, ls->blk[i], ls->glob_base[i], false, st);
 	}
+	for (uint32_t i = 0; old && i < old->n && !err; i++)
+		if (!holds(ls, old->blk[i], old->glob_base[i]))
+			err = retire_block(lw, ls, net, file, gen, old->blk[i], old->glob_base[i], st);
 	if (err) {
+		drop_deferred(lw, gen);
 		lowered_forget(lw, gen);
 		return err;
 	}
 	lowered_set_free(old);
 	lw->img[gen] = ls;
 	return 0;
+}
+
+int lowered_after_flip(struct lowered *lw, struct net_maps *net, struct file_maps *file, uint32_t gen)
+{
+	int err = 0;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < lw->ndefer; i++) {
+		struct deferred *d = &lw->defer[i];
+		int r = 0;
+
+		if (d->gen != gen) {
+			lw->defer[k++] = *d;
+			continue;
+		}
+		if (d->all)
+			r = write_block(net, file, gen, d->b, d->glob_base, true, NULL);
+		else
+			r = delete_all_kv(net->ports, &d->b->net.ports, gen);
+		if (r && !err)
+			err = r;
+		block_put(d->b);
+	}
+	lw->ndefer = k;
+	if (err) {
+		/* Entries left that a later block number could reach: clear it all before the next write. */
+		log_warn("policy: deleting generation %u's old entries: %s (cleared before its next use)",
+			 gen, strerror(-err));
+		lowered_forget(lw, gen);
+	}
+	return err;
 }

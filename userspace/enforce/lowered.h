@@ -87,6 +87,14 @@ struct lowered_write_stats {
  */
 int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *net,
 		  struct file_maps *file, uint32_t gen, struct lowered_write_stats *st);
+/*
+ * Right after the flip to gen: delete what lowered_write() left in gen for
+ * later because no lookup of the new generation can reach it (the port
+ * entries of replaced blocks, the entries of policies the set no longer
+ * has). Not part of the swap's time. 0 or -errno (gen then cleared before
+ * its next write).
+ */
+int lowered_after_flip(struct lowered *lw, struct net_maps *net, struct file_maps *file, uint32_t gen);
 /* Forget what gen holds (after an error, or pins of another agent): cleared before the next write. */
 void lowered_forget(struct lowered *lw, uint32_t gen);
 /* Does lw know what gen holds? */

@@ -82,20 +82,22 @@ struct net_lower_stats {
 /*
  * A policy's lowered entries, in memory, in generation 0's form (the
  * generation bit of scopes and node ids is set when written). Node ids are
- * the policy id above NET_ID_LOCAL_BITS and the node's number below, so a
- * policy lowers to the same entries every time.
+ * the block's number (1..2047, unique among the blocks the agent holds)
+ * above NET_ID_LOCAL_BITS and the node's number below: port entries of a
+ * block no longer referenced by any node are unreachable, whatever replaced it.
  */
 #include "lib/map_util.h"
 #define NET_ID_LOCAL_BITS	20
-#define NET_ID_POLICY_BITS	11	/* bit 31 is the generation */
+#define NET_ID_BLOCK_BITS	11	/* bit 31 is the generation */
 struct net_block {
 	struct kv_list cidr4, cidr6, ports;
 	uint32_t nodes, port_entries;
 };
 void net_block_init(struct net_block *b);
 void net_block_free(struct net_block *b);
-/* Lower p into b (initialized, empty). -E2BIG, -EINVAL, -ENOMEM. */
-int net_lower_build(const struct policy *p, struct net_block *b, struct net_lower_stats *st);
+/* Lower p into b (initialized, empty) as block block_id. -E2BIG, -EINVAL, -ENOMEM. */
+int net_lower_build(const struct policy *p, uint32_t block_id, struct net_block *b,
+		    struct net_lower_stats *st);
 /* Write (or, del, delete) b's entries in generation gen: batched. */
 int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del);
 

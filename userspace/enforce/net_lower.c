@@ -47,7 +47,7 @@ struct nl_func {
 /* Where a policy's entries go: its block, generation 0's form. */
 struct nl_out {
 	struct net_block *b;
-	uint32_t policy_id;
+	uint32_t id_base;	/* the block's number: node ids are unique per block */
 	uint32_t next_local;
 };
 
@@ -437,7 +437,7 @@ static int new_id(struct nl_out *o, uint32_t *id)
 {
 	if (o->next_local >= (1u << NET_ID_LOCAL_BITS) - 1)
 		return -E2BIG;
-	*id = (o->policy_id << NET_ID_LOCAL_BITS) | ++o->next_local;
+	*id = (o->id_base << NET_ID_LOCAL_BITS) | ++o->next_local;
 	return 0;
 }
 
@@ -583,14 +583,15 @@ void net_block_free(struct net_block *b)
 	kv_free(&b->ports);
 }
 
-int net_lower_build(const struct policy *p, struct net_block *b, struct net_lower_stats *stp)
+int net_lower_build(const struct policy *p, uint32_t block_id, struct net_block *b,
+		    struct net_lower_stats *stp)
 {
 	struct net_lower_stats st = { 0 };
 	struct bind_acc bind = { 0 };
-	struct nl_out o = { .b = b, .policy_id = p->id };
+	struct nl_out o = { .b = b, .id_base = block_id };
 	int err = 0;
 
-	if (!p->id || p->id >= (1u << NET_ID_POLICY_BITS))
+	if (!p->id || !block_id || block_id >= (1u << NET_ID_BLOCK_BITS))
 		return -EINVAL;
 	if (!net_policy_active(p))
 		goto out;
@@ -694,7 +695,7 @@ int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
 	if (gen > 1)
 		return -EINVAL;
 	net_block_init(&b);
-	err = net_lower_build(p, &b, stp);
+	err = p->id < (1u << NET_ID_BLOCK_BITS) ? net_lower_build(p, p->id, &b, stp) : -EINVAL;
 	if (!err)
 		err = net_block_write(m, gen, &b, false);
 	if (err)

@@ -436,6 +436,8 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set, uint64_t 
 		 (double)(t_flip - t_write) / 1e6, ws.written, ws.deleted, ws.blocks_kept,
 		 ws.blocks_kept + ws.blocks_written, was_known ? "" : ", generation cleared first",
 		 (double)(now_ns() - t_flip) / 1e6);
+	lowered_after_flip(pe->lw, net_maps_of(pe->net), pe->file ? file_maps_of(pe->file) : NULL,
+			   (uint32_t)gen);
 	policy_set_free(pe->sets[gen]);
 	pe->sets[gen] = set;
 	/* Lowered (its blocks are kept): the set now only names the rules of events. */

@@ -52,7 +52,7 @@
 #define BH_FILE_GLOB_TOKENS	63	/* NFA tokens of a glob's tail (bit 63 = accept max) */
 #define BH_FILE_GLOB_EPS	10	/* states with epsilon moves per glob */
 #define BH_FILE_WALK_DEPTH	32	/* path components resolved by the dentry walk */
-#define BH_FILE_RINGBUF		(1u << 20)
+#define BH_FILE_RINGBUF		(512u << 10)	/* rate-limited per container: 100/s, burst 200 */
 #define BH_FILE_EVENTS_PER_SEC	100	/* token bucket per container: refill rate */
 #define BH_FILE_EVENTS_BURST	200	/* and depth */
 #define BH_FILE_RATE_MAX	16384	/* containers tracked by the rate limiter (LRU) */

@@ -41,7 +41,7 @@
 #define BH_NET_CIDR_MAX		(2 * 65536)	/* nodes per family, all generations */
 #define BH_NET_PORT_MAX		(2 * 1048576)	/* port-prefix entries, all generations */
 #define BH_NET_AGG_MAX		16384	/* aggregated denials tracked (LRU) */
-#define BH_NET_RINGBUF		(1u << 20)
+#define BH_NET_RINGBUF		(512u << 10)	/* aggregated: at most one event a second per destination */
 #define BH_NET_SK_PEERS		8	/* flows remembered per socket (a power of two) */
 #define BH_NET_EVENTS_PER_SEC	100	/* net events per container per CPU per second */
 #define BH_NET_AGG_NS		1000000000ull	/* one event per destination per second */

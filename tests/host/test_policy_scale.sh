@@ -27,13 +27,22 @@ t_defer "'$T_BIN' unload --pin-dir '$PIN' >/dev/null"
 TD=$(net_port 93)
 net_bg_host "$P" serve tcp 0.0.0.0 "$TD" || { t_fail setup "server on port $TD"; exit 1; }
 
-# Set a denies the container's connect to the test host, set b allows it; every other rule
-# differs between them too (ports and paths of variant 0 and 1).
+# Sets a and c deny the container's connect to the test host, set b allows it; every other
+# rule differs between them too (ports and paths of variants 0, 1 and 2). Swapping in the
+# cycle a, b, c, a, ... the generation written never holds the set it gets: each swap
+# rewrites every policy (what changed overwritten, what is gone deleted).
 rule() { echo "{cidrs: [$(net_host4 1)/32], ports: [$TD], protocol: tcp, action: $1}"; }
 EXTRA_EGRESS=$(rule deny) NET_RULES_INGRESS=1 EXEC_RULES=128 sh "$GEN" "$W/a" 64 256 256 0 bhscale
 EXTRA_EGRESS=$(rule allow) NET_RULES_INGRESS=1 EXEC_RULES=128 sh "$GEN" "$W/b" 64 256 256 1 bhscale
+EXTRA_EGRESS=$(rule deny) NET_RULES_INGRESS=1 EXEC_RULES=128 sh "$GEN" "$W/c" 64 256 256 2 bhscale
 FILE_GLOBS=1 EXTRA_EGRESS=$(rule allow) sh "$GEN" "$W/over" 64 10 20 2 bhscale
-cp "$W/a"/*.yaml "$W/live/"
+# The live directory is laid out like a Kubernetes ConfigMap volume, so that a change of the
+# whole set is one rename (a reload never reads half of one set and half of the other): each
+# pNN.yaml is a link through ..data, which points at ..a, ..b or ..over.
+for s in a b c over; do cp -r "$W/$s" "$W/live/..$s"; done
+for f in "$W/a"/*.yaml; do ln -s "..data/${f##*/}" "$W/live/${f##*/}"; done
+ln -s ..a "$W/live/..data"
+switch_to() { ln -s "..$1" "$W/live/..data_tmp" && mv -T "$W/live/..data_tmp" "$W/live/..data"; }
 
 # bulkhead check: the largest set fits (with the numbers); the over-limit one is refused.
 out=$("$T_BIN" check "$W/a" --no-cgroups 2>&1); rc=$?
@@ -74,12 +83,12 @@ grep 'policy: swap:\|policies in force\|file: .*policies with' "$LOG" | head -3 
 swaps() { grep -c 'policy: swap: generation' "$LOG"; }
 ok=0; bad=""
 for i in $(seq 1 "$SWAPS"); do
-	if [ $((i % 2)) = 1 ]; then set=b; want=OK; else set=a; want=EPERM; fi
+	case $((i % 3)) in 1) set=b; want=OK ;; 2) set=c; want=EPERM ;; 0) set=a; want=EPERM ;; esac
 	before=$(swaps)
 	if [ $((i % 4)) -lt 2 ]; then
-		cp "$W/$set"/*.yaml "$W/live/"		# a change on disk: the watch reloads
+		switch_to "$set"			# a change on disk: the watch reloads
 	else
-		cp "$W/$set"/*.yaml "$W/live/" && agent_pid=$(cat "$T_WORK/pscale-$$.pid") && kill -HUP "$agent_pid"
+		switch_to "$set" && kill -HUP "$(cat "$T_WORK/pscale-$$.pid")"	# and SIGHUP first
 	fi
 	if ! t_wait_for 30 sh -c "[ \$(grep -c 'policy: swap: generation' '$LOG') -gt $before ]"; then
 		bad="$bad swap$i:no-swap"; continue
@@ -99,7 +108,7 @@ else t_fail no_swap_failed "$(grep 'No space left\|could not be written' "$LOG" 
 # Over capacity at reload: refused with the numbers, the generation in force stays.
 cur=$(in_web "$P" connect tcp "$(net_host4 1)" "$TD" 2>&1 | cut -d' ' -f1)
 before=$(swaps)
-rm -f "$W/live"/*.yaml && cp "$W/over"/*.yaml "$W/live/"
+switch_to over
 t_wait_for 10 grep -q 'bh_file_globs: 1280 entries needed, 1024 per generation; the policy in force stays' "$LOG"
 if grep -q 'bh_file_globs: 1280 entries needed, 1024 per generation; the policy in force stays' "$LOG" &&
    [ "$(swaps)" = "$before" ]; then

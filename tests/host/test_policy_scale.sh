@@ -81,7 +81,7 @@ expect largest_set_enforced EPERM in_web "$P" connect tcp "$(net_host4 1)" "$TD"
 grep 'policy: swap:\|policies in force\|file: .*policies with' "$LOG" | head -3 | sed 's/^/  # /' >&2
 
 swaps() { grep -c 'policy: swap: generation' "$LOG"; }
-# quiet: wait until the agent's log has not grown for 1 s (at most 60 s): the reloads a change
+# quiet: wait until the agent's log has not grown for 2 s (at most 60 s): the reloads a change
 # brings (SIGHUP, then the watch's, which finds nothing new) are over, and none reads the
 # directory while the next change is made (a reader that opens the files one by one while
 # ..data flips would see half of each set, then reload again).
@@ -89,7 +89,7 @@ quiet() {
 	local n m k=0
 	n=$(wc -l < "$LOG")
 	while [ $k -lt 60 ]; do
-		sleep 1; k=$((k + 1))
+		sleep 2; k=$((k + 2))
 		m=$(wc -l < "$LOG")
 		[ "$m" = "$n" ] && return 0
 		n=$m

@@ -64,13 +64,16 @@ swap_ms() {
 		grep -q 'policy in force stays' "$W/agent.log" && break
 		sleep 0.05
 	done
-	grep 'policy: swap: generation' "$W/agent.log" | tail -1 | sed 's/.* in force \([0-9.]*\) ms after.*/\1/'
+	grep 'policy: swap: generation' "$W/agent.log" | tail -1 |
+		sed 's/.* in force \([0-9.]*\) ms after.*(CPU \([0-9.]*\) ms;.*/\1 \2/'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-" }'; }
+# cell: "wall ms (CPU ms)" medians of "wall cpu" lines
+cell() { local a; a=$(cat); printf '%s (%s)' "$(echo "$a" | cut -d' ' -f1 | median)" "$(echo "$a" | cut -d' ' -f2 | median)"; }
 
 echo "bench: policy swap, $REPS swaps each, kernel $(uname -r), $(nproc) CPUs, $("$BIN" version 2>/dev/null | head -1)"
-printf '\n%-5s %8s %8s  %-12s %-12s %-12s\n' set network file one-policy back-forth all-new
+printf '\n%-5s %8s %8s  %-18s %-18s %-18s\n' set network file one-policy back-forth all-new
 for size in $SIZES; do
 	rm -rf "$W/live" "$W/v"*; mkdir -p "$W/live"
 	gen "$size" "$W/v0" 0; gen "$size" "$W/v1" 1
@@ -99,11 +102,12 @@ for size in $SIZES; do
 	done
 	kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=""
 	"$BIN" unload --pin-dir "$PIN" >/dev/null 2>&1
-	printf '%-5s %8s %8s  %-12s %-12s %-12s\n' "$size" ${counts:-? ?} \
-		"$(printf '%s\n' "${one[@]}" | median) ms" "$(printf '%s\n' "${bf[@]}" | median) ms" \
-		"$(printf '%s\n' "${new[@]}" | median) ms"
+	printf '%-5s %8s %8s  %-18s %-18s %-18s\n' "$size" ${counts:-? ?} \
+		"$(printf '%s\n' "${one[@]}" | cell)" "$(printf '%s\n' "${bf[@]}" | cell)" \
+		"$(printf '%s\n' "${new[@]}" | cell)"
 	grep 'policy: swap: generation' "$W/agent.log" | tail -1 | sed 's/^bulkhead: /      last: /'
 done
 echo
-echo "(medians of $REPS swaps: the agent's own measure, from acting on SIGHUP to the flip of the"
-echo " active generation: parse, lower what changed, write what differs in batches, assign, flip)"
+echo "(milliseconds, medians of $REPS swaps: the agent's own measure, from acting on SIGHUP to the flip"
+echo " of the active generation: parse, lower what changed, write what differs in batches, assign, flip;"
+echo " in parentheses the agent's CPU time meanwhile, user and system: the same on an idle machine)"

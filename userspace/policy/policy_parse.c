@@ -1133,7 +1133,7 @@ static int parse_selector(struct perr_ctx *c, const struct ynode *n, struct poli
 /* ---- compile-time checks: rules that can never decide ---------------------- */
 
 /* Rules ordered by (kind, pattern), then source order: equal patterns side by side. */
-static const struct policy_path_rule *shadow_tab;
+static __thread const struct policy_path_rule *shadow_tab;	/* per thread: files parse in parallel */
 static int shadow_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -370,12 +370,13 @@ static double ms_since(uint64_t t)
 	return (double)(now_ns() - t) / 1e6;
 }
 
-/* CPU time of this thread (user and system: the map writes run in the kernel), ns. */
+/* CPU time of the agent, all threads (user and system: the map writes run in the kernel;
+ * the policy parser's second thread), ns. */
 static uint64_t cpu_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 

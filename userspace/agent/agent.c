@@ -566,12 +566,15 @@ static int anomaly_start(struct agent *a, char *err, size_t errlen)
  * block freed, and libbpf frees the kernel's parsed BTF, megabytes, after
  * every load: every later big table would then come from the heap, zeroed
  * page by page, resident), two arenas (the writer and resolver threads
- * would take one each), and the freed top of the heap given back.
+ * would take one each). The freed top of the heap is given back by
+ * agent_trim() after a load or a reload, not on every free: a policy parse
+ * allocates and frees its YAML tree file by file, and trimming each time
+ * made it fault the same pages in again (a third of a swap's CPU).
  */
 static void agent_malloc_setup(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_ARENA_MAX, 2);
 }
 

@@ -81,7 +81,13 @@ struct bh_exit_event {
 _Static_assert(sizeof(struct bh_exit_event) == 80, "bh_exit_event layout");
 
 /* Ring buffer sizing and wake-up batching (see docs/ARCHITECTURE.md). */
-#define BH_RINGBUF_DEFAULT	(8u << 20)
+/*
+ * 2 MiB: a ring is mapped twice into the agent (its data pages back to back)
+ * and every page counts in its RSS at once, so the ring costs twice its size
+ * in memory; 2 MiB holds about a second of the fastest fork/exec storm two
+ * CPUs make (make bench-events: no loss), with the reader woken at an eighth.
+ */
+#define BH_RINGBUF_DEFAULT	(2u << 20)
 #define BH_WAKEUP_BYTES_DEFAULT	(64u << 10)
 
 /* Lost-record accounting: one slot per reason in the global per-CPU array. */

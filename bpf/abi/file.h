@@ -40,13 +40,19 @@
 /* Path bytes in an LPM key (the kernel's LPM data limit is 256 bytes, 4 go to
  * the scope): paths of BH_FILE_PATH_MAX-1 bytes and more are "over-long". */
 #define BH_FILE_PATH_MAX	252
-#define BH_FILE_NODES_MAX	65536	/* trie entries, all generations */
+/*
+ * Sizes of the generation-swapped maps: each holds two generations of a
+ * policy set, half each (docs/ARCHITECTURE.md, "Map sizing"); a set needing
+ * more than half is refused before anything is written (enforce/lowered.c).
+ */
+#define BH_FILE_NODES_MAX	(2 * 65536)	/* trie entries, all generations */
 #define BH_FILE_GLOB_SLOTS	2048	/* glob slots, all generations (half each) */
+#define BH_FILE_POL_MAX		(2 * 1024)	/* bh_file_pol: policies, all generations */
 #define BH_FILE_BUCKET		8	/* globs evaluated per node at most */
 #define BH_FILE_GLOB_TOKENS	63	/* NFA tokens of a glob's tail (bit 63 = accept max) */
 #define BH_FILE_GLOB_EPS	10	/* states with epsilon moves per glob */
 #define BH_FILE_WALK_DEPTH	32	/* path components resolved by the dentry walk */
-#define BH_FILE_RINGBUF		(1u << 20)
+#define BH_FILE_RINGBUF		(512u << 10)	/* rate-limited per container: 100/s, burst 200 */
 #define BH_FILE_EVENTS_PER_SEC	100	/* token bucket per container: refill rate */
 #define BH_FILE_EVENTS_BURST	200	/* and depth */
 #define BH_FILE_RATE_MAX	16384	/* containers tracked by the rate limiter (LRU) */

@@ -32,11 +32,16 @@
 #include "abi/events.h"
 #include "abi/enforce.h"
 
-/* Map sizes (entries; LPM tries are allocated on demand). */
-#define BH_NET_CIDR_MAX		131072	/* nodes per family, all generations */
-#define BH_NET_PORT_MAX		262144	/* port-prefix entries, all generations */
+/*
+ * Map sizes (entries; LPM tries are allocated on demand, so an unused
+ * entry costs nothing). The generation-swapped tries hold two generations,
+ * half each (docs/ARCHITECTURE.md, "Map sizing"); a set needing more than
+ * half is refused before anything is written (enforce/lowered.c).
+ */
+#define BH_NET_CIDR_MAX		(2 * 65536)	/* nodes per family, all generations */
+#define BH_NET_PORT_MAX		(2 * 1048576)	/* port-prefix entries, all generations */
 #define BH_NET_AGG_MAX		16384	/* aggregated denials tracked (LRU) */
-#define BH_NET_RINGBUF		(1u << 20)
+#define BH_NET_RINGBUF		(512u << 10)	/* aggregated: at most one event a second per destination */
 #define BH_NET_SK_PEERS		8	/* flows remembered per socket (a power of two) */
 #define BH_NET_EVENTS_PER_SEC	100	/* net events per container per CPU per second */
 #define BH_NET_AGG_NS		1000000000ull	/* one event per destination per second */

@@ -45,7 +45,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * 1024);
+	__uint(max_entries, BH_FILE_POL_MAX);
 	__type(key, __u32);		/* BH_FILE_SCOPE(gen, BH_TAB_FILE, policy) */
 	__type(value, struct bh_file_pol);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

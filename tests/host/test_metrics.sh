@@ -58,7 +58,7 @@ has() {
 has denial_series "^bulkhead_denials_total\{namespace=\"$(alert_ns)\",pod=\"$pod\",container=\"$(alert_ct)\",kind=\"net\"\} [1-9]"
 has deny_event_series "^bulkhead_events_total\{namespace=\"$(alert_ns)\",pod=\"$pod\",container=\"$(alert_ct)\",kind=\"net\",action=\"deny\"\} [1-9]"
 has host_events "^bulkhead_events_total\{namespace=\"\",pod=\"\",container=\"\",kind=\"exec\",action=\"observe\"\} [1-9]"
-has ring_size '^bulkhead_ringbuf_size_bytes\{ring="process"\} 8388608$'
+has ring_size '^bulkhead_ringbuf_size_bytes\{ring="process"\} 2097152$'
 has ring_used '^bulkhead_ringbuf_used_bytes\{ring="process"\} [0-9]+$'
 has ring_lost '^bulkhead_ringbuf_lost_total\{ring="process"\} 0$'
 has containers_tracked '^bulkhead_containers_tracked [1-9]'

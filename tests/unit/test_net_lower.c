@@ -22,6 +22,7 @@
 #include "test.h"
 /* userspace/ explicitly: bpf/abi/enforce.h and bpf/abi/net.h (the shared layouts) come first on -I */
 #include "enforce/enforce.h"
+#include "enforce/lowered.h"
 #include "enforce/net.h"
 #include "policy/policy.h"
 
@@ -370,6 +371,105 @@ static void test_many_rules_lower(void)
 	free(p.net[0]);
 }
 
+/*
+ * The policy engine's writer (enforce/lowered.c): both generations kept, only
+ * what differs written, replaced blocks' leftovers deleted before the flip
+ * (reachable keys) or after it (port entries, policies gone). Rounds of sets
+ * where some policies change, some stay, some go: after each swap the
+ * generation in force decides exactly as policy_net_decide() and holds
+ * exactly the set's entries, nothing left over.
+ */
+static void test_diff_writes_match_reference(void)
+{
+	static const int protos[] = { POLICY_PROTO_TCP, POLICY_PROTO_UDP, POLICY_PROTO_ICMP };
+	struct lowered *lw = lowered_new();
+	struct policy *cur[6] = { 0 };
+	uint32_t probes = 0, mismatches = 0, leftovers = 0, kept = 0;
+
+	ASSERT_TRUE(lw != NULL, "lowered_new");
+	M->retain = true;
+	for (int round = 0; round < 24; round++) {
+		struct lowered_write_stats ws = { 0 };
+		struct lowered_need need;
+		struct policy arr[6];
+		struct policy_set set = { .policies = arr };
+		struct lowered_set *ls;
+		char err[512];
+		int gen;
+		/* 3..6 policies; each round, each one is new with probability 1/3 */
+		uint32_t n = 3 + rnd() % 4;
+
+		for (uint32_t i = 0; i < 6; i++) {
+			if (i >= n) {
+				if (cur[i])
+					free_policy(cur[i]);
+				cur[i] = NULL;
+				continue;
+			}
+			if (!cur[i] || rnd() % 3 == 0) {
+				if (cur[i])
+					free_policy(cur[i]);
+				cur[i] = rand_policy(i + 1, 40);
+			}
+			arr[i] = *cur[i];
+		}
+		set.n_policies = n;
+		ls = lowered_prepare(lw, &set, false, &need, err, sizeof(err));
+		ASSERT_TRUE(ls != NULL, err);
+		gen = enforce_begin(E);
+		ASSERT_TRUE(gen >= 0, "enforce_begin");
+		ASSERT_EQ(lowered_write(lw, ls, M, NULL, (uint32_t)gen, &ws), 0, "lowered_write");
+		ASSERT_EQ(enforce_commit(E), 0, "enforce_commit");
+		ASSERT_EQ(lowered_after_flip(lw, M, NULL, (uint32_t)gen), 0, "lowered_after_flip");
+		kept += ws.blocks_kept;
+		if (net_count_gen(M, gen) != need.n[LM_NET_CIDR4] + need.n[LM_NET_CIDR6] + need.n[LM_NET_PORTS]) {
+			if (leftovers++ < 3)
+				TEST_FAIL("round %d: generation %d holds %u entries, the set %u", round, gen,
+					  net_count_gen(M, gen), need.n[LM_NET_CIDR4] + need.n[LM_NET_CIDR6] +
+					  need.n[LM_NET_PORTS]);
+		}
+		for (int k = 0; k < 1500; k++) {
+			const struct policy *pp = cur[rnd() % n];
+			int d = rnd() % 2, fam = rnd() % 3 ? 4 : 6, proto = protos[rnd() % 3];
+			uint8_t addr[16];
+			uint16_t port = (uint16_t)port_probe(pp, d);
+			uint32_t ref = 0;
+			struct bh_net_verdict v;
+			int want, r;
+
+			if (pp->n_net[d] && rnd() % 2) {
+				const struct policy_net_rule *nr = &pp->net[d][rnd() % pp->n_net[d]];
+
+				fam = nr->family;
+				memcpy(addr, nr->addr, 16);
+			} else {
+				rand_addr(fam, addr);
+			}
+			if (proto == POLICY_PROTO_ICMP)
+				port = 0;
+			want = policy_net_decide(pp, d, fam, addr, proto, port, &ref);
+			r = net_map_decide(M, gen, pp->id, d, fam, addr,
+					   proto == POLICY_PROTO_ICMP && fam == 6 ? 58 : proto, port, &v);
+			probes++;
+			if (r == -ENOENT ? want != POLICY_ALLOW : (v.action != want || v.ref != ref)) {
+				if (mismatches++ < 5)
+					TEST_FAIL("round %d policy %u dir %d proto %d port %u: reference %d, maps %d",
+						  round, pp->id, d, proto, port, want, r ? -1 : v.action);
+			}
+		}
+	}
+	printf("    %u probes, %u mismatches, %u generations with leftovers, %u blocks kept\n", probes,
+	       mismatches, leftovers, kept);
+	ASSERT_EQ(mismatches, 0, "diff-written maps disagree with policy_net_decide");
+	ASSERT_EQ(leftovers, 0, "entries left over in a generation");
+	ASSERT_TRUE(kept > 0, "unchanged policies were not written again");
+	for (int i = 0; i < 6; i++)
+		if (cur[i])
+			free_policy(cur[i]);
+	lowered_free(lw);
+	M->retain = false;
+}
+
 /* ---- the real program, BPF_PROG_TEST_RUN ------------------------------------- */
 
 static uint64_t self_cgroup_id(void)
@@ -647,6 +747,7 @@ int main(void)
 	RUN(test_program_decides);
 	RUN(test_decode);
 	RUN(test_account);
+	RUN(test_diff_writes_match_reference);
 	net_close(N, true);
 	enforce_close(E);
 	if (enforce_unload(pin_dir, err, sizeof(err)) < 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,20 +561,47 @@ static int anomaly_start(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The agent's heap: a fixed mmap threshold (glibc raises it to the largest
+ * block freed, and libbpf frees the kernel's parsed BTF, megabytes, after
+ * every load: every later big table would then come from the heap, zeroed
+ * page by page, resident), two arenas (the writer and resolver threads
+ * would take one each). The freed top of the heap is given back by
+ * agent_trim() after a load or a reload, not on every free: a policy parse
+ * allocates and frees its YAML tree file by file, and trimming each time
+ * made it fault the same pages in again (a third of a swap's CPU).
+ */
+static void agent_malloc_setup(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_ARENA_MAX, 2);
+}
+
+/* After a load or a policy swap: what parsing and libbpf freed goes back to the kernel. */
+static void agent_trim(void)
+{
+	malloc_trim(0);
+}
+
 /* Reload the policies (SIGHUP, or a change on disk). */
 static void reload_policies(struct agent *a)
 {
 	char err[512];
 
-	if (a->anom)
-		anomaly_reload(a->anom);
+	/* Enforcement first: the swap's time runs from the signal (or the change settling). */
 	if (a->pe) {
 		policy_engine_reload(a->pe);
 		pe_settling(a);
 		if (a->det)
 			detect_kill_default(a->det, policy_engine_default_esc(a->pe));
+		if (a->anom)
+			anomaly_reload(a->anom);
+		agent_trim();
 		return;
 	}
+	if (a->anom)
+		anomaly_reload(a->anom);
 	/* The first policy the kernel must enforce may have just arrived. */
 	if (enforcement_start(a, err, sizeof(err)))
 		log_warn("%s: policies are NOT enforced; fix it (the agent reloads on a change, "
@@ -582,6 +610,7 @@ static void reload_policies(struct agent *a)
 		log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
 		pe_settling(a);
 	}
+	agent_trim();
 }
 
 /* Returns 1 to keep running, 0 to stop. */
@@ -729,6 +758,7 @@ int agent_run(const struct agent_config *cfg)
 	enum bh_mode mode;
 	int ret = 1;
 
+	agent_malloc_setup();
 	if (preflight_root(err, sizeof(err)) ||
 	    preflight_btf(cfg->btf_path, err, sizeof(err)) ||
 	    preflight_cgroup2(cfg->cgroup_root, &a.cgroup2, err, sizeof(err)) ||
@@ -818,6 +848,7 @@ int agent_run(const struct agent_config *cfg)
 	if (setup_loop(&a, err, sizeof(err)))
 		goto out;
 	clock_sync();
+	agent_trim();
 	log_info("agent: ready: exec/fork/exit telemetry attached, cgroup v2 at %s%s%s", a.cgroup2,
 		 a.pe ? "; " : "", a.pe ? policy_engine_describe(a.pe) : "");
 	if (cfg->verify_at_start &&

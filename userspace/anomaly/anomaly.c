@@ -475,6 +475,7 @@ static void load_policies(struct anomaly *a)
 			 a->cfg.policy_path);
 		return;
 	}
+	policy_set_drop_rules(set);	/* selectors and spec.anomaly are what this reads */
 	policy_set_free(a->set);
 	a->set = set;
 }

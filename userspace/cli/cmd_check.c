@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "enforce/lowered.h"
 #include "policy/policy.h"
 
 #define WALK_MAX_CGROUPS 20000
@@ -222,6 +223,24 @@ int cmd_check(int argc, char **argv)
 			errs.n_errors, errs.n_errors == 1 ? "" : "s", errs.n_warnings,
 			errs.n_warnings == 1 ? "" : "s");
 		goto out;
+	}
+	{
+		/* What the agent would write: refused here as it would be there. */
+		struct lowered_need need;
+		char why[1024];
+
+		if (lowered_check(set, &need, why, sizeof(why))) {
+			fprintf(stderr, "check: %s: %s\n", argv[optind], why);
+			goto out;
+		}
+		printf("check: %s: kernel entries per generation (needed / capacity): "
+		       "bh_net_cidr4 %u/%u, bh_net_cidr6 %u/%u, bh_net_ports %u/%u, "
+		       "bh_file_paths %u/%u, bh_file_globs %u/%u\n", argv[optind],
+		       need.n[LM_NET_CIDR4], lowered_cap[LM_NET_CIDR4],
+		       need.n[LM_NET_CIDR6], lowered_cap[LM_NET_CIDR6],
+		       need.n[LM_NET_PORTS], lowered_cap[LM_NET_PORTS],
+		       need.n[LM_FILE_PATHS], lowered_cap[LM_FILE_PATHS],
+		       need.n[LM_FILE_GLOBS], lowered_cap[LM_FILE_GLOBS]);
 	}
 	printf("check: %s: %u polic%s from %u file%s loaded (%u warning%s)\n", argv[optind],
 	       set->n_policies, set->n_policies == 1 ? "y" : "ies", set->n_files,

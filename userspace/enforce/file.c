@@ -56,7 +56,7 @@ static int clear_gen_cb(void *ctx, uint32_t gen)
 
 	if (err)
 		log_warn("file: new policy epoch: %s", strerror(-err));
-	r = file_clear_gen(&f->maps, gen);
+	r = f->maps.retain ? 0 : file_clear_gen(&f->maps, gen);
 	return r ? r : err;
 }
 

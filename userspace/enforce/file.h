@@ -83,7 +83,9 @@ int file_prog_fd(const struct file_enf *f, const char *name);
  */
 struct file_maps {
 	int paths, globs, pol;
-	uint32_t glob_next[2];	/* glob slots handed out per generation */
+	uint32_t glob_next[2];	/* glob slots handed out per generation (file_lower_policy) */
+	bool retain;		/* the policy engine's writer keeps both generations
+				 * (enforce/lowered.c): a transaction does not clear them */
 };
 struct file_maps *file_maps_of(struct file_enf *f);
 
@@ -104,6 +106,36 @@ struct file_lower_stats {
  * cannot hold (pattern too long, too many globs under one prefix). */
 int file_lower_policy(struct file_maps *m, uint32_t gen, const struct policy *p,
 		      struct file_lower_stats *st);
+/*
+ * A policy's lowered file and exec tables in memory, generation 0's form with
+ * glob slots counted from 0 (the writer adds the generation's and the
+ * policy's glob base). Paths are kept packed in pool.
+ */
+struct file_block_ent {
+	uint32_t off;			/* of the key bytes in pool */
+	uint16_t len;			/* key bytes (with the NUL, if any) */
+	uint16_t pad;
+	uint32_t scope;			/* BH_FILE_SCOPE(0, table, policy) */
+	struct bh_file_node node;
+};
+struct file_block {
+	struct file_block_ent *ent;
+	uint32_t n;
+	char *pool;
+	size_t pool_len;
+	struct bh_file_glob *globs;
+	uint32_t nglobs;
+	struct bh_file_pol pol;
+	uint32_t pol_scope;
+	int lowered;			/* 0: the policy has no file/exec rules (nothing to write) */
+};
+/* Lower p into b. 0, or -errno with the reason in err (what the kernel tables cannot hold). */
+int file_lower_build(const struct policy *p, struct file_block *b, char *err, size_t errlen);
+void file_block_free(struct file_block *b);
+/* Write (or, del, delete) b in generation gen, its globs from slot glob_base of that generation. */
+int file_block_write(struct file_maps *m, uint32_t gen, const struct file_block *b, uint32_t glob_base,
+		     bool del);
+
 /* Delete every entry of generation gen (the core's clear_gen, through file.c). */
 int file_clear_gen(struct file_maps *m, uint32_t gen);
 

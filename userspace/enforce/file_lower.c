@@ -423,76 +423,176 @@ int file_clear_gen(struct file_maps *m, uint32_t gen)
 	return err ? err : err2;
 }
 
-static int write_table(struct file_maps *m, uint32_t gen, int tab, uint32_t policy_id,
-		       const struct file_table *t, struct file_lower_stats *st)
+void file_block_free(struct file_block *b)
 {
-	uint32_t base = (gen & 1) * (BH_FILE_GLOB_SLOTS / 2), first = m->glob_next[gen & 1];
+	free(b->ent);
+	free(b->pool);
+	free(b->globs);
+	memset(b, 0, sizeof(*b));
+}
 
-	if (first + t->nglobs > BH_FILE_GLOB_SLOTS / 2) {
-		log_warn("file: more than %d globs in one policy set: the kernel holds at most %d",
-			 BH_FILE_GLOB_SLOTS / 2, BH_FILE_GLOB_SLOTS / 2);
-		return -E2BIG;
-	}
-	for (uint32_t i = 0; i < t->nglobs; i++) {
-		uint32_t slot = base + first + i;
+/* Append table t of policy p to b (paths with generation 0's scope, globs from b->nglobs). */
+static int block_add_table(struct file_block *b, int tab, uint32_t policy_id, const struct file_table *t)
+{
+	uint32_t first = b->nglobs;
+	struct file_block_ent *ne;
+	struct bh_file_glob *ng;
+	size_t bytes = 0;
+	char *np;
 
-		if (bpf_map_update_elem(m->globs, &slot, &t->globs[i], BPF_ANY))
-			return -errno;
-	}
-	m->glob_next[gen & 1] += t->nglobs;
+	for (uint32_t i = 0; i < t->n; i++)
+		bytes += t->ent[i].keylen;
+	ne = realloc(b->ent, (b->n + t->n + 1) * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	b->ent = ne;
+	np = realloc(b->pool, b->pool_len + bytes + 1);
+	if (!np)
+		return -ENOMEM;
+	b->pool = np;
+	ng = realloc(b->globs, (b->nglobs + t->nglobs + 1) * sizeof(*ng));
+	if (!ng)
+		return -ENOMEM;
+	b->globs = ng;
+	memcpy(b->globs + b->nglobs, t->globs, t->nglobs * sizeof(*ng));
+	b->nglobs += t->nglobs;
 	for (uint32_t i = 0; i < t->n; i++) {
-		struct bh_file_key k;
-		struct bh_file_node nd = t->ent[i].node;
+		struct file_block_ent *e = &b->ent[b->n++];
 
-		memset(&k, 0, sizeof(k));
-		k.prefixlen = 32 + 8 * t->ent[i].keylen;
-		k.scope = BH_FILE_SCOPE(gen, tab, policy_id);
-		memcpy(k.path, t->ent[i].key, t->ent[i].keylen);
-		for (int j = 0; j < nd.nglob; j++)
-			nd.bucket[j] = (uint16_t)(base + first + nd.bucket[j]);
-		if (bpf_map_update_elem(m->paths, &k, &nd, BPF_ANY))
-			return -errno;
-	}
-	if (st) {
-		st->nodes += t->n;
-		st->globs += t->nglobs;
+		e->off = (uint32_t)b->pool_len;
+		e->len = (uint16_t)t->ent[i].keylen;
+		e->scope = BH_FILE_SCOPE(0, tab, policy_id);
+		e->node = t->ent[i].node;
+		for (int j = 0; j < e->node.nglob; j++)
+			e->node.bucket[j] = (uint16_t)(first + e->node.bucket[j]);
+		memcpy(b->pool + b->pool_len, t->ent[i].key, e->len);
+		b->pool_len += e->len;
 	}
 	return 0;
+}
+
+int file_lower_build(const struct policy *p, struct file_block *b, char *err, size_t errlen)
+{
+	struct file_table t;
+	int r = 0;
+
+	memset(b, 0, sizeof(*b));
+	err[0] = 0;
+	for (int tab = BH_TAB_FILE; tab <= BH_TAB_EXEC && !r; tab++) {
+		if (!(tab == BH_TAB_FILE ? file_policy_active(p) : exec_policy_active(p)))
+			continue;
+		r = file_table_build(p, tab, &t, err, errlen);
+		if (r)
+			break;
+		if (tab == BH_TAB_FILE)
+			b->pol.restrict_ops = t.restrict_ops;
+		else
+			b->pol.exec_restrict = t.restrict_ops ? 1 : 0;
+		r = block_add_table(b, tab, p->id, &t);
+		file_table_free(&t);
+	}
+	if (r) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-r));
+		file_block_free(b);
+		return r;
+	}
+	b->pol.flags = BH_FP_LOWERED;
+	b->pol.over_ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
+	b->pol_scope = BH_FILE_SCOPE(0, BH_TAB_FILE, p->id);
+	b->lowered = 1;
+	return 0;
+}
+
+#define FILE_WRITE_CHUNK	1024
+
+int file_block_write(struct file_maps *m, uint32_t gen, const struct file_block *b, uint32_t glob_base,
+		     bool del)
+{
+	uint32_t g = (gen & 1) << 31, base = (gen & 1) * (BH_FILE_GLOB_SLOTS / 2) + glob_base;
+	struct bh_file_key *keys;
+	struct bh_file_node *vals;
+	uint32_t scope;
+	int err = 0;
+
+	if (!b->lowered)
+		return 0;
+	if (glob_base + b->nglobs > BH_FILE_GLOB_SLOTS / 2)
+		return -E2BIG;
+	if (!del && b->nglobs) {
+		uint32_t *slots = malloc(b->nglobs * sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < b->nglobs; i++)
+			slots[i] = base + i;
+		err = map_update_many(m->globs, slots, b->globs, sizeof(*slots), sizeof(*b->globs),
+				      b->nglobs);
+		free(slots);
+		if (err)
+			return err;
+	}
+	keys = malloc(FILE_WRITE_CHUNK * sizeof(*keys));
+	vals = malloc(FILE_WRITE_CHUNK * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t done = 0; done < b->n && !err;) {
+		uint32_t cnt = b->n - done > FILE_WRITE_CHUNK ? FILE_WRITE_CHUNK : b->n - done;
+
+		for (uint32_t i = 0; i < cnt; i++) {
+			const struct file_block_ent *e = &b->ent[done + i];
+
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].prefixlen = 32 + 8 * e->len;
+			keys[i].scope = e->scope | g;
+			memcpy(keys[i].path, b->pool + e->off, e->len);
+			vals[i] = e->node;
+			for (int j = 0; j < vals[i].nglob; j++)
+				vals[i].bucket[j] = (uint16_t)(base + vals[i].bucket[j]);
+		}
+		err = del ? map_delete_many(m->paths, keys, sizeof(*keys), cnt) :
+			    map_update_many(m->paths, keys, vals, sizeof(*keys), sizeof(*vals), cnt);
+		done += cnt;
+	}
+	scope = b->pol_scope | g;
+	if (!err)
+		err = del ? map_delete_many(m->pol, &scope, sizeof(scope), 1) :
+			    map_update_many(m->pol, &scope, &b->pol, sizeof(scope), sizeof(b->pol), 1);
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 int file_lower_policy(struct file_maps *m, uint32_t gen, const struct policy *p,
 		      struct file_lower_stats *st)
 {
-	struct bh_file_pol fp = { 0 };
-	struct file_table t;
+	struct file_block b;
 	char err[512];
-	uint32_t scope;
-	int r = 0;
+	int r;
 
-	for (int tab = BH_TAB_FILE; tab <= BH_TAB_EXEC && !r; tab++) {
-		if (!(tab == BH_TAB_FILE ? file_policy_active(p) : exec_policy_active(p)))
-			continue;
-		err[0] = 0;
-		r = file_table_build(p, tab, &t, err, sizeof(err));
-		if (r) {
-			log_warn("file: policy %s: %s", p->name, err[0] ? err : strerror(-r));
-			return r;
-		}
-		if (tab == BH_TAB_FILE)
-			fp.restrict_ops = t.restrict_ops;
-		else
-			fp.exec_restrict = t.restrict_ops ? 1 : 0;
-		r = write_table(m, gen, tab, p->id, &t, st);
-		file_table_free(&t);
-	}
-	if (r)
+	r = file_lower_build(p, &b, err, sizeof(err));
+	if (r) {
+		log_warn("file: policy %s: %s", p->name, err);
 		return r;
-	fp.flags = BH_FP_LOWERED;
-	fp.over_ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
-	scope = BH_FILE_SCOPE(gen, BH_TAB_FILE, p->id);
-	if (bpf_map_update_elem(m->pol, &scope, &fp, BPF_ANY))
-		return -errno;
-	if (st)
-		st->policies++;
-	return 0;
+	}
+	if (m->glob_next[gen & 1] + b.nglobs > BH_FILE_GLOB_SLOTS / 2) {
+		log_warn("file: more than %d globs in one policy set: the kernel holds at most %d",
+			 BH_FILE_GLOB_SLOTS / 2, BH_FILE_GLOB_SLOTS / 2);
+		file_block_free(&b);
+		return -E2BIG;
+	}
+	r = file_block_write(m, gen, &b, m->glob_next[gen & 1], false);
+	if (!r) {
+		m->glob_next[gen & 1] += b.nglobs;
+		if (st) {
+			st->nodes += b.n;
+			st->globs += b.nglobs;
+			st->policies++;
+		}
+	}
+	file_block_free(&b);
+	return r;
 }

@@ -48,6 +48,8 @@ static int clear_gen_cb(void *ctx, uint32_t gen)
 
 	if (err)
 		log_warn("net: new policy epoch: %s", strerror(-err));
+	if (n->maps.retain)
+		return err;	/* the writer keeps both generations and writes only what differs */
 	r = net_clear_gen(&n->maps, gen);
 	return r ? r : err;
 }

@@ -62,7 +62,9 @@ int net_links(const struct net_enf *n);
  */
 struct net_maps {
 	int cidr4, cidr6, ports;
-	uint32_t next_id[2];	/* node ids handed out per generation */
+	/* The policy engine keeps both generations filled and writes only what
+	 * differs (enforce/lowered.c): a transaction then does not clear them. */
+	bool retain;
 };
 struct net_maps *net_maps_of(struct net_enf *n);
 
@@ -76,6 +78,28 @@ struct net_lower_stats {
 	uint32_t port_entries;	/* port trie entries written */
 	uint32_t uniform;	/* nodes decided by one lookup */
 };
+
+/*
+ * A policy's lowered entries, in memory, in generation 0's form (the
+ * generation bit of scopes and node ids is set when written). Node ids are
+ * the block's number (1..2047, unique among the blocks the agent holds)
+ * above NET_ID_LOCAL_BITS and the node's number below: port entries of a
+ * block no longer referenced by any node are unreachable, whatever replaced it.
+ */
+#include "lib/map_util.h"
+#define NET_ID_LOCAL_BITS	20
+#define NET_ID_BLOCK_BITS	11	/* bit 31 is the generation */
+struct net_block {
+	struct kv_list cidr4, cidr6, ports;
+	uint32_t nodes, port_entries;
+};
+void net_block_init(struct net_block *b);
+void net_block_free(struct net_block *b);
+/* Lower p into b (initialized, empty) as block block_id. -E2BIG, -EINVAL, -ENOMEM. */
+int net_lower_build(const struct policy *p, uint32_t block_id, struct net_block *b,
+		    struct net_lower_stats *st);
+/* Write (or, del, delete) b's entries in generation gen: batched. */
+int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del);
 
 /* Write p's network rules into generation gen of m. -errno on a map error. */
 int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,

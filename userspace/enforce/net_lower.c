@@ -44,6 +44,13 @@ struct nl_func {
 	uint32_t n[BH_PC_COUNT];
 };
 
+/* Where a policy's entries go: its block, generation 0's form. */
+struct nl_out {
+	struct net_block *b;
+	uint32_t id_base;	/* the block's number: node ids are unique per block */
+	uint32_t next_local;
+};
+
 bool net_policy_active(const struct policy *p)
 {
 	return p->n_net[0] || p->n_net[1] || p->net_default[0] != POLICY_ALLOW ||
@@ -311,58 +318,127 @@ static int func_uniform(const struct nl_func *f, struct bh_net_verdict *v)
 	return 1;
 }
 
-/* Write the ranges of a non-uniform node as aligned port prefixes. */
-static int write_ports(struct net_maps *m, uint32_t id, const struct nl_func *f,
-		       struct net_lower_stats *st)
+/* Aligned port prefixes that cover [lo, hi]: calls fn for each (if fn), returns how many. */
+static uint32_t port_prefixes(uint32_t lo, uint32_t hi,
+			      int (*fn)(void *ctx, uint32_t lo, uint32_t bits), void *ctx, int *err)
 {
-	for (int c = 0; c < BH_PC_COUNT; c++) {
-		for (uint32_t i = 0; i < f->n[c]; i++) {
-			uint32_t lo = f->r[c][i].lo, hi = f->r[c][i].hi;
+	uint32_t n = 0;
 
-			while (lo <= hi) {
-				uint32_t size = 1, bits = 0;
-				struct bh_net_port_key k = { .node = id, .pclass = (uint8_t)c };
+	while (lo <= hi) {
+		uint32_t size = 1, bits = 0;
 
-				while (bits < 16 && !(lo & (size * 2 - 1)) && lo + size * 2 - 1 <= hi) {
-					size *= 2;
-					bits++;
-				}
-				k.prefixlen = BH_NET_PORT_KEY_BITS + 16 - bits;
-				k.port[0] = (uint8_t)(lo >> 8);
-				k.port[1] = (uint8_t)lo;
-				if (bpf_map_update_elem(m->ports, &k, &f->r[c][i].v, BPF_ANY))
-					return -errno;
-				st->port_entries++;
-				lo += size;
-			}
+		while (bits < 16 && !(lo & (size * 2 - 1)) && lo + size * 2 - 1 <= hi) {
+			size *= 2;
+			bits++;
 		}
+		if (fn && !*err)
+			*err = fn(ctx, lo, bits);
+		n++;
+		lo += size;
 	}
-	return 0;
+	return n;
 }
 
-static int write_node(struct net_maps *m, uint32_t gen, uint32_t scope, int family,
-		      const uint8_t *addr, unsigned len, struct bh_net_node *node)
+/*
+ * The verdict a node carries inline for what its port entries leave out:
+ * the one whose ranges would take the most port entries. A port lookup that
+ * misses gives the node's verdict (bpf/lib/net.bpf.h), so those ranges are
+ * never written: a rule for one port range costs the prefixes of that range,
+ * not of the ranges around it.
+ */
+static struct bh_net_verdict node_fallback(const struct nl_func *f)
 {
-	int r;
+	struct bh_net_verdict best = f->r[BH_PC_OTHER][0].v;
+	uint32_t best_n = 0;
 
+	for (int c = 0; c < BH_PC_COUNT; c++)
+		for (uint32_t i = 0; i < f->n[c]; i++) {
+			const struct bh_net_verdict *v = &f->r[c][i].v;
+			uint32_t n = 0;
+			int seen = 0, e = 0;
+
+			/* count each distinct verdict once, at its first range */
+			for (int c2 = 0; c2 <= c && !seen; c2++)
+				for (uint32_t j = 0; j < (c2 == c ? i : f->n[c2]); j++)
+					if (verdict_eq(&f->r[c2][j].v, v)) {
+						seen = 1;
+						break;
+					}
+			if (seen)
+				continue;
+			for (int c2 = 0; c2 < BH_PC_COUNT; c2++)
+				for (uint32_t j = 0; j < f->n[c2]; j++)
+					if (verdict_eq(&f->r[c2][j].v, v))
+						n += port_prefixes(f->r[c2][j].lo, f->r[c2][j].hi,
+								   NULL, NULL, &e);
+			if (n > best_n) {
+				best_n = n;
+				best = *v;
+			}
+		}
+	return best;
+}
+
+struct port_emit {
+	struct nl_out *o;
+	struct bh_net_port_key k;
+	const struct bh_net_verdict *v;
+	struct net_lower_stats *st;
+};
+
+static int port_emit_one(void *ctx, uint32_t lo, uint32_t bits)
+{
+	struct port_emit *pe = ctx;
+
+	pe->k.prefixlen = BH_NET_PORT_KEY_BITS + 16 - bits;
+	pe->k.port[0] = (uint8_t)(lo >> 8);
+	pe->k.port[1] = (uint8_t)lo;
+	pe->st->port_entries++;
+	return kv_add(&pe->o->b->ports, &pe->k, pe->v);
+}
+
+/* The ranges of a non-uniform node that differ from its inline verdict, as aligned port prefixes. */
+static int write_ports(struct nl_out *o, uint32_t id, const struct nl_func *f,
+		       const struct bh_net_verdict *fallback, struct net_lower_stats *st)
+{
+	int err = 0;
+
+	for (int c = 0; c < BH_PC_COUNT && !err; c++) {
+		for (uint32_t i = 0; i < f->n[c] && !err; i++) {
+			struct port_emit pe = { .o = o, .k = { .node = id, .pclass = (uint8_t)c },
+						.v = &f->r[c][i].v, .st = st };
+
+			if (fallback && verdict_eq(&f->r[c][i].v, fallback))
+				continue;
+			port_prefixes(f->r[c][i].lo, f->r[c][i].hi, port_emit_one, &pe, &err);
+		}
+	}
+	return err;
+}
+
+static int write_node(struct nl_out *o, uint32_t scope, int family, const uint8_t *addr,
+		      unsigned len, struct bh_net_node *node)
+{
 	if (family == POLICY_INET) {
 		struct bh_net_key4 k = { .prefixlen = BH_NET_SCOPE_BITS + len, .scope = scope };
 
 		memcpy(k.addr, addr, 4);
-		r = bpf_map_update_elem(m->cidr4, &k, node, BPF_ANY);
+		return kv_add(&o->b->cidr4, &k, node);
 	} else {
 		struct bh_net_key6 k = { .prefixlen = BH_NET_SCOPE_BITS + len, .scope = scope };
 
 		memcpy(k.addr, addr, 16);
-		r = bpf_map_update_elem(m->cidr6, &k, node, BPF_ANY);
+		return kv_add(&o->b->cidr6, &k, node);
 	}
-	(void)gen;
-	return r ? -errno : 0;
 }
 
-static uint32_t new_id(struct net_maps *m, uint32_t gen)
+/* Node ids: policy id above NET_ID_LOCAL_BITS, the node's number below; the generation bit is set at write. */
+static int new_id(struct nl_out *o, uint32_t *id)
 {
-	return (gen << 31) | (++m->next_id[gen] & 0x7fffffffu);
+	if (o->next_local >= (1u << NET_ID_LOCAL_BITS) - 1)
+		return -E2BIG;
+	*id = (o->id_base << NET_ID_LOCAL_BITS) | ++o->next_local;
+	return 0;
 }
 
 /* Bind: a port may be bound if some peer could reach it under the ingress rules. */
@@ -382,12 +458,12 @@ static void bind_add(struct bind_acc *b, const struct nl_func *f)
 			}
 }
 
-static int lower_bind(struct net_maps *m, uint32_t gen, const struct policy *p, struct bind_acc *b,
+static int lower_bind(struct nl_out *o, const struct policy *p, struct bind_acc *b,
 		      struct net_lower_stats *st)
 {
 	struct nl_func f = { 0 };
 	struct bh_net_node node = { 0 };
-	uint32_t scope = BH_NET_SCOPE(gen, BH_NK_BIND, p->id);
+	uint32_t scope = BH_NET_SCOPE(0, BH_NK_BIND, p->id);
 	static const uint8_t zero[16];
 	int err = 0;
 
@@ -419,26 +495,30 @@ static int lower_bind(struct net_maps *m, uint32_t gen, const struct policy *p, 
 		goto out;
 	if (func_uniform(&f, &node.v) && node.v.action == POLICY_ALLOW)
 		goto out;	/* nothing to refuse: no bind node, the kernel allows */
-	node.id = new_id(m, gen);
-	if (func_uniform(&f, &node.v))
+	err = new_id(o, &node.id);
+	if (err)
+		goto out;
+	if (func_uniform(&f, &node.v)) {
 		node.v.flags |= BH_NV_UNIFORM;
-	else
-		err = write_ports(m, node.id, &f, st);
+	} else {
+		node.v = node_fallback(&f);
+		err = write_ports(o, node.id, &f, &node.v, st);
+	}
 	if (!err)
-		err = write_node(m, gen, scope, POLICY_INET, zero, 0, &node);
+		err = write_node(o, scope, POLICY_INET, zero, 0, &node);
 	if (!err)
-		err = write_node(m, gen, scope, POLICY_INET6, zero, 0, &node);
+		err = write_node(o, scope, POLICY_INET6, zero, 0, &node);
 	st->nodes += 2;
 out:
 	free_func(&f);
 	return err;
 }
 
-static int lower_dir_family(struct net_maps *m, uint32_t gen, const struct policy *p, int dir,
+static int lower_dir_family(struct nl_out *o, const struct policy *p, int dir,
 			    int family, struct bind_acc *bind, struct net_lower_stats *st)
 {
 	unsigned bytes = family == POLICY_INET ? 4 : 16;
-	uint32_t scope = BH_NET_SCOPE(gen, dir == POLICY_INGRESS ? BH_NK_INGRESS : BH_NK_EGRESS, p->id);
+	uint32_t scope = BH_NET_SCOPE(0, dir == POLICY_INGRESS ? BH_NK_INGRESS : BH_NK_EGRESS, p->id);
 	struct nl_node *nodes = NULL;
 	uint32_t nn = 0;
 	int err;
@@ -459,17 +539,20 @@ static int lower_dir_family(struct net_maps *m, uint32_t gen, const struct polic
 			free_func(&f);
 			break;
 		}
-		node.id = new_id(m, gen);
+		err = new_id(o, &node.id);
+		if (err) {
+			free_func(&f);
+			break;
+		}
 		if (func_uniform(&f, &node.v)) {
 			node.v.flags |= BH_NV_UNIFORM;
 			st->uniform++;
 		} else {
-			/* inline fallback: the TCP verdict at port 0 (never used when complete) */
-			node.v = f.r[BH_PC_OTHER][0].v;
-			err = write_ports(m, node.id, &f, st);
+			node.v = node_fallback(&f);
+			err = write_ports(o, node.id, &f, &node.v, st);
 		}
 		if (!err)
-			err = write_node(m, gen, scope, family, nodes[i].addr, nodes[i].len, &node);
+			err = write_node(o, scope, family, nodes[i].addr, nodes[i].len, &node);
 		st->nodes++;
 		if (bind && !err) {
 			bind_add(bind, &f);
@@ -485,14 +568,30 @@ static int lower_dir_family(struct net_maps *m, uint32_t gen, const struct polic
 	return err;
 }
 
-int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
-		     struct net_lower_stats *stp)
+void net_block_init(struct net_block *b)
+{
+	memset(b, 0, sizeof(*b));
+	kv_init(&b->cidr4, sizeof(struct bh_net_key4), sizeof(struct bh_net_node));
+	kv_init(&b->cidr6, sizeof(struct bh_net_key6), sizeof(struct bh_net_node));
+	kv_init(&b->ports, sizeof(struct bh_net_port_key), sizeof(struct bh_net_verdict));
+}
+
+void net_block_free(struct net_block *b)
+{
+	kv_free(&b->cidr4);
+	kv_free(&b->cidr6);
+	kv_free(&b->ports);
+}
+
+int net_lower_build(const struct policy *p, uint32_t block_id, struct net_block *b,
+		    struct net_lower_stats *stp)
 {
 	struct net_lower_stats st = { 0 };
 	struct bind_acc bind = { 0 };
+	struct nl_out o = { .b = b, .id_base = block_id };
 	int err = 0;
 
-	if (gen > 1 || !p->id || p->id > 0x1fffffffu)
+	if (!p->id || !block_id || block_id >= (1u << NET_ID_BLOCK_BITS))
 		return -EINVAL;
 	if (!net_policy_active(p))
 		goto out;
@@ -510,23 +609,98 @@ int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
 				break;
 			}
 		}
-		err = lower_dir_family(m, gen, p, dir, POLICY_INET, ingress ? &bind : NULL, &st);
+		err = lower_dir_family(&o, p, dir, POLICY_INET, ingress ? &bind : NULL, &st);
 		if (!err)
-			err = lower_dir_family(m, gen, p, dir, POLICY_INET6, ingress ? &bind : NULL, &st);
+			err = lower_dir_family(&o, p, dir, POLICY_INET6, ingress ? &bind : NULL, &st);
 		if (!err && ingress && bind.have_root)
-			err = lower_bind(m, gen, p, &bind, &st);
+			err = lower_bind(&o, p, &bind, &st);
 	}
 	free(bind.diff[0]);
 	free(bind.diff[1]);
 	free_func(&bind.root4);
-	if (err)
-		log_warn("net: policy %s: writing generation %u: %s", p->name, gen, strerror(-err));
 out:
+	kv_shrink(&b->cidr4);
+	kv_shrink(&b->cidr6);
+	kv_shrink(&b->ports);
+	b->nodes = st.nodes;
+	b->port_entries = st.port_entries;
 	if (stp) {
 		stp->nodes += st.nodes;
 		stp->port_entries += st.port_entries;
 		stp->uniform += st.uniform;
 	}
+	return err;
+}
+
+/* The block's entries with generation gen's bits, into a scratch list. */
+static int block_for_gen(const struct kv_list *src, struct kv_list *dst, uint32_t gen, int what)
+{
+	uint32_t g = (gen & 1) << 31;
+
+	*dst = *src;
+	dst->keys = malloc((size_t)src->n * src->ksz + 1);
+	dst->vals = malloc((size_t)src->n * src->vsz + 1);
+	dst->cap = src->n;
+	if (!dst->keys || !dst->vals) {
+		kv_free(dst);
+		return -ENOMEM;
+	}
+	memcpy(dst->keys, src->keys, (size_t)src->n * src->ksz);
+	memcpy(dst->vals, src->vals, (size_t)src->n * src->vsz);
+	for (uint32_t i = 0; i < src->n && g; i++) {
+		if (what == 4)
+			((struct bh_net_key4 *)kv_key(dst, i))->scope |= g;
+		else if (what == 6)
+			((struct bh_net_key6 *)kv_key(dst, i))->scope |= g;
+		else
+			((struct bh_net_port_key *)kv_key(dst, i))->node |= g;
+		if (what != 0)
+			((struct bh_net_node *)kv_val(dst, i))->id |= g;
+	}
+	return 0;
+}
+
+int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del)
+{
+	const struct kv_list *src[3] = { &b->ports, &b->cidr4, &b->cidr6 };
+	int fds[3] = { m->ports, m->cidr4, m->cidr6 }, what[3] = { 0, 4, 6 };
+	int err = 0;
+
+	for (int i = 0; i < 3 && !err; i++) {
+		struct kv_list l;
+
+		if (!src[i]->n)
+			continue;
+		if (gen & 1) {
+			err = block_for_gen(src[i], &l, gen, what[i]);
+			if (err)
+				break;
+		} else {
+			l = *src[i];
+		}
+		err = del ? map_delete_many(fds[i], l.keys, l.ksz, l.n) :
+			    map_update_many(fds[i], l.keys, l.vals, l.ksz, l.vsz, l.n);
+		if (gen & 1)
+			kv_free(&l);
+	}
+	return err;
+}
+
+int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
+		     struct net_lower_stats *stp)
+{
+	struct net_block b;
+	int err;
+
+	if (gen > 1)
+		return -EINVAL;
+	net_block_init(&b);
+	err = p->id < (1u << NET_ID_BLOCK_BITS) ? net_lower_build(p, p->id, &b, stp) : -EINVAL;
+	if (!err)
+		err = net_block_write(m, gen, &b, false);
+	if (err)
+		log_warn("net: policy %s: writing generation %u: %s", p->name, gen, strerror(-err));
+	net_block_free(&b);
 	return err;
 }
 
@@ -600,7 +774,6 @@ int net_clear_gen(struct net_maps *m, uint32_t gen)
 	int e2 = map_delete_matching(m->cidr6, sizeof(struct bh_net_key6), k6_gen, gen, NULL, false);
 	int e3 = map_delete_matching(m->ports, sizeof(struct bh_net_port_key), kp_gen, gen, NULL, false);
 
-	m->next_id[gen & 1] = 0;
 	return e1 ? e1 : e2 ? e2 : e3;
 }
 

@@ -13,6 +13,7 @@
 #include "enforce/enforce.h"
 #include "enforce/file.h"
 #include "enforce/guard.h"
+#include "enforce/lowered.h"
 #include "lib/log.h"
 #include "enforce/net.h"
 #include "policy/policy.h"
@@ -46,6 +47,7 @@ struct policy_engine {
 	int guard_failed;
 	uint64_t file_reported[BH_FS_COUNT];
 	struct policy_set *sets[2];	/* the set of each generation (events name rules) */
+	struct lowered *lw;		/* what each generation's policy maps hold (lowered.c) */
 	struct policy_set *first;	/* opened, not yet put in force (policy_engine_start) */
 	const struct policy_set *cur;	/* the set being assigned from */
 	int in_txn;
@@ -293,6 +295,12 @@ static void file_start(struct policy_engine *pe)
 		pe->file_failed = 1;
 		return;
 	}
+	file_maps_of(pe->file)->retain = true;
+	/* What the file maps hold is not known to the writer yet: both generations are cleared first. */
+	if (pe->lw) {
+		lowered_forget(pe->lw, 0);
+		lowered_forget(pe->lw, 1);
+	}
 	if (file_mode_of(pe->file) == FILE_MODE_FALLBACK)
 		log_warn("policy: WARNING: %s", file_mode_describe(pe->file));
 	else
@@ -368,37 +376,67 @@ static int set_needs_file(const struct policy_set *set)
 	return 0;
 }
 
-static int apply_set(struct policy_engine *pe, struct policy_set *set)
+static double ms_since(uint64_t t)
 {
-	struct net_lower_stats st = { 0 };
-	struct file_lower_stats fst = { 0 };
-	int gen, err = 0;
-	uint32_t active = 0;
+	return (double)(now_ns() - t) / 1e6;
+}
+
+/* CPU time of the agent, all threads (user and system: the map writes run in the kernel;
+ * the policy parser's second thread), ns. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Put set in force: lower it (policies unchanged since a generation held
+ * them are not lowered again), refuse it whole if the maps cannot hold it,
+ * write into the inactive generation only what differs from what it holds,
+ * assign every container, flip. t0: when the reload began (its signal, or
+ * the change on disk settling), for the swap's duration line.
+ */
+static int apply_set(struct policy_engine *pe, struct policy_set *set, uint64_t t0, uint64_t c0)
+{
+	struct lowered_write_stats ws = { 0 };
+	struct lowered_need need;
+	struct lowered_set *ls;
+	uint64_t t_lower, t_write, t_flip;
+	int gen, err = 0, was_known;
+	uint32_t active = 0, nfile = 0;
+	char why[1024];
 
 	if (set_needs_file(set))
 		file_start(pe);
 	if (set_needs_guard(set))
 		guard_start(pe, set);
+	t_lower = now_ns();
+	ls = lowered_prepare(pe->lw, set, pe->file != NULL, &need, why, sizeof(why));
+	if (!ls) {
+		log_warn("policy: %s: %s; the policy in force stays", pe->policy_path, why);
+		return -1;
+	}
+	for (uint32_t i = 0; i < set->n_policies; i++) {
+		active += net_policy_active(&set->policies[i]);
+		nfile += file_policy_active(&set->policies[i]) || exec_policy_active(&set->policies[i]);
+	}
+	t_write = now_ns();
 	gen = enforce_begin(pe->e);
 	if (gen < 0) {
 		log_warn("policy: cannot start a policy transaction: %s", strerror(-gen));
+		lowered_set_free(ls);
 		return -1;
 	}
-	for (uint32_t i = 0; i < set->n_policies && !err; i++) {
-		const struct policy *p = &set->policies[i];
-
-		if (pe->file && (file_policy_active(p) || exec_policy_active(p)))
-			err = file_lower_policy(file_maps_of(pe->file), (uint32_t)gen, p, &fst);
-		if (err || !net_policy_active(p))
-			continue;
-		active++;
-		if (pe->net)
-			err = net_lower_policy(net_maps_of(pe->net), (uint32_t)gen, p, &st);
-	}
+	was_known = lowered_known(pe->lw, (uint32_t)gen);
+	err = lowered_write(pe->lw, ls, net_maps_of(pe->net), pe->file ? file_maps_of(pe->file) : NULL,
+			    (uint32_t)gen, &ws);
 	if (err) {
+		lowered_set_free(ls);
 		enforce_abort(pe->e);
-		log_warn("policy: the new policy set could not be written to the kernel; "
-			 "the one in force stays");
+		log_warn("policy: writing generation %d: %s: the new policy set could not be written "
+			 "to the kernel; the one in force stays", gen, strerror(-err));
 		return -1;
 	}
 	pe->cur = set;
@@ -407,12 +445,25 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 	pending_clear(pe);	/* the walk below finds them again */
 	walk_all(pe);
 	pe->in_txn = 0;
+	t_flip = now_ns();
 	if (enforce_commit(pe->e)) {
 		log_warn("policy: commit of generation %d failed", gen);
 		return -1;
 	}
+	log_info("policy: swap: generation %d in force %.1f ms after the reload began (CPU %.1f ms; "
+		 "parse %.1f ms, lower %.1f ms, write %.1f ms: %u entries written, %u deleted, %u of %u "
+		 "policies unchanged%s, assign and flip %.1f ms)", gen, ms_since(t0),
+		 (double)(cpu_ns() - c0) / 1e6,
+		 (double)(t_lower - t0) / 1e6, (double)(t_write - t_lower) / 1e6,
+		 (double)(t_flip - t_write) / 1e6, ws.written, ws.deleted, ws.blocks_kept,
+		 ws.blocks_kept + ws.blocks_written, was_known ? "" : ", generation cleared first",
+		 (double)(now_ns() - t_flip) / 1e6);
+	lowered_after_flip(pe->lw, net_maps_of(pe->net), pe->file ? file_maps_of(pe->file) : NULL,
+			   (uint32_t)gen);
 	policy_set_free(pe->sets[gen]);
 	pe->sets[gen] = set;
+	/* Lowered (its blocks are kept): the set now only names the rules of events. */
+	policy_set_drop_tables(set);
 	for (uint32_t i = 0; i < pe->nrelease; i++)
 		enforce_release(pe->e, pe->release[i]);
 	/* Containers the agent has not classified (started while it is down): the NodeDefault's. */
@@ -421,10 +472,28 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set)
 		log_warn("policy: the escape guard's default protections could not be written");
 	log_info("policy: %u policies in force (%u with network rules: %u kernel nodes, %u port "
 		 "entries), %u containers assigned, generation %d", set->n_policies, active,
-		 st.nodes, st.port_entries, enforce_count(pe->e, (uint32_t)gen), gen);
+		 need.n[LM_NET_CIDR4] + need.n[LM_NET_CIDR6], need.n[LM_NET_PORTS],
+		 enforce_count(pe->e, (uint32_t)gen), gen);
 	if (pe->file)
 		log_info("file: %u policies with file/exec rules: %u trie entries, %u globs (%s)",
-			 fst.policies, fst.nodes, fst.globs, file_mode_describe(pe->file));
+			 nfile, need.n[LM_FILE_PATHS], need.n[LM_FILE_GLOBS], file_mode_describe(pe->file));
+	/*
+	 * The generation just left holds what another agent or an error left
+	 * there: fill it with this set too, so the next swap writes only what
+	 * changes (after the flip: not part of the swap).
+	 */
+	if (!lowered_known(pe->lw, (uint32_t)!gen)) {
+		struct lowered_set *dup = lowered_set_dup(lowered_image(pe->lw, (uint32_t)gen));
+		uint64_t t = now_ns();
+
+		ws = (struct lowered_write_stats){ 0 };
+		if (dup && !lowered_write(pe->lw, dup, net_maps_of(pe->net),
+					  pe->file ? file_maps_of(pe->file) : NULL, (uint32_t)!gen, &ws))
+			log_debug("policy: generation %d filled with the same set (%u entries, %.1f ms)",
+				  !gen, ws.written, ms_since(t));
+		else
+			lowered_set_free(dup);
+	}
 	return 0;
 }
 
@@ -465,6 +534,7 @@ static int set_needs_kernel(const struct policy_set *set)
 
 int policy_engine_reload(struct policy_engine *pe)
 {
+	uint64_t t0 = now_ns(), c0 = cpu_ns();
 	struct policy_set *set = load_set(pe->policy_path);
 
 	/*
@@ -484,7 +554,7 @@ int policy_engine_reload(struct policy_engine *pe)
 		report_load(&pe->pp, NULL);
 		return -1;
 	}
-	if (apply_set(pe, set)) {
+	if (apply_set(pe, set, t0, c0)) {
 		policy_set_free(set);
 		report_load(&pe->pp, NULL);
 		return -1;
@@ -711,6 +781,12 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 	pe->net = net_open(pe->e, &no, err, errlen);
 	if (!pe->net)
 		goto fail;
+	net_maps_of(pe->net)->retain = true;	/* both generations kept: lowered.c writes the difference */
+	pe->lw = lowered_new();
+	if (!pe->lw) {
+		snprintf(err, errlen, "policy: out of memory");
+		goto fail;
+	}
 	{
 		char fpin[PATH_MAX];
 
@@ -754,7 +830,7 @@ int policy_engine_start(struct policy_engine *pe, char *err, size_t errlen)
 
 	if (!pe->first)
 		return 0;
-	if (apply_set(pe, pe->first)) {
+	if (apply_set(pe, pe->first, now_ns(), cpu_ns())) {
 		snprintf(err, errlen, "policy: cannot put the policy set in force");
 		return -1;
 	}
@@ -806,6 +882,7 @@ void policy_engine_close(struct policy_engine *pe)
 	policy_set_free(pe->sets[0]);
 	policy_set_free(pe->sets[1]);
 	pending_clear(pe);
+	lowered_free(pe->lw);
 	free(pe->release);
 	free(pe);
 }

@@ -65,3 +65,116 @@ out:
 	free(next);
 	return err;
 }
+
+void kv_init(struct kv_list *l, uint32_t ksz, uint32_t vsz)
+{
+	memset(l, 0, sizeof(*l));
+	l->ksz = ksz;
+	l->vsz = vsz;
+}
+
+void kv_free(struct kv_list *l)
+{
+	free(l->keys);
+	free(l->vals);
+	l->keys = l->vals = NULL;
+	l->n = l->cap = 0;
+}
+
+int kv_add(struct kv_list *l, const void *key, const void *val)
+{
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 64;
+		uint8_t *k = realloc(l->keys, (size_t)cap * l->ksz), *v;
+
+		if (!k)
+			return -ENOMEM;
+		l->keys = k;
+		v = realloc(l->vals, (size_t)cap * l->vsz);
+		if (!v)
+			return -ENOMEM;
+		l->vals = v;
+		l->cap = cap;
+	}
+	memcpy(kv_key(l, l->n), key, l->ksz);
+	memcpy(kv_val(l, l->n), val, l->vsz);
+	l->n++;
+	return 0;
+}
+
+void kv_shrink(struct kv_list *l)
+{
+	uint8_t *k, *v;
+
+	if (!l->n || l->n == l->cap) {
+		if (!l->n)
+			kv_free(l);
+		return;
+	}
+	k = realloc(l->keys, (size_t)l->n * l->ksz);
+	if (k)
+		l->keys = k;
+	v = realloc(l->vals, (size_t)l->n * l->vsz);
+	if (v)
+		l->vals = v;
+	l->cap = l->n;
+}
+
+#define BATCH_CHUNK	4096
+
+/* -1: this kernel has no batch operation for the map type (fall back), else -errno / 0. */
+static int batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */;
+}
+
+int map_update_many(int fd, const void *keys, const void *vals, uint32_t ksz, uint32_t vsz,
+		    uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+	const uint8_t *k = keys, *v = vals;
+	uint32_t done = 0;
+
+	while (done < n) {
+		uint32_t cnt = n - done > BATCH_CHUNK ? BATCH_CHUNK : n - done;
+		int r = bpf_map_update_batch(fd, k + (size_t)done * ksz, v + (size_t)done * vsz,
+					     &cnt, &bo) ? -errno : 0;
+
+		if (!r) {
+			done += cnt;
+			continue;
+		}
+		if (!batch_unsupported(r) || cnt)
+			return r;	/* a real error (cnt entries were written before it) */
+		for (; done < n; done++)
+			if (bpf_map_update_elem(fd, k + (size_t)done * ksz, v + (size_t)done * vsz,
+						BPF_ANY))
+				return -errno;
+	}
+	return 0;
+}
+
+int map_delete_many(int fd, const void *keys, uint32_t ksz, uint32_t n)
+{
+	const uint8_t *k = keys;
+	uint32_t done = 0;
+
+	while (done < n) {
+		uint32_t cnt = n - done > BATCH_CHUNK ? BATCH_CHUNK : n - done;
+		int r = bpf_map_delete_batch(fd, k + (size_t)done * ksz, &cnt, NULL) ? -errno : 0;
+
+		if (!r) {
+			done += cnt;
+			continue;
+		}
+		/* A missing key stops a batch: go on one by one from there. */
+		if (!batch_unsupported(r) && r != -ENOENT)
+			return r;
+		done += cnt;
+		for (uint32_t end = done + (n - done > BATCH_CHUNK ? BATCH_CHUNK : n - done);
+		     done < end; done++)
+			if (bpf_map_delete_elem(fd, k + (size_t)done * ksz) && errno != ENOENT)
+				return -errno;
+	}
+	return 0;
+}

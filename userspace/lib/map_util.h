@@ -26,4 +26,33 @@ int map_delete_matching(int fd, size_t key_size, map_key_pred pred, uint32_t arg
  */
 int map_percpu_sum(int fd, const void *key, int ncpus, uint64_t *sum);
 
+/*
+ * A list of map entries built in memory before anything is written: keys and
+ * values of fixed sizes, stored back to back (the layout BPF_MAP_UPDATE_BATCH
+ * takes).
+ */
+struct kv_list {
+	uint32_t ksz, vsz;
+	uint32_t n, cap;
+	uint8_t *keys, *vals;
+};
+
+void kv_init(struct kv_list *l, uint32_t ksz, uint32_t vsz);
+void kv_free(struct kv_list *l);
+/* Append one entry; 0 or -ENOMEM. */
+int kv_add(struct kv_list *l, const void *key, const void *val);
+/* Shrink the buffers to what is used (a list kept for long). */
+void kv_shrink(struct kv_list *l);
+static inline void *kv_key(const struct kv_list *l, uint32_t i) { return l->keys + (size_t)i * l->ksz; }
+static inline void *kv_val(const struct kv_list *l, uint32_t i) { return l->vals + (size_t)i * l->vsz; }
+
+/*
+ * Write (update, BPF_ANY) or delete n entries: BPF_MAP_{UPDATE,DELETE}_BATCH
+ * in chunks where the map type supports it, one syscall per entry where it
+ * does not. A delete of a missing key is not an error. 0 or -errno.
+ */
+int map_update_many(int fd, const void *keys, const void *vals, uint32_t ksz, uint32_t vsz,
+		    uint32_t n);
+int map_delete_many(int fd, const void *keys, uint32_t ksz, uint32_t n);
+
 #endif

@@ -220,6 +220,7 @@ struct policy {
 	uint32_t line, col;		/* of the document */
 	char     *description;		/* metadata.description or NULL */
 	struct policy_src *file_src, *exec_src, *net_src[2];
+	uint8_t  tables_dropped;	/* policy_set_drop_tables(): file, exec, net are NULL */
 };
 
 struct policy_set {
@@ -266,6 +267,20 @@ struct policy_set *policy_set_load(const char *file_or_dir, struct policy_errors
 struct policy_set *policy_set_load_buffer(const char *name, const char *buf, size_t len,
 					  struct policy_errors *errs);
 void policy_set_free(struct policy_set *set);
+/*
+ * Free the rule tables (file, exec, network) of every policy, keeping
+ * selectors, modes, defaults, escape and anomaly settings: for a reader that
+ * needs only those (anomaly detection), so a set of 18,000 rules is not kept
+ * twice. The rules then read as none.
+ */
+void policy_set_drop_rules(struct policy_set *set);
+/*
+ * Free the rule tables but keep their counts and sources (policy_rule_field()
+ * still names a rule): for a set already lowered into the kernel, kept only
+ * to name the rules of its events. Nothing may read p->file, p->exec or
+ * p->net of such a set (p->tables_dropped says so).
+ */
+void policy_set_drop_tables(struct policy_set *set);
 
 const struct policy *policy_by_id(const struct policy_set *set, uint32_t id);
 const struct policy *policy_by_name(const struct policy_set *set, const char *name);

@@ -124,26 +124,38 @@ void pwarn(struct perr_ctx *c, const struct ynode *n, const char *fmt, ...)
 
 size_t path_push_key(struct perr_ctx *c, const char *key)
 {
-	size_t old = c->plen;
-	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%.64s",
-			 c->plen ? "." : "", key);
+	size_t old = c->plen, kl = strnlen(key, 64), room = sizeof(c->path) - 1 - c->plen;
 
-	if (w > 0)
-		c->plen += (size_t)w;
-	if (c->plen >= sizeof(c->path))
-		c->plen = sizeof(c->path) - 1;
+	/* as snprintf("%s%.64s", "." if not first, key), without its cost: once per YAML key */
+	if (c->plen && room) {
+		c->path[c->plen++] = '.';
+		room--;
+	}
+	if (kl > room)
+		kl = room;
+	memcpy(c->path + c->plen, key, kl);
+	c->plen += kl;
+	c->path[c->plen] = 0;
 	return old;
 }
 
 size_t path_push_idx(struct perr_ctx *c, uint32_t i)
 {
-	size_t old = c->plen;
-	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "[%u]", i);
+	size_t old = c->plen, room = sizeof(c->path) - 1 - c->plen, n = 0;
+	char d[16];
 
-	if (w > 0)
-		c->plen += (size_t)w;
-	if (c->plen >= sizeof(c->path))
-		c->plen = sizeof(c->path) - 1;
+	/* as snprintf("[%u]", i), without its cost */
+	do {
+		d[n++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	if (room && c->plen < sizeof(c->path) - 1)
+		c->path[c->plen++] = '[', room--;
+	while (n && room)
+		c->path[c->plen++] = d[--n], room--;
+	if (room)
+		c->path[c->plen++] = ']';
+	c->path[c->plen] = 0;
 	return old;
 }
 

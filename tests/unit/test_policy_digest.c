@@ -4,7 +4,9 @@
  * against FIPS 180-4's examples, and over the files' bytes in load order (byte order
  * of name), the same for a file loaded from memory.
  */
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/policy.h"
@@ -91,9 +93,47 @@ static void test_set_digest(void)
 	policy_errors_free(&errs);
 }
 
+/*
+ * A ConfigMap volume caught mid-update: a stale link still names the old
+ * directory's file, ..data already names the new one. The load reads the one
+ * directory ..data names: policy b alone, never a mix of the two sets.
+ */
+static void test_configmap_one_directory(void)
+{
+	char dir[] = "/tmp/bh-test-cm-XXXXXX", p[7][96];
+	struct policy_errors errs;
+	struct policy_set *set;
+	bool ok;
+
+	ASSERT_TRUE(mkdtemp(dir), "mkdtemp");
+	snprintf(p[0], sizeof(p[0]), "%s/..v1", dir);
+	snprintf(p[1], sizeof(p[1]), "%s/..v2", dir);
+	snprintf(p[2], sizeof(p[2]), "%s/..v1/a.yaml", dir);
+	snprintf(p[3], sizeof(p[3]), "%s/..v2/b.yaml", dir);
+	snprintf(p[4], sizeof(p[4]), "%s/..data", dir);
+	snprintf(p[5], sizeof(p[5]), "%s/a.yaml", dir);
+	snprintf(p[6], sizeof(p[6]), "%s/b.yaml", dir);
+	ok = !mkdir(p[0], 0700) && !mkdir(p[1], 0700) && !write_file(p[2], A) && !write_file(p[3], B) &&
+	     !symlink("..v2", p[4]) && !symlink("..v1/a.yaml", p[5]) && !symlink("..data/b.yaml", p[6]);
+	policy_errors_init(&errs);
+	set = ok ? policy_set_load(dir, &errs) : NULL;
+	for (int i = 6; i >= 2; i--)
+		unlink(p[i]);
+	rmdir(p[1]);
+	rmdir(p[0]);
+	rmdir(dir);
+	ASSERT_TRUE(ok, "make the ConfigMap layout");
+	ASSERT_TRUE(set, "the set loads");
+	ASSERT_TRUE(set->n_policies == 1 && policy_by_name(set, "b") && !policy_by_name(set, "a"),
+		    "only the directory ..data names is read");
+	policy_set_free(set);
+	policy_errors_free(&errs);
+}
+
 int main(void)
 {
 	RUN(test_vectors);
 	RUN(test_set_digest);
+	RUN(test_configmap_one_directory);
 	return test_summary();
 }

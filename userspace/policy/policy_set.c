@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -445,8 +446,27 @@ static void load_one(struct policy_set *set, struct perr_ctx *c, const char *pat
 	free(buf);
 }
 
+/*
+ * A Kubernetes ConfigMap volume: each file is a link through "..data", which
+ * the kubelet points at a new directory in one rename. Read the directory it
+ * points at now, so a load never takes half of the old set and half of the
+ * new one; the watcher reloads after the next flip. Returns path otherwise.
+ */
+static const char *configmap_data_dir(const char *path, char *buf)
+{
+	char data[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(data, sizeof(data), "%s/..data", path) >= sizeof(data) ||
+	    lstat(data, &st) || !S_ISLNK(st.st_mode) || !realpath(data, buf) ||
+	    stat(buf, &st) || !S_ISDIR(st.st_mode))
+		return path;
+	return buf;
+}
+
 struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 {
+	char cm_dir[PATH_MAX];
 	struct perr_ctx c = { .errs = errs, .file = path, .first_diag = errs->n };
 	uint32_t before = errs->n_errors;
 	struct policy_set *set = set_new();
@@ -462,11 +482,14 @@ struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 	if (stat(path, &st)) {
 		perr_at(&c, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
+		DIR *d;
 		struct dirent *de;
 		char **names = NULL;
 		size_t n = 0, cap = 0;
-		int too_many = 0;
+		int too_many = 0, oom = 0;
+
+		path = configmap_data_dir(path, cm_dir);
+		d = opendir(path);
 
 		if (!d) {
 			perr_at(&c, 0, 0, 0, NULL, "cannot open directory: %s", strerror(errno));
@@ -489,24 +512,30 @@ struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 					size_t nc = cap ? cap * 2 : 16;
 					char **nn = realloc(names, nc * sizeof(*nn));
 
-					if (!nn)
+					if (!nn) {
+						oom = 1;
 						break;
+					}
 					names = nn;
 					cap = nc;
 				}
-				if (!(names[n] = strdup(full)))
+				if (!(names[n] = strdup(full))) {
+					oom = 1;
 					break;
+				}
 				n++;
 			}
 			closedir(d);
-			if (too_many)
+			if (oom)	/* never a part of the set */
+				perr_at(&c, 0, 0, 0, NULL, "out of memory listing the directory");
+			else if (too_many)
 				perr_at(&c, 0, 0, 0, NULL, "too many policy files: at most %u",
 					POLICY_MAX_FILES);
 			else if (n == 0)
 				perr_at(&c, 0, 0, 0, NULL, "no *.yaml or *.yml files in this directory");
 			if (names)
 				qsort(names, n, sizeof(*names), cmp_str);
-			if (!too_many)
+			if (!too_many && !oom)
 				load_many(set, &c, names, n, &digest);
 			for (size_t i = 0; i < n; i++)
 				free(names[i]);

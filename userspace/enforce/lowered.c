@@ -376,7 +376,33 @@ static int write_block(struct net_maps *net, struct file_maps *file, uint32_t ge
 
 /* ---- deleting what a changed policy no longer has ---------------------------- */
 
+/*
+ * Binary search of ord, n indexes of the new list sorted by qsort with the
+ * same order: does cmp_at(key, index) find an equal entry?
+ */
+static bool ord_find(const uint32_t *ord, uint32_t n, const void *key, int (*cmp_at)(const void *key, uint32_t idx))
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = cmp_at(key, ord[mid]);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
 static const struct kv_list *cmp_list;
+static int kv_cmp_at(const void *key, uint32_t idx)
+{
+	return memcmp(key, kv_key(cmp_list, idx), cmp_list->ksz);
+}
 static int kv_idx_cmp(const void *a, const void *b)
 {
 	return memcmp(kv_key(cmp_list, *(const uint32_t *)a), kv_key(cmp_list, *(const uint32_t *)b),
@@ -405,23 +431,8 @@ static int delete_missing_kv(int fd, const struct kv_list *old, const struct kv_
 	qsort(ord, new->n, sizeof(*ord), kv_idx_cmp);
 	for (uint32_t i = 0; i < old->n; i++) {
 		const uint8_t *k = kv_key(old, i);
-		uint32_t lo = 0, hi = new->n;
-		int found = 0;
 
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			int c = memcmp(k, kv_key(new, ord[mid]), old->ksz);
-
-			if (!c) {
-				found = 1;
-				break;
-			}
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		if (found)
+		if (ord_find(ord, new->n, k, kv_cmp_at))
 			continue;
 		memcpy(miss + (size_t)nmiss * old->ksz, k, old->ksz);
 		*(uint32_t *)(miss + (size_t)nmiss * old->ksz + 4) |= (gen & 1) << 31;
@@ -455,7 +466,7 @@ static int delete_all_kv(int fd, const struct kv_list *l, uint32_t gen)
 	return err;
 }
 
-static const struct file_block *cmp_fb;
+static const struct file_block *cmp_fb, *cmp_fb_old;
 static int fent_cmp(const struct file_block *a, const struct file_block_ent *x,
 		    const struct file_block *b, const struct file_block_ent *y)
 {
@@ -468,6 +479,11 @@ static int fent_cmp(const struct file_block *a, const struct file_block_ent *x,
 static int fent_idx_cmp(const void *a, const void *b)
 {
 	return fent_cmp(cmp_fb, &cmp_fb->ent[*(const uint32_t *)a], cmp_fb, &cmp_fb->ent[*(const uint32_t *)b]);
+}
+/* An entry of cmp_fb_old against cmp_fb's entry idx. */
+static int fent_cmp_at(const void *key, uint32_t idx)
+{
+	return fent_cmp(cmp_fb_old, key, cmp_fb, &cmp_fb->ent[idx]);
 }
 
 /* Delete the path entries (and the policy entry) of old that new lacks, in generation gen. */
@@ -489,26 +505,12 @@ static int delete_missing_paths(struct file_maps *m, const struct file_block *ol
 	for (uint32_t i = 0; i < new->n; i++)
 		ord[i] = i;
 	cmp_fb = new;
+	cmp_fb_old = old;
 	qsort(ord, new->n, sizeof(*ord), fent_idx_cmp);
 	for (uint32_t i = 0; i < old->n; i++) {
 		const struct file_block_ent *e = &old->ent[i];
-		uint32_t lo = 0, hi = new->n;
-		int found = 0;
 
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			int c = fent_cmp(old, e, new, &new->ent[ord[mid]]);
-
-			if (!c) {
-				found = 1;
-				break;
-			}
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		if (found)
+		if (ord_find(ord, new->n, e, fent_cmp_at))
 			continue;
 		memset(&miss[nmiss], 0, sizeof(miss[nmiss]));
 		miss[nmiss].prefixlen = 32 + 8 * e->len;

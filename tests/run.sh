@@ -8,7 +8,6 @@
 #
 #   sh tests/run.sh [unit|host|guest|leftovers]...   (default: all parts)
 #   T_ONLY=test_name sh tests/run.sh host           (one host script)
-#   BULKHEAD_SERIAL=1 sh tests/run.sh               (the guest parts after the host part, not beside it)
 #   sh tests/run.sh guest                            (both kernels; guest61 or guest612 for one)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,44 +92,10 @@ part_leftovers() {
 	run_part leftovers 30 sh tests/leftovers.sh
 }
 
-# The guest parts (QEMU under TCG, one core, nothing shared with the host: its own kernel,
-# cgroups and BPF) run beside the unit and host parts, which mostly wait on containers and
-# agents: the suite takes about the longer of the two, not their sum. Their verdict lines
-# are printed when they end. BULKHEAD_SERIAL=1 runs every part one after the other.
-guest_bg_start() {
-	(
-		PASSED=0 FAILED=0 SKIPPED=0
-		part_guest > "$LOGS/guest-parts.out" 2>&1
-		echo "$PASSED $FAILED $SKIPPED" > "$LOGS/guest-parts.counts"
-	) &
-	GUEST_BG=$!
-}
-
-guest_bg_wait() {
-	local p f s
-	wait "$GUEST_BG"
-	cat "$LOGS/guest-parts.out"
-	if read -r p f s < "$LOGS/guest-parts.counts" 2>/dev/null; then
-		PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
-	else
-		echo "[guest] FAIL guest: the guest parts ended without their counts" | tee -a "$FAILS"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
 parts=${*:-unit host guest leftovers}
-GUEST_BG=""
-rm -f "$LOGS/guest-parts.counts"
-case " $parts " in
-*" guest "*)
-	[ "${BULKHEAD_SERIAL:-0}" = 1 ] || { guest_bg_start; parts=$(echo " $parts " | sed 's/ guest / /'); } ;;
-esac
 for p in $parts; do
-	# The guest's verdicts join before the final leftover check.
-	[ "$p" = leftovers ] && [ -n "$GUEST_BG" ] && { guest_bg_wait; GUEST_BG=""; }
 	"part_$p"
 done
-[ -n "$GUEST_BG" ] && guest_bg_wait
 echo "suite took $(( $(date +%s) - START ))s" >&2
 if [ -s "$FAILS" ]; then
 	# A guest case that hung: where its processes were, and what the kernel said.

@@ -77,9 +77,12 @@ part_guest61() {
 	run_part guest-6.1 1500 env GUEST_KERNEL=6.1 sh tests/guest/run.sh
 }
 
+# One vCPU on 6.12: with two, under TCG, a CPU once ran stale code across the kernel's live
+# patching of a static key ("Oops: int3" in get_page_from_freelist, a panic) as the agent
+# detached its programs; one vCPU has no other CPU to run it.
 part_guest612() {
 	[ -f tests/guest/run.sh ] || return 0
-	run_part guest-6.12 900 env GUEST_KERNEL=6.12 BULKHEAD_CASES="$GUEST_612_CASES" \
+	run_part guest-6.12 900 env GUEST_KERNEL=6.12 GUEST_SMP=1 BULKHEAD_CASES="$GUEST_612_CASES" \
 		GUEST_APPEND="BULKHEAD_GUEST_BASIC=1${GUEST_APPEND:+ $GUEST_APPEND}" sh tests/guest/run.sh
 }
 

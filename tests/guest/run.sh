@@ -15,6 +15,7 @@
 #   AGENT=path           the static agent to test (default build/bulkhead-static)
 #   GUEST_CASES_DIR=dir  where the cases come from (default tests/guest/cases)
 #   GUEST_APPEND="..."   extra kernel command line (debugging the harness itself)
+#   GUEST_SMP=N          vCPUs (default 2)
 #   GUEST_OUT=dir        where the initramfs and console.log go (default build/guest)
 #
 # Needs build/bulkhead-static (make build/bulkhead-static, or make guest-test), and the
@@ -209,7 +210,7 @@ t0=$(now_ms)
 # timeout(1) is the backstop if this script itself is killed (SIGKILL runs no trap):
 # qemu then still goes, a little after our own deadline.
 timeout --kill-after=5 $((TIMEOUT + 15)) \
-	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -no-reboot -nic none \
+	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp "${GUEST_SMP:-2}" -nographic -no-reboot -nic none \
 	-kernel "$K/vmlinuz" -initrd "$INITRD" -append "$append" </dev/null >"$LOG" 2>&1 &
 qpid=$!
 deadline=$((t0 + TIMEOUT * 1000))

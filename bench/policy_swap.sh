@@ -77,6 +77,9 @@ printf '\n%-5s %8s %8s  %-18s %-18s %-18s\n' set network file one-policy back-fo
 for size in $SIZES; do
 	rm -rf "$W/live" "$W/v"*; mkdir -p "$W/live"
 	gen "$size" "$W/v0" 0; gen "$size" "$W/v1" 1
+	# the all-new sets are made now: generating one spawns thousands of processes, whose
+	# events the agent would still be handling when the swap begins
+	for r in $(seq "$REPS"); do gen "$size" "$W/vn$r" $((10 + r)); done
 	cp "$W/v0"/*.yaml "$W/live/"
 	counts=$("$BIN" check "$W/live" --no-cgroups 2>/dev/null | awk '/rules: file/ {
 		gsub(",", ""); f += $3 + $5; n += $7 + $9 } END { print n, f }')
@@ -97,7 +100,7 @@ for size in $SIZES; do
 		bf+=("$(swap_ms)")
 	done
 	for r in $(seq "$REPS"); do
-		rm -rf "$W/vn"; gen "$size" "$W/vn" $((10 + r)); cp "$W/vn"/*.yaml "$W/live/"
+		cp "$W/vn$r"/*.yaml "$W/live/"
 		new+=("$(swap_ms)")
 	done
 	kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null; AGENT=""

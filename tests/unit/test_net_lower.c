@@ -414,7 +414,7 @@ static void test_diff_writes_match_reference(void)
 			arr[i] = *cur[i];
 		}
 		set.n_policies = n;
-		ls = lowered_prepare(lw, &set, false, &need, err, sizeof(err));
+		ls = lowered_prepare(lw, &set, false, &need, err, sizeof(err), NULL);
 		ASSERT_TRUE(ls != NULL, err);
 		gen = enforce_begin(E);
 		ASSERT_TRUE(gen >= 0, "enforce_begin");

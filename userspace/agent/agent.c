@@ -72,6 +72,7 @@ struct agent {
 	uint64_t drain_due;			/* 0: no telemetry waits */
 	uint64_t report_due, sync_due, pe_due, anom_due;
 	uint64_t timer_at;
+	uint64_t trim_due;		/* agent_trim() then (a while after a reload); 0: none */
 	uint64_t malformed;
 	uint64_t lost_reported;
 };
@@ -302,6 +303,8 @@ static void drain(struct agent *a)
  * new cgroups may wait for their runtime state), attribution's held events
  * and dead cgroups, writers with telemetry held back.
  */
+static void agent_trim(void);
+
 static void timed_work(struct agent *a, uint64_t now)
 {
 	if (now + REPORT_EVERY_MS / 4 >= a->report_due) {
@@ -333,6 +336,10 @@ static void timed_work(struct agent *a, uint64_t now)
 	}
 	if (now >= output_due_ms(a->out))
 		output_flush(a->out);
+	if (a->trim_due && now >= a->trim_due) {
+		agent_trim();
+		a->trim_due = 0;
+	}
 }
 
 /* Arm the one-shot timer for the earliest work due. */
@@ -353,6 +360,8 @@ static void arm_timer(struct agent *a)
 		at = d;
 	if ((d = output_due_ms(a->out)) < at)
 		at = d;
+	if (a->trim_due && a->trim_due < at)
+		at = a->trim_due;
 	if (at == a->timer_at)
 		return;
 	a->timer_at = at;
@@ -565,17 +574,22 @@ static int anomaly_start(struct agent *a, char *err, size_t errlen)
  * The agent's heap: a fixed mmap threshold (glibc raises it to the largest
  * block freed, and libbpf frees the kernel's parsed BTF, megabytes, after
  * every load: every later big table would then come from the heap, zeroed
- * page by page, resident), two arenas (the writer and resolver threads
- * would take one each). The freed top of the heap is given back by
- * agent_trim() after a load or a reload, not on every free: a policy parse
- * allocates and frees its YAML tree file by file, and trimming each time
- * made it fault the same pages in again (a third of a swap's CPU).
+ * page by page, resident), four arenas (the writer and resolver threads
+ * would take one each, and the policy parser's two threads one each: sharing
+ * one, they waited on its lock for most of a 10,000-rule parse). What the heap
+ * holds free is given back by agent_trim() after the load, and
+ * TRIM_AFTER_RELOAD_MS after the last reload, not on every free and not at
+ * once: a policy parse allocates and frees its YAML tree file by file, and a
+ * trim makes the next parse fault the same pages in again (a third of a
+ * 10,000-rule swap's CPU; this kind of machine pays dearly for a fault). A
+ * rollout's swaps in a row find the pages there; an idle agent is small again.
  */
+#define TRIM_AFTER_RELOAD_MS	60000
 static void agent_malloc_setup(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
-	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_ARENA_MAX, 4);
 }
 
 /* After a load or a policy swap: what parsing and libbpf freed goes back to the kernel. */
@@ -596,12 +610,12 @@ static void reload_policies(struct agent *a)
 		if (a->det)
 			detect_kill_default(a->det, policy_engine_default_esc(a->pe));
 		if (a->anom)
-			anomaly_reload(a->anom);
-		agent_trim();
+			anomaly_reload(a->anom, policy_engine_set(a->pe));
+		a->trim_due = mono_ms() + TRIM_AFTER_RELOAD_MS;
 		return;
 	}
 	if (a->anom)
-		anomaly_reload(a->anom);
+		anomaly_reload(a->anom, NULL);
 	/* The first policy the kernel must enforce may have just arrived. */
 	if (enforcement_start(a, err, sizeof(err)))
 		log_warn("%s: policies are NOT enforced; fix it (the agent reloads on a change, "
@@ -610,7 +624,7 @@ static void reload_policies(struct agent *a)
 		log_info("agent: enforcement started: %s", policy_engine_describe(a->pe));
 		pe_settling(a);
 	}
-	agent_trim();
+	a->trim_due = mono_ms() + TRIM_AFTER_RELOAD_MS;
 }
 
 /* Returns 1 to keep running, 0 to stop. */

@@ -480,13 +480,22 @@ static void load_policies(struct anomaly *a)
 	a->set = set;
 }
 
-void anomaly_reload(struct anomaly *a)
+void anomaly_reload(struct anomaly *a, const struct policy_set *loaded)
 {
 	const struct container_info *ci;
+	struct policy_set *set;
 	const char *json;
 	size_t jl;
 
-	load_policies(a);
+	if (!loaded) {
+		load_policies(a);
+	} else if ((set = policy_set_copy_meta(loaded))) {
+		policy_set_drop_rules(set);
+		policy_set_free(a->set);
+		a->set = set;
+	} else {
+		log_warn("anomaly: out of memory: spec.anomaly of the last set stays");
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		struct tracked *t = &a->t[i];
 

@@ -46,8 +46,13 @@ void anomaly_cgroup_new(struct anomaly *a, uint64_t cgroup_id);
 void anomaly_cgroup_gone(struct anomaly *a, uint64_t cgroup_id);
 /* Telemetry the engine learns from (exec events): called on the emit path. */
 void anomaly_observe(struct anomaly *a, const struct event *ev);
-/* Read the policies again (SIGHUP, a change on disk); a bad set keeps the old. */
-void anomaly_reload(struct anomaly *a);
+/*
+ * Read the policies again (SIGHUP, a change on disk); a bad set keeps the old.
+ * loaded: the set the agent has just put in force (copied, rules left out), so
+ * it is not parsed twice; NULL: read it from the policy path.
+ */
+struct policy_set;
+void anomaly_reload(struct anomaly *a, const struct policy_set *loaded);
 /* Containers watched, alerts raised. */
 void anomaly_stats(const struct anomaly *a, uint64_t *containers, uint64_t *alerts);
 

@@ -2,7 +2,7 @@
 /*
  * A policy set lowered for the kernel, and the two generations it is written to.
  *
- *	struct lowered_set *ls = lowered_prepare(lw, set, true, &need, err, sizeof(err));
+ *	struct lowered_set *ls = lowered_prepare(lw, set, true, &need, err, sizeof(err), NULL);
  *	// NULL: the set cannot be held (err says needed vs capacity per map); nothing written
  *	gen = enforce_begin(e);
  *	lowered_write(lw, ls, net_maps, file_maps, gen);	// only what differs from gen's content
@@ -67,10 +67,12 @@ void lowered_free(struct lowered *lw);
  * Lower set (blocks of policies already lowered in either generation are
  * reused, not lowered again) and check it against the capacity. with_file:
  * file/exec rules are written (their programs are loaded). NULL with err as
- * in lowered_check.
+ * in lowered_check, and *errnum (if errnum) ESTALE where a policy without
+ * rule tables (policy_set_load_reusing()) has no block left to reuse: load
+ * the set again without reuse.
  */
 struct lowered_set *lowered_prepare(struct lowered *lw, const struct policy_set *set, bool with_file,
-				    struct lowered_need *need, char *err, size_t errlen);
+				    struct lowered_need *need, char *err, size_t errlen, int *errnum);
 void lowered_set_free(struct lowered_set *ls);
 /* A second reference to the same blocks (to write one set into both generations). */
 struct lowered_set *lowered_set_dup(const struct lowered_set *ls);

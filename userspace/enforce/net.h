@@ -98,8 +98,11 @@ void net_block_free(struct net_block *b);
 /* Lower p into b (initialized, empty) as block block_id. -E2BIG, -EINVAL, -ENOMEM. */
 int net_lower_build(const struct policy *p, uint32_t block_id, struct net_block *b,
 		    struct net_lower_stats *st);
-/* Write (or, del, delete) b's entries in generation gen: batched. */
-int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del);
+/* Write (or, del, delete) b's entries in generation gen: batched. parts: NET_PART_* bits. */
+#define NET_PART_PORTS	(1 << 0)	/* bh_net_ports */
+#define NET_PART_NODES	(1 << 1)	/* bh_net_cidr4, bh_net_cidr6 */
+#define NET_PART_ALL	(NET_PART_PORTS | NET_PART_NODES)
+int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del, int parts);
 
 /* Write p's network rules into generation gen of m. -errno on a map error. */
 int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,

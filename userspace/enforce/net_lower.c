@@ -660,7 +660,7 @@ static int block_for_gen(const struct kv_list *src, struct kv_list *dst, uint32_
 	return 0;
 }
 
-int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del)
+int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b, bool del, int parts)
 {
 	const struct kv_list *src[3] = { &b->ports, &b->cidr4, &b->cidr6 };
 	int fds[3] = { m->ports, m->cidr4, m->cidr6 }, what[3] = { 0, 4, 6 };
@@ -669,7 +669,7 @@ int net_block_write(struct net_maps *m, uint32_t gen, const struct net_block *b,
 	for (int i = 0; i < 3 && !err; i++) {
 		struct kv_list l;
 
-		if (!src[i]->n)
+		if (!src[i]->n || !(parts & (i ? NET_PART_NODES : NET_PART_PORTS)))
 			continue;
 		if (gen & 1) {
 			err = block_for_gen(src[i], &l, gen, what[i]);
@@ -697,7 +697,7 @@ int net_lower_policy(struct net_maps *m, uint32_t gen, const struct policy *p,
 	net_block_init(&b);
 	err = p->id < (1u << NET_ID_BLOCK_BITS) ? net_lower_build(p, p->id, &b, stp) : -EINVAL;
 	if (!err)
-		err = net_block_write(m, gen, &b, false);
+		err = net_block_write(m, gen, &b, false, NET_PART_ALL);
 	if (err)
 		log_warn("net: policy %s: writing generation %u: %s", p->name, gen, strerror(-err));
 	net_block_free(&b);

@@ -355,6 +355,11 @@ uint32_t policy_engine_default_esc(const struct policy_engine *pe)
 	return pe && pe->cur && pe->cur->node_default ? POLICY_ESC_ENFORCED(pe->cur->node_default) : 0;
 }
 
+const struct policy_set *policy_engine_set(const struct policy_engine *pe)
+{
+	return pe ? pe->cur : NULL;
+}
+
 int policy_engine_esc_task_fd(const struct policy_engine *pe)
 {
 	return pe && pe->guard ? guard_task_fd(pe->guard) : -1;
@@ -413,7 +418,11 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set, uint64_t 
 	if (set_needs_guard(set))
 		guard_start(pe, set);
 	t_lower = now_ns();
-	ls = lowered_prepare(pe->lw, set, pe->file != NULL, &need, why, sizeof(why));
+	ls = lowered_prepare(pe->lw, set, pe->file != NULL, &need, why, sizeof(why), &err);
+	if (!ls && err == ESTALE) {
+		log_debug("policy: %s: %s: parsing the set again", pe->policy_path, why);
+		return -ESTALE;
+	}
 	if (!ls) {
 		log_warn("policy: %s: %s; the policy in force stays", pe->policy_path, why);
 		return -1;
@@ -497,13 +506,14 @@ static int apply_set(struct policy_engine *pe, struct policy_set *set, uint64_t 
 	return 0;
 }
 
-static struct policy_set *load_set(const char *path)
+/* Load the set at path; a file unchanged since a set of a generation (prev) is not parsed again. */
+static struct policy_set *load_set(const char *path, const struct policy_set *const *prev, unsigned nprev)
 {
 	struct policy_errors errs;
 	struct policy_set *set;
 
 	policy_errors_init(&errs);
-	set = policy_set_load(path, &errs);
+	set = policy_set_load_reusing(path, &errs, prev, nprev);
 	for (uint32_t i = 0; i < errs.n; i++) {
 		char buf[1024];
 
@@ -535,7 +545,9 @@ static int set_needs_kernel(const struct policy_set *set)
 int policy_engine_reload(struct policy_engine *pe)
 {
 	uint64_t t0 = now_ns(), c0 = cpu_ns();
-	struct policy_set *set = load_set(pe->policy_path);
+	const struct policy_set *prev[2] = { pe->sets[0], pe->sets[1] };
+	struct policy_set *set = load_set(pe->policy_path, prev, 2);
+	int r;
 
 	/*
 	 * One reload per change: a change on disk and the SIGHUP that follows it
@@ -554,7 +566,13 @@ int policy_engine_reload(struct policy_engine *pe)
 		report_load(&pe->pp, NULL);
 		return -1;
 	}
-	if (apply_set(pe, set, t0, c0)) {
+	r = apply_set(pe, set, t0, c0);
+	if (r == -ESTALE) {	/* a reused policy's block is gone: parse every file */
+		policy_set_free(set);
+		set = load_set(pe->policy_path, NULL, 0);
+		r = set ? apply_set(pe, set, t0, c0) : -1;
+	}
+	if (r) {
 		policy_set_free(set);
 		report_load(&pe->pp, NULL);
 		return -1;
@@ -734,7 +752,7 @@ struct policy_engine *policy_engine_open(const struct policy_engine_params *pp, 
 	err[0] = 0;
 	pinned = !stat(pin_dir, &st) && S_ISDIR(st.st_mode);
 	if (pp->policy_path && !stat(pp->policy_path, &st)) {
-		set = load_set(pp->policy_path);
+		set = load_set(pp->policy_path, NULL, 0);
 		if (!set) {
 			snprintf(err, errlen, "policy: %s has errors (listed above): not starting",
 				 pp->policy_path);

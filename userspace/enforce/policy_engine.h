@@ -97,6 +97,8 @@ const struct policy *policy_engine_policy_for(const struct policy_engine *pe,
 int policy_engine_esc_task_fd(const struct policy_engine *pe);
 /* The escape protections the NodeDefault in force enforces (0: none, or no NodeDefault). */
 uint32_t policy_engine_default_esc(const struct policy_engine *pe);
+/* The set in force (rule tables dropped), or NULL. */
+const struct policy_set *policy_engine_set(const struct policy_engine *pe);
 void policy_engine_close(struct policy_engine *pe);
 
 #endif

@@ -221,6 +221,19 @@ struct policy {
 	char     *description;		/* metadata.description or NULL */
 	struct policy_src *file_src, *exec_src, *net_src[2];
 	uint8_t  tables_dropped;	/* policy_set_drop_tables(): file, exec, net are NULL */
+	/*
+	 * SHA-256 of {the SHA-256 of its file's bytes, its document's index in
+	 * the file}: the same source compiles to the same policy (compiling reads
+	 * nothing else), so this names what the rules are without reading them.
+	 */
+	uint8_t  source[32];
+};
+
+/* What a set holds of each file it loaded (files[i]). */
+struct policy_file_src {
+	uint8_t  sha256[32];	/* of the file's bytes */
+	uint32_t first, n;	/* its policies: policies[first .. first + n - 1] */
+	uint8_t  clean;		/* read and compiled without a diagnostic */
 };
 
 struct policy_set {
@@ -229,6 +242,7 @@ struct policy_set {
 	const struct policy *node_default;	/* or NULL */
 	uint32_t n_files;
 	char   **files;		/* files loaded, in load order */
+	struct policy_file_src *file_src;	/* [n_files]; NULL if out of memory */
 	uint8_t  sha256[32];	/* SHA-256 of the files' bytes, concatenated in load order */
 };
 
@@ -263,6 +277,18 @@ char *policy_error_format(const struct policy_error *err, char *buf, size_t len)
  * (warnings may accompany a set). errs must be initialised.
  */
 struct policy_set *policy_set_load(const char *file_or_dir, struct policy_errors *errs);
+/*
+ * The same, taking from prev (sets loaded before; entries may be NULL) the
+ * policies of any file whose bytes are those of a clean file there and whose
+ * policies keep their ids: such a file is not parsed again. Its policies are
+ * copies without rule tables (tables_dropped, counts and sources kept, as
+ * policy_set_drop_tables() leaves them); the result is otherwise the same
+ * set, digest and diagnostics included.
+ */
+struct policy_set *policy_set_load_reusing(const char *file_or_dir, struct policy_errors *errs,
+					   const struct policy_set *const *prev, unsigned nprev);
+/* A copy of set without rule tables (as policy_set_drop_tables() leaves them); NULL if out of memory. */
+struct policy_set *policy_set_copy_meta(const struct policy_set *set);
 /* Same, from memory (one file named name). */
 struct policy_set *policy_set_load_buffer(const char *name, const char *buf, size_t len,
 					  struct policy_errors *errs);

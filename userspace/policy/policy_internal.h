@@ -86,6 +86,9 @@ int pattern_has_wildcard(const char *p);
 /* Compile one document into p (zeroed by caller). 0 ok, -1 errors reported. */
 int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *p);
 void policy_free_members(struct policy *p);
+/* dst = src without its rule tables (tables_dropped; counts and sources kept). 0, or -1 out of memory
+ * (dst then holds nothing to free). */
+int policy_copy_meta(struct policy *dst, const struct policy *src);
 
 /* Did-you-mean: the candidate closest to s, or NULL. */
 const char *closest_word(const char *s, const char *const *cands, size_t n);

@@ -1630,6 +1630,50 @@ int policy_compile_doc(struct perr_ctx *c, const struct ydoc *d, struct policy *
 	return 0;
 }
 
+static void *dup_mem(const void *src, size_t n, int *oom)
+{
+	void *d;
+
+	if (!src || !n)
+		return NULL;
+	d = malloc(n);
+	if (!d) {
+		*oom = 1;
+		return NULL;
+	}
+	return memcpy(d, src, n);
+}
+
+int policy_copy_meta(struct policy *dst, const struct policy *src)
+{
+	int oom = 0;
+
+	*dst = *src;
+	dst->file = dst->exec = NULL;
+	dst->net[0] = dst->net[1] = NULL;
+	dst->tables_dropped = 1;
+	for (int f = 0; f < POLICY_SEL_COUNT; f++) {
+		dst->selector.patterns[f] = dup_mem(src->selector.patterns[f],
+						    src->selector.n[f] * sizeof(char *), &oom);
+		if (!dst->selector.patterns[f])
+			dst->selector.n[f] = 0;
+		for (uint32_t i = 0; i < dst->selector.n[f]; i++)
+			if (!(dst->selector.patterns[f][i] = strdup(src->selector.patterns[f][i])))
+				oom = 1;
+	}
+	dst->description = src->description ? strdup(src->description) : NULL;
+	oom |= src->description && !dst->description;
+	dst->file_src = dup_mem(src->file_src, src->n_file * sizeof(*src->file_src), &oom);
+	dst->exec_src = dup_mem(src->exec_src, src->n_exec * sizeof(*src->exec_src), &oom);
+	for (int d = 0; d < 2; d++)
+		dst->net_src[d] = dup_mem(src->net_src[d], src->n_net[d] * sizeof(*src->net_src[d]), &oom);
+	if (oom) {
+		policy_free_members(dst);
+		return -1;
+	}
+	return 0;
+}
+
 void policy_free_members(struct policy *p)
 {
 	for (int f = 0; f < POLICY_SEL_COUNT; f++) {

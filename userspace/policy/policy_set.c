@@ -43,6 +43,7 @@ void policy_set_free(struct policy_set *set)
 	for (uint32_t i = 0; i < set->n_files; i++)
 		free(set->files[i]);
 	free(set->files);
+	free(set->file_src);
 	free(set);
 }
 
@@ -83,20 +84,74 @@ void policy_set_drop_tables(struct policy_set *set)
 	}
 }
 
+struct policy_set *policy_set_copy_meta(const struct policy_set *set)
+{
+	struct policy_set *c = set ? set_new() : NULL;
+
+	if (!c)
+		return NULL;
+	memcpy(c->sha256, set->sha256, sizeof(c->sha256));
+	c->files = calloc(set->n_files + 1, sizeof(*c->files));
+	c->file_src = calloc(set->n_files + 1, sizeof(*c->file_src));
+	if (!c->files || !c->file_src)
+		goto fail;
+	for (; c->n_files < set->n_files; c->n_files++) {
+		if (!(c->files[c->n_files] = strdup(set->files[c->n_files])))
+			goto fail;
+		if (set->file_src)
+			c->file_src[c->n_files] = set->file_src[c->n_files];
+	}
+	for (; c->n_policies < set->n_policies; c->n_policies++) {
+		const struct policy *p = &set->policies[c->n_policies];
+		struct policy *q = &c->policies[c->n_policies];
+
+		if (policy_copy_meta(q, p))
+			goto fail;
+		q->file_name = NULL;
+		for (uint32_t f = 0; f < set->n_files && p->file_name; f++)
+			if (set->files[f] == p->file_name)
+				q->file_name = c->files[f];
+		if (set->node_default == p)
+			c->node_default = q;
+	}
+	return c;
+fail:
+	policy_set_free(c);
+	return NULL;
+}
+
 static const char *set_add_file(struct policy_set *set, const char *name)
 {
 	char **f = realloc(set->files, (set->n_files + 1) * sizeof(*f));
+	struct policy_file_src *fs;
 
 	if (!f)
 		return NULL;
 	set->files = f;
+	fs = realloc(set->file_src, (set->n_files + 1) * sizeof(*fs));
+	if (!fs)
+		return NULL;
+	set->file_src = fs;
+	memset(&fs[set->n_files], 0, sizeof(*fs));
 	if (!(f[set->n_files] = strdup(name)))
 		return NULL;
 	return f[set->n_files++];
 }
 
+/* policy.source: the file's digest and the document's index in it. */
+static void policy_source(struct policy *p, const uint8_t file_sha[32], uint32_t doc)
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, file_sha, 32);
+	sha256_update(&s, &doc, sizeof(doc));
+	sha256_final(&s, p->source);
+}
+
 /* Parse one file's text and append its policies to set. */
-static void load_text(struct policy_set *set, struct perr_ctx *c, const char *buf, size_t len)
+static void load_text(struct policy_set *set, struct perr_ctx *c, const char *buf, size_t len,
+		      const uint8_t file_sha[32])
 {
 	struct ystream ys;
 	int too_many = 0;
@@ -127,6 +182,7 @@ static void load_text(struct policy_set *set, struct perr_ctx *c, const char *bu
 		}
 		p.file_name = c->file;
 		p.id = set->n_policies + 1;
+		policy_source(&p, file_sha, i);
 		set->policies[set->n_policies++] = p;
 	}
 	ystream_free(&ys);
@@ -212,7 +268,10 @@ struct policy_set *policy_set_load_buffer(const char *name, const char *buf, siz
 		sha256_update(&digest, buf, len);
 		sha256_final(&digest, set->sha256);
 	}
-	load_text(set, &c, buf, len);
+	memcpy(set->file_src[0].sha256, set->sha256, 32);
+	load_text(set, &c, buf, len, set->sha256);
+	set->file_src[0].n = set->n_policies;
+	set->file_src[0].clean = errs->n == (uint32_t)c.first_diag;
 	if (finish(set, &c, before)) {
 		policy_set_free(set);
 		return NULL;
@@ -225,7 +284,7 @@ static int read_file(struct perr_ctx *c, const char *path, char **out, size_t *l
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
+	size_t got = 0, cap;
 
 	if (fd < 0) {
 		perr_at(c, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
@@ -240,13 +299,30 @@ static int read_file(struct perr_ctx *c, const char *path, char **out, size_t *l
 			(long long)st.st_size, POLICY_MAX_FILE_BYTES);
 		goto fail;
 	}
-	buf = malloc(POLICY_MAX_FILE_BYTES + 1);
+	/* sized by fstat (a file that grows meanwhile is read on, up to the limit): a buffer of the
+	 * limit per file would be mapped and faulted in afresh at every reload */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
 	if (!buf) {
 		perr_at(c, 0, 0, 0, NULL, "out of memory");
 		goto fail;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + got, POLICY_MAX_FILE_BYTES + 1 - got);
+		ssize_t r;
+
+		if (got == cap) {
+			size_t nc = cap * 2 > POLICY_MAX_FILE_BYTES + 1 ? POLICY_MAX_FILE_BYTES + 1 : cap * 2;
+			char *nb = nc > cap ? realloc(buf, nc) : NULL;
+
+			if (!nb) {
+				perr_at(c, 0, 0, 0, NULL, nc > cap ? "out of memory" :
+					"file too large: more than %u bytes", POLICY_MAX_FILE_BYTES);
+				goto fail;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		r = read(fd, buf + got, cap - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -291,13 +367,20 @@ static int cmp_str(const void *a, const void *b)
  * A directory's files are read in order (the set's digest is over their bytes in
  * that order), parsed and compiled by two threads, and merged in order: the
  * same policies, ids and diagnostics as one after the other, in about half the
- * time on two CPUs (a 10,000-rule set: the largest part of a policy swap).
+ * time on two CPUs. A file whose bytes a clean file of a set loaded before had
+ * is not parsed at all: its policies are copied from there (without rule
+ * tables; the lowering finds what they compiled to by policy.source), if they
+ * keep their ids; else it is parsed at the merge. An edit of one file of a
+ * 10,000-rule set then parses that file only.
  */
 struct file_job {
 	const char *name;		/* the set's copy */
 	char *buf;
 	size_t len;
 	int ok;				/* read */
+	uint8_t sha[32];		/* of buf */
+	const struct policy_set *from;	/* reused from: from->policies[first .. first + n - 1] */
+	uint32_t from_first, from_n;
 	struct policy_set tmp;		/* its policies, ids not yet given */
 	struct policy_errors errs;
 };
@@ -306,7 +389,44 @@ struct parse_pool {
 	struct file_job *jobs;
 	size_t n;
 	size_t next;			/* taken with __atomic_fetch_add */
+	const struct policy_set *const *prev;
+	unsigned nprev;
 };
+
+/* A clean file of a set loaded before with these bytes: its policies copied into j->tmp. */
+static int reuse(struct file_job *j, const struct policy_set *const *prev, unsigned nprev)
+{
+	for (unsigned s = 0; s < nprev; s++) {
+		const struct policy_set *ps = prev[s];
+
+		for (uint32_t f = 0; ps && ps->file_src && f < ps->n_files; f++) {
+			const struct policy_file_src *fs = &ps->file_src[f];
+			uint32_t k;
+
+			if (!fs->clean || fs->n == 0 || fs->first + fs->n > ps->n_policies ||
+			    memcmp(fs->sha256, j->sha, 32))
+				continue;
+			for (k = 0; k < fs->n; k++) {
+				struct policy *p = &j->tmp.policies[k];
+
+				if (policy_copy_meta(p, &ps->policies[fs->first + k]))
+					break;
+				p->file_name = j->name;
+			}
+			j->tmp.n_policies = k;
+			if (k == fs->n) {
+				j->from = ps;
+				j->from_first = fs->first;
+				j->from_n = fs->n;
+				return 1;
+			}
+			while (j->tmp.n_policies)
+				policy_free_members(&j->tmp.policies[--j->tmp.n_policies]);
+			return 0;
+		}
+	}
+	return 0;
+}
 
 static void *parse_worker(void *arg)
 {
@@ -316,9 +436,15 @@ static void *parse_worker(void *arg)
 	while ((i = __atomic_fetch_add(&pp->next, 1, __ATOMIC_RELAXED)) < pp->n) {
 		struct file_job *j = &pp->jobs[i];
 		struct perr_ctx c = { .errs = &j->errs, .file = j->name, .first_diag = 0 };
+		struct sha256 s;
 
-		if (j->ok)
-			load_text(&j->tmp, &c, j->buf, j->len);
+		if (!j->ok)
+			continue;
+		sha256_init(&s);
+		sha256_update(&s, j->buf, j->len);
+		sha256_final(&s, j->sha);
+		if (!reuse(j, pp->prev, pp->nprev))
+			load_text(&j->tmp, &c, j->buf, j->len, j->sha);
 	}
 	return NULL;
 }
@@ -364,16 +490,38 @@ static void errors_append(struct policy_errors *dst, struct policy_errors *src)
 	memset(src, 0, sizeof(*src));
 }
 
+/* Policies reused from a set before keep the ids they had there (the kernel's entries carry
+ * them); if they would not, the file is parsed after all. */
+static void keep_ids_or_parse(struct file_job *j, uint32_t first_id)
+{
+	struct perr_ctx c = { .errs = &j->errs, .file = j->name, .first_diag = 0 };
+
+	if (!j->from)
+		return;
+	for (uint32_t k = 0; k < j->from_n; k++)
+		if (j->from->policies[j->from_first + k].id != first_id + k)
+			goto parse;
+	return;
+parse:
+	while (j->tmp.n_policies)
+		policy_free_members(&j->tmp.policies[--j->tmp.n_policies]);
+	j->from = NULL;
+	load_text(&j->tmp, &c, j->buf, j->len, j->sha);
+}
+
 static void load_many(struct policy_set *set, struct perr_ctx *c, char **names, size_t n,
-		      struct sha256 *digest)
+		      struct sha256 *digest, const struct policy_set *const *prev, unsigned nprev)
 {
 	struct file_job *jobs = calloc(n, sizeof(*jobs));
-	struct parse_pool pp = { .jobs = jobs, .n = n };
+	struct parse_pool pp = { .jobs = jobs, .n = n, .prev = prev, .nprev = nprev };
+	uint32_t *file_of = calloc(n, sizeof(*file_of));	/* its index in set->files, + 1 */
 	pthread_t th;
 	int have_th;
 	int too_many = 0;
 
-	if (!jobs) {
+	if (!jobs || !file_of) {
+		free(jobs);
+		free(file_of);
 		perr_at(c, 0, 0, 0, NULL, "out of memory");
 		return;
 	}
@@ -386,6 +534,7 @@ static void load_many(struct policy_set *set, struct perr_ctx *c, char **names, 
 			perr_at(c, 0, 0, 0, NULL, "out of memory");
 			continue;
 		}
+		file_of[i] = set->n_files;
 		j->name = c->file;
 		policy_errors_init(&j->errs);
 		j->tmp.policies = calloc(POLICY_MAX_POLICIES, sizeof(*j->tmp.policies));
@@ -404,7 +553,11 @@ static void load_many(struct policy_set *set, struct perr_ctx *c, char **names, 
 		pthread_join(th, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct file_job *j = &jobs[i];
+		struct policy_file_src *fs = file_of[i] ? &set->file_src[file_of[i] - 1] : NULL;
+		uint32_t diags = c->errs->n, dropped = c->errs->dropped, first = set->n_policies;
 
+		if (j->ok && j->tmp.policies)
+			keep_ids_or_parse(j, set->n_policies + 1);
 		/* diagnostics first, as a sequential load reports them before the next file */
 		errors_append(c->errs, &j->errs);
 		for (uint32_t k = 0; j->tmp.policies && k < j->tmp.n_policies; k++) {
@@ -422,28 +575,17 @@ static void load_many(struct policy_set *set, struct perr_ctx *c, char **names, 
 			p->id = set->n_policies + 1;
 			set->policies[set->n_policies++] = *p;
 		}
+		if (fs) {
+			memcpy(fs->sha256, j->sha, 32);
+			fs->first = first;
+			fs->n = set->n_policies - first;
+			fs->clean = j->ok && c->errs->n == diags && c->errs->dropped == dropped;
+		}
 		free(j->tmp.policies);
 		free(j->buf);
 	}
+	free(file_of);
 	free(jobs);
-}
-
-static void load_one(struct policy_set *set, struct perr_ctx *c, const char *path, struct sha256 *digest)
-{
-	char *buf;
-	size_t len;
-
-	c->file = set_add_file(set, path);
-	if (!c->file) {
-		c->file = path;
-		perr_at(c, 0, 0, 0, NULL, "out of memory");
-		return;
-	}
-	if (read_file(c, path, &buf, &len))
-		return;
-	sha256_update(digest, buf, len);
-	load_text(set, c, buf, len);
-	free(buf);
 }
 
 /*
@@ -465,6 +607,12 @@ static const char *configmap_data_dir(const char *path, char *buf)
 }
 
 struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
+{
+	return policy_set_load_reusing(path, errs, NULL, 0);
+}
+
+struct policy_set *policy_set_load_reusing(const char *path, struct policy_errors *errs,
+					   const struct policy_set *const *prev, unsigned nprev)
 {
 	char cm_dir[PATH_MAX];
 	struct perr_ctx c = { .errs = errs, .file = path, .first_diag = errs->n };
@@ -536,13 +684,15 @@ struct policy_set *policy_set_load(const char *path, struct policy_errors *errs)
 			if (names)
 				qsort(names, n, sizeof(*names), cmp_str);
 			if (!too_many && !oom)
-				load_many(set, &c, names, n, &digest);
+				load_many(set, &c, names, n, &digest, prev, nprev);
 			for (size_t i = 0; i < n; i++)
 				free(names[i]);
 			free(names);
 		}
 	} else {
-		load_one(set, &c, path, &digest);
+		char *one = (char *)path;
+
+		load_many(set, &c, &one, 1, &digest, prev, nprev);
 	}
 	sha256_final(&digest, set->sha256);
 	if (finish(set, &c, before)) {

@@ -16,6 +16,8 @@ struct sha256 {
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t n);
 void sha256_final(struct sha256 *s, uint8_t out[32]);
+/* Set: never use the CPU's SHA instructions (tests compare both ways). */
+extern int sha256_portable;
 /* 64 lowercase hex digits and a NUL. */
 void sha256_hex(const uint8_t d[32], char out[65]);
 

@@ -699,23 +699,35 @@ static int retire_block(struct lowered *lw, struct lowered_set *ls, struct net_m
 	return err;
 }
 
+/*
+ * The port entries of the blocks of ls that old does not hold: a second thread
+ * from the start, the first too once its own share is written (a block at a
+ * time, taken with __atomic_fetch_add; the first error stops both).
+ */
 struct port_writer {
 	struct net_maps *net;
 	const struct lowered_set *ls, *old;
 	uint32_t gen;
+	uint32_t next;
 	int err;
 };
 
-/* The port entries of the blocks of ls that old does not hold (bh_net_ports: no other writer). */
 static void *port_writer_main(void *arg)
 {
 	struct port_writer *pw = arg;
+	uint32_t i;
 
-	for (uint32_t i = 0; i < pw->ls->n && !pw->err; i++) {
+	while (!__atomic_load_n(&pw->err, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&pw->next, 1, __ATOMIC_RELAXED)) < pw->ls->n) {
 		const struct lblock *b = pw->ls->blk[i];
+		int e, none = 0;
 
-		if (b->has_net && b->net.ports.n && !holds(pw->old, b, pw->ls->glob_base[i]))
-			pw->err = net_block_write(pw->net, pw->gen, &b->net, false, NET_PART_PORTS);
+		if (!b->has_net || !b->net.ports.n || holds(pw->old, b, pw->ls->glob_base[i]))
+			continue;
+		e = net_block_write(pw->net, pw->gen, &b->net, false, NET_PART_PORTS);
+		if (e)
+			__atomic_compare_exchange_n(&pw->err, &none, e, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -764,6 +776,10 @@ int lowered_write(struct lowered *lw, struct lowered_set *ls, struct net_maps *n
 		if (!holds(ls, old->blk[i], old->glob_base[i]))
 			err = retire_block(lw, ls, net, file, gen, old->blk[i], old->glob_base[i], st);
 	if (have_th) {
+		if (!err)
+			port_writer_main(&pw);
+		else
+			__atomic_store_n(&pw.err, err, __ATOMIC_RELAXED);
 		pthread_join(th, NULL);
 		if (!err)
 			err = pw.err;

@@ -97,6 +97,7 @@ _Static_assert(sizeof(struct bh_net_port_key) == 12, "bh_net_port_key layout");
 #define BH_NV_UNIFORM	(1u << 0)	/* node: this verdict holds for every protocol and port */
 #define BH_NV_ROOT	(1u << 1)	/* decided by the default or a rule for any address
 					 * (0.0.0.0/0, ::/0): loopback is exempt from it */
+#define BH_NV_PORTS	(1u << 2)	/* node: its port ranges are entries of bh_net_ports */
 
 struct bh_net_verdict {
 	__u8  action;		/* enum policy_action: 0 allow, 1 deny */
@@ -106,11 +107,30 @@ struct bh_net_verdict {
 };
 _Static_assert(sizeof(struct bh_net_verdict) == 8, "bh_net_verdict layout");
 
+/* A port range a node decides itself (bh_net_node.r). */
+struct bh_net_prange {
+	__u16 lo, hi;			/* host order, inclusive */
+	__u8  pclass;			/* enum bh_net_pclass */
+	__u8  pad[3];
+	struct bh_net_verdict v;
+};
+_Static_assert(sizeof(struct bh_net_prange) == 16, "bh_net_prange layout");
+
+/*
+ * A node that is not uniform decides by port: its ranges of another verdict
+ * than v, at most BH_NET_NODE_RANGES of them, are in r[] (a rule for a port
+ * or a range of one CIDR, the common case: no port entry to write, no second
+ * lookup); more are entries of bh_net_ports (BH_NV_PORTS). What no range
+ * says, v says.
+ */
+#define BH_NET_NODE_RANGES	2
 struct bh_net_node {
 	__u32 id;			/* key of this node's entries in bh_net_ports */
-	struct bh_net_verdict v;	/* the verdict if BH_NV_UNIFORM */
+	struct bh_net_verdict v;	/* BH_NV_UNIFORM: for every port; else what no range says */
+	__u32 nr;			/* ranges in r[] */
+	struct bh_net_prange r[BH_NET_NODE_RANGES];
 };
-_Static_assert(sizeof(struct bh_net_node) == 12, "bh_net_node layout");
+_Static_assert(sizeof(struct bh_net_node) == 48, "bh_net_node layout");
 
 /*
  * Decisions memoized (bh_net_memo): a packet of a flow already decided under

@@ -279,6 +279,18 @@ static __always_inline void decide(const struct hookctx *h, __u32 kind, const st
 		*out = n->v;
 		return;
 	}
+	for (int i = 0; i < BH_NET_NODE_RANGES; i++) {
+		const struct bh_net_prange *r = &n->r[i];
+
+		if (i < n->nr && r->pclass == f->pclass && port >= r->lo && port <= r->hi) {
+			*out = r->v;
+			return;
+		}
+	}
+	if (!(n->v.flags & BH_NV_PORTS)) {
+		*out = n->v;
+		return;
+	}
 	pk.prefixlen = BH_NET_PORT_KEY_BITS + 16;
 	pk.node = n->id;
 	pk.pclass = f->pclass;

@@ -555,8 +555,9 @@ static int run_egress(int family, int proto, const char *dst, uint16_t dport)
 
 static void test_program_decides(void)
 {
-	struct policy_net_rule eg[3] = { 0 };
+	struct policy_net_rule eg[6] = { 0 };
 	struct policy p = { .id = 5, .name = "prog" };
+	static const uint16_t three[3] = { 22, 443, 8080 };
 	struct bh_cg_policy pol = { .policy_id = 5, .flags = BH_CGP_NET };
 	uint64_t cg = self_cgroup_id();
 	struct bh_net_counters c;
@@ -579,8 +580,17 @@ static void test_program_decides(void)
 	eg[2].addr[1] = 168;
 	eg[2].proto = POLICY_PROTO_ICMP;
 	eg[2].port_hi = 65535;
+	/* allow tcp 172.16.0.0/12 ports 22, 443, 8080: more ranges than a node holds (BH_NV_PORTS) */
+	for (int i = 3; i < 6; i++) {
+		eg[i].family = POLICY_INET;
+		eg[i].prefix_len = 12;
+		eg[i].addr[0] = 172;
+		eg[i].addr[1] = 16;
+		eg[i].proto = POLICY_PROTO_TCP;
+		eg[i].port_lo = eg[i].port_hi = three[i - 3];
+	}
 	p.net[0] = eg;
-	p.n_net[0] = 3;
+	p.n_net[0] = 6;
 	p.net_default[0] = POLICY_DENY;
 
 	gen = enforce_begin(E);
@@ -596,9 +606,12 @@ static void test_program_decides(void)
 	ASSERT_EQ(run_egress(6, 6, "fd00::9", 53), 0, "tcp [fd00::9]:53 dropped");
 	ASSERT_EQ(run_egress(4, 1, "192.168.3.4", 0), 1, "icmp 192.168.3.4 allowed");
 	ASSERT_EQ(run_egress(4, 1, "10.1.2.3", 0), 0, "icmp 10.1.2.3 dropped");
+	ASSERT_EQ(run_egress(4, 6, "172.16.9.9", 443), 1, "tcp 172.16.9.9:443 allowed (port entries)");
+	ASSERT_EQ(run_egress(4, 6, "172.16.9.9", 8080), 1, "tcp 172.16.9.9:8080 allowed (port entries)");
+	ASSERT_EQ(run_egress(4, 6, "172.16.9.9", 444), 0, "tcp 172.16.9.9:444 dropped (node verdict)");
 	ASSERT_EQ(net_counters(N, enforce_slot(E, cg), &c), 0, "counters");
-	ASSERT_EQ(c.packets[BH_DIR_EGRESS][BH_V_ALLOW], 3, "allowed packets counted");
-	ASSERT_EQ(c.packets[BH_DIR_EGRESS][BH_V_DENY], 5, "dropped packets counted");
+	ASSERT_EQ(c.packets[BH_DIR_EGRESS][BH_V_ALLOW], 5, "allowed packets counted");
+	ASSERT_EQ(c.packets[BH_DIR_EGRESS][BH_V_DENY], 6, "dropped packets counted");
 
 	/* audit mode: reported, let through */
 	pol.mode[BH_SEC_NET] = BH_AUDIT;

@@ -397,6 +397,34 @@ static int port_emit_one(void *ctx, uint32_t lo, uint32_t bits)
 	return kv_add(&pe->o->b->ports, &pe->k, pe->v);
 }
 
+/*
+ * The ranges of a non-uniform node that differ from its inline verdict: in the
+ * node itself if they are at most BH_NET_NODE_RANGES (no port entry), else as
+ * aligned port prefixes (BH_NV_PORTS). 1 if they went into the node.
+ */
+static int node_ranges(const struct nl_func *f, struct bh_net_node *node)
+{
+	uint32_t n = 0;
+
+	for (int c = 0; c < BH_PC_COUNT; c++)
+		for (uint32_t i = 0; i < f->n[c]; i++) {
+			if (verdict_eq(&f->r[c][i].v, &node->v))
+				continue;
+			if (n == BH_NET_NODE_RANGES) {
+				memset(node->r, 0, sizeof(node->r));
+				node->nr = 0;
+				node->v.flags |= BH_NV_PORTS;
+				return 0;
+			}
+			node->r[n] = (struct bh_net_prange){ .lo = (uint16_t)f->r[c][i].lo,
+							     .hi = (uint16_t)f->r[c][i].hi,
+							     .pclass = (uint8_t)c, .v = f->r[c][i].v };
+			n++;
+		}
+	node->nr = n;
+	return 1;
+}
+
 /* The ranges of a non-uniform node that differ from its inline verdict, as aligned port prefixes. */
 static int write_ports(struct nl_out *o, uint32_t id, const struct nl_func *f,
 		       const struct bh_net_verdict *fallback, struct net_lower_stats *st)
@@ -502,7 +530,8 @@ static int lower_bind(struct nl_out *o, const struct policy *p, struct bind_acc 
 		node.v.flags |= BH_NV_UNIFORM;
 	} else {
 		node.v = node_fallback(&f);
-		err = write_ports(o, node.id, &f, &node.v, st);
+		if (!node_ranges(&f, &node))
+			err = write_ports(o, node.id, &f, &node.v, st);
 	}
 	if (!err)
 		err = write_node(o, scope, POLICY_INET, zero, 0, &node);
@@ -549,7 +578,8 @@ static int lower_dir_family(struct nl_out *o, const struct policy *p, int dir,
 			st->uniform++;
 		} else {
 			node.v = node_fallback(&f);
-			err = write_ports(o, node.id, &f, &node.v, st);
+			if (!node_ranges(&f, &node))
+				err = write_ports(o, node.id, &f, &node.v, st);
 		}
 		if (!err)
 			err = write_node(o, scope, family, nodes[i].addr, nodes[i].len, &node);
@@ -741,6 +771,15 @@ int net_map_decide(const struct net_maps *m, uint32_t gen, uint32_t policy_id, i
 	if (r)
 		return -ENOENT;
 	if (node.v.flags & BH_NV_UNIFORM) {
+		*v = node.v;
+		return 0;
+	}
+	for (uint32_t i = 0; i < node.nr && i < BH_NET_NODE_RANGES; i++)
+		if (node.r[i].pclass == pclass_of(proto) && port >= node.r[i].lo && port <= node.r[i].hi) {
+			*v = node.r[i].v;
+			return 0;
+		}
+	if (!(node.v.flags & BH_NV_PORTS)) {
 		*v = node.v;
 		return 0;
 	}

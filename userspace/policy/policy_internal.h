@@ -26,9 +26,11 @@ struct ydoc {
 	uint32_t line, col;	/* of the document start */
 };
 
+struct yarena;
 struct ystream {
 	struct ydoc *docs;
 	uint32_t n;
+	struct yarena *arena;	/* every node, string and list of the tree: freed at once */
 };
 
 struct perr_ctx;

@@ -14,9 +14,11 @@
  *       (BH_NV_UNIFORM): one lookup per packet.
  *   bh_net_ports                  {node, protocol class, port prefix} -> verdict
  *       Otherwise the node's decision as a function of (protocol, port) is cut
- *       into port ranges of equal verdict, each stored as aligned port
- *       prefixes: a second LPM lookup. Cost per packet does not depend on the
- *       number of rules (two trie walks bounded by the key length).
+ *       into port ranges of equal verdict. Up to BH_NET_NODE_RANGES ranges
+ *       that differ from the node's own verdict are held by the node itself
+ *       (one lookup); more are stored as aligned port prefixes: a second LPM
+ *       lookup. Cost per packet does not depend on the number of rules (two
+ *       trie walks bounded by the key length).
  *
  * Scope kind BH_NK_BIND holds, per policy and family, for each (protocol,
  * port) whether any peer may reach it: bind() of a port no ingress rule

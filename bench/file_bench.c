@@ -39,6 +39,7 @@
 
 #include "enforce/enforce.h"
 #include "enforce/file.h"
+#include "lib/map_util.h"
 #include "policy/policy.h"
 
 static uint64_t now_ns(void)
@@ -183,28 +184,7 @@ static int assign(const char *pin, uint64_t cgid, uint32_t id)
 	return r ? 1 : 0;
 }
 
-/* Every loaded map called name: fn(fd, ctx); returns how many. */
-static int each_map(const char *name, int (*fn)(int fd, void *ctx), void *ctx)
-{
-	__u32 id = 0;
-	int n = 0;
-
-	while (!bpf_map_get_next_id(id, &id)) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_map_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name) && !fn(fd, ctx))
-			n++;
-		close(fd);
-	}
-	return n;
-}
-
-static int set_mode(int fd, void *ctx)
+static int set_mode(int fd, const struct bpf_map_info *info, void *ctx)
 {
 	struct bh_memo_ctl c = { 0 };
 	__u32 zero = 0;
@@ -216,7 +196,7 @@ static int set_mode(int fd, void *ctx)
 	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -1 : 0;
 }
 
-static int add_stats(int fd, void *ctx)
+static int add_stats(int fd, const struct bpf_map_info *info, void *ctx)
 {
 	unsigned long long *sum = ctx;
 	int ncpu = libbpf_num_possible_cpus();
@@ -236,14 +216,14 @@ static int memo_mode(const char *m, int count)
 {
 	__u32 mode = (!strcmp(m, "off") ? BH_MEMO_OFF : BH_MEMO_ON) | (count ? BH_MEMO_COUNT_HITS : 0);
 
-	return each_map("bh_fmemo_ctl", set_mode, &mode) > 0 ? 0 : 1;
+	return map_each_named("bh_fmemo_ctl", set_mode, &mode) > 0 ? 0 : 1;
 }
 
 static int memo_stats(void)
 {
 	unsigned long long s[BH_MEMO_STATS] = { 0 };
 
-	each_map("bh_fmemo_stats", add_stats, s);
+	map_each_named("bh_fmemo_stats", add_stats, s);
 	printf("%llu %llu %llu %llu\n", s[BH_MEMO_STAT(BH_MH_OPEN, BH_MS_HIT)],
 	       s[BH_MEMO_STAT(BH_MH_OPEN, BH_MS_MISS)], s[BH_MEMO_STAT(BH_MH_EXEC, BH_MS_HIT)],
 	       s[BH_MEMO_STAT(BH_MH_EXEC, BH_MS_MISS)]);

@@ -19,30 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "abi/file.h"
-
-/* Calls fn for every loaded map called name; returns how many. */
-static int each_map(const char *name, int (*fn)(int fd, const struct bpf_map_info *info, void *ctx),
-		    void *ctx)
-{
-	__u32 id = 0;
-	int n = 0;
-
-	while (!bpf_map_get_next_id(id, &id)) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_map_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name)) {
-			if (fn(fd, &info, ctx) == 0)
-				n++;
-		}
-		close(fd);
-	}
-	return n;
-}
+#include "lib/map_util.h"
 
 static int set_mode(int fd, const struct bpf_map_info *info, void *ctx)
 {
@@ -94,7 +71,7 @@ int main(int argc, char **argv)
 		}
 		if (argc == 4)
 			m |= BH_MEMO_COUNT_HITS;
-		if (each_map("bh_fmemo_ctl", set_mode, &m) < 1) {
+		if (map_each_named("bh_fmemo_ctl", set_mode, &m) < 1) {
 			fprintf(stderr, "fmemo: no bh_fmemo_ctl map loaded\n");
 			return 1;
 		}
@@ -104,7 +81,7 @@ int main(int argc, char **argv)
 		unsigned long long s[BH_MEMO_STATS] = { 0 };
 		static const char *const hook[BH_MH_COUNT] = { "open", "exec", "mmap" };
 
-		if (each_map("bh_fmemo_stats", add_stats, s) < 1) {
+		if (map_each_named("bh_fmemo_stats", add_stats, s) < 1) {
 			fprintf(stderr, "fmemo: no bh_fmemo_stats map loaded\n");
 			return 1;
 		}

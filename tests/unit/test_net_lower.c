@@ -707,6 +707,47 @@ static void test_account(void)
 	ASSERT_EQ(ev.net.count, 1, "as one");
 }
 
+/*
+ * A policy copied without its rule tables (policy_set_load_reusing()) is lowered
+ * by finding the block its source compiled to; when that block is gone,
+ * lowered_prepare() says ESTALE (the engine then parses the set again) and never
+ * lowers the missing tables as "no rules".
+ */
+static void test_reuse_by_source(void)
+{
+	struct policy *p = rand_policy(1, 20), q;
+	struct policy_set set = { .policies = p, .n_policies = 1 };
+	struct lowered *lw = lowered_new(), *lw2 = lowered_new();
+	struct lowered_need need, need2;
+	struct lowered_set *ls, *ls2;
+	char err[512];
+	int e = 0;
+
+	ASSERT_TRUE(lw && lw2, "lowered_new");
+	memset(p->source, 0xab, sizeof(p->source));
+	ls = lowered_prepare(lw, &set, false, &need, err, sizeof(err), &e);
+	ASSERT_TRUE(ls && e == 0, err);
+	ASSERT_EQ(lowered_write(lw, ls, M, NULL, 0, NULL), 0, "write generation 0");
+	q = *p;			/* the copy a reload makes: no tables, counts and source kept */
+	q.net[0] = q.net[1] = NULL;
+	q.tables_dropped = 1;
+	set.policies = &q;
+	ls2 = lowered_prepare(lw, &set, false, &need2, err, sizeof(err), &e);
+	ASSERT_TRUE(ls2 && e == 0, "found by its source");
+	ASSERT_EQ(need2.n[LM_NET_CIDR4] + need2.n[LM_NET_PORTS], need.n[LM_NET_CIDR4] + need.n[LM_NET_PORTS],
+		  "the same entries as the lowered original");
+	lowered_set_free(ls2);
+	ASSERT_TRUE(!lowered_prepare(lw2, &set, false, &need2, err, sizeof(err), &e) && e == ESTALE,
+		    "no block for it: ESTALE");
+	q.source[0] ^= 1;	/* another source: another policy, whose tables are not here */
+	ASSERT_TRUE(!lowered_prepare(lw, &set, false, &need2, err, sizeof(err), &e) && e == ESTALE,
+		    "another source: ESTALE");
+	net_clear_gen(M, 0);
+	lowered_free(lw);
+	lowered_free(lw2);
+	free_policy(p);
+}
+
 int main(void)
 {
 	struct enforce_opts eo = { 0 };
@@ -761,6 +802,7 @@ int main(void)
 	RUN(test_decode);
 	RUN(test_account);
 	RUN(test_diff_writes_match_reference);
+	RUN(test_reuse_by_source);
 	net_close(N, true);
 	enforce_close(E);
 	if (enforce_unload(pin_dir, err, sizeof(err)) < 0)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "lib/map_util.h"
@@ -177,4 +178,26 @@ int map_delete_many(int fd, const void *keys, uint32_t ksz, uint32_t n)
 				return -errno;
 	}
 	return 0;
+}
+
+int map_each_named(const char *name, int (*fn)(int fd, const struct bpf_map_info *info, void *ctx),
+		   void *ctx)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name) &&
+		    !fn(fd, &info, ctx))
+			n++;
+		close(fd);
+	}
+	return n;
 }

@@ -27,6 +27,15 @@ int map_delete_matching(int fd, size_t key_size, map_key_pred pred, uint32_t arg
 int map_percpu_sum(int fd, const void *key, int ncpus, uint64_t *sum);
 
 /*
+ * fn(fd, info, ctx) for every loaded map called name (whoever loaded it: tests and
+ * benchmarks find the agent's unpinned maps this way). Returns how many fn
+ * returned 0 for.
+ */
+struct bpf_map_info;
+int map_each_named(const char *name, int (*fn)(int fd, const struct bpf_map_info *info, void *ctx),
+		   void *ctx);
+
+/*
  * A list of map entries built in memory before anything is written: keys and
  * values of fixed sizes, stored back to back (the layout BPF_MAP_UPDATE_BATCH
  * takes).

@@ -6,11 +6,13 @@
 # opens of one file and repeated execs of /bin/true (memo hits), first opens and first execs
 # of files made new for it (memo misses); the per-program cost (kernel.bpf_stats_enabled:
 # run_time_ns / run_cnt) of bh_file_open and bh_file_exec against empty LSM programs on the
-# same hooks, attached at the same time; the memo's hit rate.
+# same hooks, attached at the same time (after ours in odd rounds, before them in even ones:
+# the first program on a hook finds the trampoline's pages cold); the memo's hit rate.
 # Loop ratios are taken per round against that round's "no programs" and summarized as
 # median [25th..75th percentile]; "~" marks a ratio whose spread is larger than its effect.
 #   FILE_BENCH_REPS=5 FILE_BENCH_OPENS=40000 FILE_BENCH_EXECS=150
 #   FILE_BENCH_FIRST_OPENS=1000 FILE_BENCH_FIRST_EXECS=30
+#   FILE_BENCH_CONFIGS=0,10,100,1000,1000full   (a subset, for a quick look)
 set -u
 BUILD=${BUILD:-build}
 D=$BUILD/bench/file-cases
@@ -21,7 +23,7 @@ out=$BUILD/bench/file-guest
 mkdir -p "$out"
 GUEST_OUT=$out GUEST_CASES_DIR=$D GUEST_TIMEOUT=${GUEST_TIMEOUT:-1200} \
 	BULKHEAD_CASE_TIMEOUT=${BULKHEAD_CASE_TIMEOUT:-1100} \
-	GUEST_APPEND="FILE_BENCH_OPENS=${FILE_BENCH_OPENS:-40000} FILE_BENCH_EXECS=${FILE_BENCH_EXECS:-150} FILE_BENCH_REPS=${FILE_BENCH_REPS:-5} FILE_BENCH_FIRST_OPENS=${FILE_BENCH_FIRST_OPENS:-1000} FILE_BENCH_FIRST_EXECS=${FILE_BENCH_FIRST_EXECS:-30}" \
+	GUEST_APPEND="FILE_BENCH_OPENS=${FILE_BENCH_OPENS:-40000} FILE_BENCH_EXECS=${FILE_BENCH_EXECS:-150} FILE_BENCH_REPS=${FILE_BENCH_REPS:-5} FILE_BENCH_FIRST_OPENS=${FILE_BENCH_FIRST_OPENS:-1000} FILE_BENCH_FIRST_EXECS=${FILE_BENCH_FIRST_EXECS:-30} FILE_BENCH_CONFIGS=${FILE_BENCH_CONFIGS:-0,10,100,1000,1000full}" \
 	sh tests/guest/run.sh file_bench_guest || { echo "file-bench: the guest run failed"; exit 1; }
 tr -d '\r' < "$out/console.log" | grep -a '^FILEBENCH ' > "$out/results.txt"
 awk -f - "$out/results.txt" <<'AWK'

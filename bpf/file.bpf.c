@@ -32,6 +32,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+
+
 #define FMODE_READ	0x1
 #define FMODE_WRITE	0x2
 #define MS_BIND		4096
@@ -164,12 +166,32 @@ static __always_inline int decide_open(struct bh_hook *h, struct file *file, __u
 			     BH_TAB_FILE, ops, BH_FH_OPEN);
 }
 
+/*
+ * The full decision and the memo's bookkeeping around it: out of line, so
+ * that a memo hit runs only the code before the call (fewer pages under
+ * emulation) and the hit path's state is not kept on the stack across it.
+ * The memo's state is read again here, before the decision (what a store
+ * is keyed by must be read before what it decides from).
+ */
+static __noinline int open_full(struct file *file, __u8 ops, int hit)
+{
+	struct bh_memo_miss *mm = bh_memo_miss();
+	struct bh_hook h = {};
+	int memo = -1, r;
+
+	if (mm)
+		memo = bh_memo_begin(&mm->c, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry);
+	r = decide_open(&h, file, ops);
+	if (mm && memo >= 0)
+		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, ops, NULL);
+	return r;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(bh_file_open, struct file *file, int ret)
 {
 	struct bh_memo_cur mc;
-	struct bh_hook h = {};
-	int memo, hit = 0, r;
+	int memo, hit = 0;
 	__u32 mode;
 	__u8 ops = 0;
 
@@ -182,16 +204,13 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 		ops |= 1 << BH_OP_WRITE;
 	if (!ops)
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry, 0);
+	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry);
 	if (memo >= 0) {
-		hit = bh_memo_hit(&mc, ops, NULL);
+		hit = bh_memo_hit(&mc, file->f_path.dentry, ops, NULL);
 		if (hit && memo != BH_MEMO_VERIFY)
 			return 0;
 	}
-	r = decide_open(&h, file, ops);
-	if (memo >= 0)
-		bh_memo_end(&mc, hit, r, &h, ops, NULL);
-	return r;
+	return open_full(file, ops, hit);
 }
 
 /* bprm_check_security in full: the binary, its name in the root, the invoked name. */
@@ -258,47 +277,61 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 }
 
 
+/* The full decision and the memo's bookkeeping (as open_full()). */
+static __noinline int exec_full(struct linux_binprm *bprm, int hit)
+{
+	struct bh_memo_miss *mm = bh_memo_miss();
+	struct bh_hook h = {};
+	int memo = -1, r;
+
+	if (mm)
+		memo = bh_memo_begin(&mm->c, BH_MH_EXEC, bprm->file->f_path.mnt,
+				     bprm->file->f_path.dentry);
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
+		return 0;
+	r = decide_exec(&h, bprm);
+	if (mm && memo >= 0 && !bh_memo_name(&mm->c, mm->name, bprm->filename))
+		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, BH_MEMO_EXEC,
+			    mm->name);
+	return r;
+}
+
 /*
- * Exec asks the container's policy first, the memo second: under emulation an
- * exec starts with every page cold, and the memo's pages would cost a
- * container without a policy more than its whole check.
+ * The memo first: a hit reads the memo's pages, the task, the file and the
+ * invoked name, all but the first already warm in an exec; the policy lookup
+ * (cgroup id, hash lookup, task storage) is what a miss pays. 1: a hit (2: in
+ * verify mode, to be decided in full too). Out of line as exec_full() is:
+ * each has a frame of its own, and the program's call chain stays within the
+ * 512 bytes of stack BPF allows.
  */
+static __noinline int exec_hit(struct linux_binprm *bprm)
+{
+	__u64 name[BH_MEMO_NAME / 8];
+	struct bh_memo_cur mc;
+	int memo;
+
+	if (!bprm)
+		return 0;
+	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry);
+	/* the invoked name, exactly: the rule check on it is a function of it alone */
+	if (memo < 0 || !mc.cached || bh_memo_name(&mc, name, bprm->filename))
+		return 0;
+	if (!bh_memo_hit(&mc, bprm->file->f_path.dentry, BH_MEMO_EXEC, name))
+		return 0;
+	return memo == BH_MEMO_VERIFY ? 2 : 1;
+}
+
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 {
-	struct bh_memo_cur mc;
-	struct bh_hook h = {};
-	int memo = -1, hit = 0, r;
-	__u64 *name = 0;
-	long n;
+	int hit;
 
 	if (ret)
 		return ret;
-	if (!bh_memo_stamp(&mc))	/* before the container's entry is read */
+	hit = exec_hit(bprm);
+	if (hit == 1)
 		return 0;
-	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
-		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry, 1);
-	if (memo >= 0) {
-		/* the invoked name, exactly: the rule check on it is a function of it alone */
-		name = h.s->memo_name;
-		__builtin_memset(name, 0, BH_MEMO_NAME);
-		n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, bprm->filename);
-		if (n >= BH_MEMO_NAME)
-			memo = -1;	/* too long to keep: decided in full every time */
-		mc.name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
-		if (!mc.name_len)
-			__builtin_memset(name, 0, BH_MEMO_NAME);
-	}
-	if (memo >= 0) {
-		hit = bh_memo_hit(&mc, BH_MEMO_EXEC, name);
-		if (hit && memo != BH_MEMO_VERIFY)
-			return 0;
-	}
-	r = decide_exec(&h, bprm);
-	if (memo >= 0)
-		bh_memo_end(&mc, hit, r, &h, BH_MEMO_EXEC, name);
-	return r;
+	return exec_full(bprm, hit);
 }
 
 SEC("lsm/path_mknod")
@@ -545,28 +578,38 @@ static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
 			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
 }
 
+static __noinline int mmap_full(struct file *file, int hit)
+{
+	struct bh_memo_miss *mm = bh_memo_miss();
+	struct bh_hook h = {};
+	int memo = -1, r;
+
+	if (mm)
+		memo = bh_memo_begin(&mm->c, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry);
+	r = decide_mmap(&h, file);
+	if (mm && memo >= 0)
+		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, BH_MEMO_MMAP, NULL);
+	return r;
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
 	struct bh_memo_cur mc;
-	struct bh_hook h = {};
-	int memo, hit = 0, r;
+	int memo, hit = 0;
 
 	if (ret)
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry, 0);
+	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry);
 	if (memo >= 0) {
-		hit = bh_memo_hit(&mc, BH_MEMO_MMAP, NULL);
+		hit = bh_memo_hit(&mc, file->f_path.dentry, BH_MEMO_MMAP, NULL);
 		if (hit && memo != BH_MEMO_VERIFY)
 			return 0;
 	}
-	r = decide_mmap(&h, file);
-	if (memo >= 0)
-		bh_memo_end(&mc, hit, r, &h, BH_MEMO_MMAP, NULL);
-	return r;
+	return mmap_full(file, hit);
 }
 
 /*

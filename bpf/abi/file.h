@@ -194,8 +194,8 @@ _Static_assert(sizeof(struct bh_file_event) == 64 + 24 + BH_FILE_PATH_MAX + 4, "
 
 /*
  * The decision memo (bpf/lib/file_memo.bpf.h): a direct-mapped table of
- * BH_MEMO_ENTRIES entries (one array element), at a hash of {inode, cgroup
- * id}: the ops a container's policy allowed on the file under one name, one
+ * BH_MEMO_ENTRIES entries (one array element), at a hash of the inode
+ * number: the ops a container's policy allowed on the file under one name, one
  * mount, one task root and one state of the file tree. A hit needs every
  * field to equal what the hook sees now; writers take the entry's seq (odd
  * while written, cmpxchg) and readers check it before and after, so nobody
@@ -217,17 +217,18 @@ struct bh_file_memo {
 	__u64 seq;		/* odd while a writer fills it */
 	__u64 inode;		/* the inode (kernel pointer) */
 	__u64 stamp;		/* policy epoch << 1 | generation (as bh_net_memo) */
-	__u64 cgid;		/* the container (its policy is fixed under the stamp) */
+	__u64 css;		/* the task's css_set (kernel pointer): its cgroups, so the
+				 * container, whose policy is fixed under the stamp */
 	__u64 dentry, parent;	/* the name: dentry and its parent (kernel pointers) */
 	__u64 hash_len;		/* d_name hash and length of that dentry */
 	__u64 mnt;		/* the vfsmount it was reached through */
 	__u64 root_d, root_m;	/* the task's root (fs->root) */
-	__u64 fs_epoch;		/* bh_memo_fs_epoch before the decision: renames, mount
-				 * changes and hard links made since make it stale */
+	__u64 fs_epoch;		/* bh_memo_ctl.fs_epoch before the decision: renames, mount
+				 * changes, hard links and cgroup moves made since make it stale */
 	__u8  ok;		/* BH_MEMO_* */
 	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute */
 	__u16 pad;
-	__u32 pad2;
+	__u32 nlink;		/* the inode's link count when decided (1, or a directory's) */
 	char  name[BH_MEMO_NAME];
 };
 _Static_assert(sizeof(struct bh_file_memo) == 11 * 8 + 8 + BH_MEMO_NAME, "bh_file_memo layout");
@@ -240,7 +241,8 @@ struct bh_file_memo_table {
 struct bh_memo_ctl {
 	__u32 mode;		/* BH_MEMO_ON / OFF / VERIFY, | BH_MEMO_COUNT_HITS */
 	__u32 pad;
-	__u64 fs_epoch;		/* changes of names and mount trees (bpf/lib/file_memo.bpf.h) */
+	__u64 fs_epoch;		/* changes of names, mount trees and cgroup membership
+				 * (bpf/lib/file_memo.bpf.h) */
 };
 _Static_assert(sizeof(struct bh_memo_ctl) == 16, "bh_memo_ctl layout");
 

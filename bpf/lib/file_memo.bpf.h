@@ -92,18 +92,20 @@ static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
  * allows no arithmetic on a kernel pointer). Inodes of other file systems with
  * the same number, and one inode opened by two containers, share a slot and
  * evict each other (a full decision, never a wrong one). */
-static __always_inline struct bh_file_memo *bh_memo_slot(__u64 ino)
+static __always_inline struct bh_file_memo *bh_memo_at(__u64 idx)
 {
 	struct bh_file_memo_table *tab;
 	__u32 zero = 0;
-	__u64 idx;
 
 	tab = bpf_map_lookup_elem(&bh_file_memo, &zero);
 	if (!tab)
 		return NULL;
-	idx = (ino * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
-	idx &= BH_MEMO_ENTRIES - 1;
-	return &tab->e[idx];
+	return &tab->e[idx & (BH_MEMO_ENTRIES - 1)];
+}
+
+static __always_inline __u32 bh_memo_idx(__u64 ino)
+{
+	return (ino * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
 }
 
 /* Writers exclude each other: odd while one writes, taken with cmpxchg, never
@@ -122,15 +124,45 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 
 /* What the current hook's decision depends on, besides the policy maps. */
 struct bh_memo_cur {
-	struct inode *inode;
+	__u64 ino;			/* the inode, as the entry keeps it (BH_MEMO_KEY) */
 	__u64 stamp, fs_epoch;
-	struct bh_file_memo *e;		/* its slot */
-	struct bh_memo_ctl *ctl;
-	struct dentry *d;
-	struct vfsmount *m;
+	struct bh_file_memo *e;		/* its slot (a pointer only on the stack) */
+	__u32 idx;			/* its index */
+	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
+	__u32 nlink;
 	__u8  hook, mode, count_hits, cached;
 	__u8  name_len;			/* exec only */
+	__u8  name_read;		/* exec: the name buffer holds the invoked name */
 };
+
+/*
+ * A kernel pointer as the entry keeps it: its distance from the entry itself.
+ * The verifier refuses xor on a pointer but lets a privileged program
+ * subtract two pointers (a scalar); the entry's address is the same when it
+ * is written and when it is read, so equal keys mean equal pointers.
+ */
+#define BH_MEMO_KEY(p, e)	((__u64)(p) - (__u64)(e))
+
+/* A miss's state, kept across the full decision (off the stack: the decision
+ * needs it all). */
+struct bh_memo_miss {
+	struct bh_memo_cur c;
+	__u64 name[BH_MEMO_NAME / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_memo_miss);
+} bh_fmemo_miss SEC(".maps");
+
+static __always_inline struct bh_memo_miss *bh_memo_miss(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&bh_fmemo_miss, &zero);
+}
 
 /* The policy stamp: read before the container's entry is (the agent writes an
  * entry, then bumps the epoch). */
@@ -148,19 +180,17 @@ static __always_inline int bh_memo_stamp(struct bh_memo_cur *c)
 }
 
 /*
- * Fill c for the file (m, d) (and read the stamp unless have_stamp). Cheap on
- * purpose: a task of the host or of a container without a policy pays this
- * much before the hook's own prologue says so. Returns the mode (BH_MEMO_ON
- * or BH_MEMO_VERIFY), or -1: nothing to look up or store (memo off, no inode,
- * more than one name, a removed directory).
+ * Fill c for the file (m, d) and read the stamp. Cheap on purpose: a task of
+ * the host or of a container without a policy pays this much before the
+ * hook's own prologue says so. Returns the mode (BH_MEMO_ON or
+ * BH_MEMO_VERIFY), or -1: nothing to look up or store (memo off, no inode).
  */
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
-					 struct dentry *d, int have_stamp)
+					 struct dentry *d)
 {
 	struct bh_memo_ctl *ctl;
 	__u32 zero = 0, mode;
 	struct inode *ino;
-	__u32 nlink;
 
 	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
 	if (!ctl || !d || !m)
@@ -170,64 +200,91 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 		return -1;
 	c->fs_epoch = READ_ONCE(ctl->fs_epoch);	/* first: before any name is read */
 	ino = d->d_inode;
-	if (!ino)
+	if (!ino || !bh_memo_stamp(c))
 		return -1;
-	nlink = ino->i_nlink;
-	if ((ino->i_mode & BH_S_IFMT) == BH_S_IFDIR ? nlink == 0 : nlink != 1)
-		return -1;
-	if (!have_stamp && !bh_memo_stamp(c))
-		return -1;
-	c->e = bh_memo_slot(ino->i_ino);
+	c->idx = bh_memo_idx(ino->i_ino);
+	c->e = bh_memo_at(c->idx);
 	if (!c->e)
 		return -1;
-	c->ctl = ctl;
-	c->inode = ino;
-	c->d = d;
-	c->m = m;
-	c->cached = READ_ONCE(c->e->inode) == (__u64)ino;
+	c->nlink = ino->i_nlink;
+	c->ino = BH_MEMO_KEY(ino, c->e);
+	c->dk = BH_MEMO_KEY(d, c->e);
+	c->mk = BH_MEMO_KEY(m, c->e);
+	c->cached = READ_ONCE(c->e->inode) == c->ino;
 	c->hook = hook;
 	c->mode = mode & BH_MEMO_MODE_MASK;
 	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
 	c->name_len = 0;
+	c->name_read = 0;
 	return c->mode;
 }
 
 /*
- * Was want (BH_MEMO_* bits) decided allowed for exactly this? name: the exec's
- * invoked name (BH_MEMO_NAME bytes, zero-padded; c->name_len set), else NULL.
+ * An exec's invoked name into name (BH_MEMO_NAME bytes, zero-padded), and its
+ * length into c (0: not absolute, no rule looks at it). -1: too long to keep
+ * (decided in full every time).
  */
-static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const __u64 *name)
+static __always_inline int bh_memo_name(struct bh_memo_cur *c, __u64 *name, const char *filename)
+{
+	long n;
+
+	for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+		name[i] = 0;
+	n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, filename);
+	if (n >= BH_MEMO_NAME)
+		return -1;
+	c->name_read = 1;
+	c->name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
+	if (!c->name_len)
+		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+			name[i] = 0;
+	return 0;
+}
+
+/*
+ * Was want (BH_MEMO_* bits) decided allowed for exactly this? name: the exec's
+ * invoked name (bh_memo_name()), else NULL. Every field is compared without a
+ * branch (xor, or): under emulation a branch costs about what a load does.
+ */
+static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, __u8 want,
+				       const __u64 *name)
 {
 	struct bh_file_memo *e = c->e;
 	struct task_struct *t;
-	struct dentry *d = c->d;
-	__u64 s;
+	struct bh_memo_ctl *ctl;
+	struct fs_struct *fs;
+	__u32 zero = 0;
+	__u64 s, diff;
 
 	if (!c->cached)
+		return 0;
+	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	if (!ctl)
 		return 0;
 	t = bpf_get_current_task_btf();
 	s = READ_ONCE(e->seq);
 	/* every load volatile: the compiler keeps them in this order (and x86 too) */
-	if ((s & 1) || READ_ONCE(e->inode) != (__u64)c->inode || READ_ONCE(e->stamp) != c->stamp ||
-	    (want & ~READ_ONCE(e->ok)) || READ_ONCE(e->fs_epoch) != c->fs_epoch ||
-	    READ_ONCE(e->dentry) != (__u64)d || READ_ONCE(e->mnt) != (__u64)c->m ||
-	    READ_ONCE(e->parent) != (__u64)d->d_parent ||
-	    READ_ONCE(e->hash_len) != ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32) ||
-	    /* bpf_get_current_cgroup_id() without the call: the task's cgroup v2 id */
-	    READ_ONCE(e->cgid) != t->cgroups->dfl_cgrp->kn->id ||
-	    READ_ONCE(e->root_d) != (__u64)t->fs->root.dentry ||
-	    READ_ONCE(e->root_m) != (__u64)t->fs->root.mnt)
-		return 0;
+	diff = (s & 1) | (READ_ONCE(e->inode) ^ c->ino) |
+	       (READ_ONCE(e->stamp) ^ c->stamp);
+	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->fs_epoch) ^ c->fs_epoch);
+	diff |= (READ_ONCE(e->nlink) ^ c->nlink) | (READ_ONCE(e->dentry) ^ c->dk);
+	diff |= READ_ONCE(e->mnt) ^ c->mk;
+	diff |= READ_ONCE(e->parent) ^ BH_MEMO_KEY(d->d_parent, e);
+	diff |= READ_ONCE(e->hash_len) ^ ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32);
+	/* the task's cgroups: the css_set pointer (a move or a free bumps the fs epoch) */
+	diff |= READ_ONCE(e->css) ^ BH_MEMO_KEY(t->cgroups, e);
+	fs = t->fs;
+	diff |= READ_ONCE(e->root_d) ^ BH_MEMO_KEY(fs->root.dentry, e);
+	diff |= READ_ONCE(e->root_m) ^ BH_MEMO_KEY(fs->root.mnt, e);
 	if (name) {
 		const __u64 *en = (const __u64 *)e->name;
 
-		if (READ_ONCE(e->name_len) != c->name_len)
-			return 0;
+		diff |= READ_ONCE(e->name_len) ^ c->name_len;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
-			if (READ_ONCE(en[i]) != name[i])
-				return 0;
+			diff |= READ_ONCE(en[i]) ^ name[i];
 	}
-	if (READ_ONCE(e->seq) != s || c->fs_epoch != READ_ONCE(c->ctl->fs_epoch))
+	diff |= (READ_ONCE(e->seq) ^ s) | (READ_ONCE(ctl->fs_epoch) ^ c->fs_epoch);
+	if (diff)
 		return 0;
 	if (c->count_hits)
 		bh_memo_stat(c->hook, BH_MS_HIT);
@@ -239,19 +296,20 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, __u8 want, const _
  * full decision denied or reported is a mismatch (verify mode); a miss of a
  * container with a policy is counted, and memoized if it allowed silently
  * (ok: BH_MEMO_* bits), under the fs epoch and stamp read before the
- * decision. The name and mount are read now: whatever changed them since
- * (rename, mount) bumped the fs epoch after the change. The root too: only the
- * task's own threads can change it (chroot, setns), and a task's root already
- * decides which names it sees (rules name paths relative to it).
+ * decision, if the file has one name (nlink 1; a directory: not removed).
+ * The name, mount and the task's cgroups are read now: whatever changed them
+ * since (rename, mount, a move to another cgroup) bumped the fs epoch after
+ * the change. The root too: only the task's own threads can change it
+ * (chroot, setns), and a task's root already decides which names it sees
+ * (rules name paths relative to it).
  */
-static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, struct bh_hook *h,
-					__u8 ok, const __u64 *name)
+static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d, int hit, int r,
+					struct bh_hook *h, __u8 ok, const __u64 *name)
 {
-	struct bh_file_memo *e = c->e;
-	__u64 *en = (__u64 *)e->name;
+	struct bh_file_memo *e;
 	struct task_struct *t;
-	struct dentry *d = c->d;
-	__u64 rd, rm, par, hl;
+	__u64 *en;
+	__u64 rd, rm, par, hl, css, ino, dk, mk;
 
 	if (hit) {
 		if (r || h->reported)
@@ -261,19 +319,29 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, s
 	if (!h->policy)
 		return;
 	bh_memo_stat(c->hook, BH_MS_MISS);
-	if (r || h->reported)
+	e = bh_memo_at(c->idx);	/* c may be map memory: no pointer kept there */
+	if (!e)
 		return;
+	en = (__u64 *)e->name;
+	if (r || h->reported || (name && !c->name_read))
+		return;
+	if ((d->d_inode->i_mode & BH_S_IFMT) == BH_S_IFDIR ? c->nlink == 0 : c->nlink != 1)
+		return;		/* another name could decide otherwise */
 	t = bpf_get_current_task_btf();
-	rd = (__u64)t->fs->root.dentry;
-	rm = (__u64)t->fs->root.mnt;
-	par = (__u64)d->d_parent;
+	rd = BH_MEMO_KEY(t->fs->root.dentry, e);
+	rm = BH_MEMO_KEY(t->fs->root.mnt, e);
+	css = BH_MEMO_KEY(t->cgroups, e);
+	par = BH_MEMO_KEY(d->d_parent, e);
+	ino = c->ino;
+	dk = c->dk;
+	mk = c->mk;
 	hl = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
 	if (!bh_memo_write_begin(&e->seq))
 		return;
-	if (e->inode == (__u64)c->inode && e->stamp == c->stamp && e->cgid == h->cgid &&
-	    e->dentry == (__u64)d && e->parent == par && e->hash_len == hl &&
-	    e->mnt == (__u64)c->m && e->root_d == rd && e->root_m == rm &&
-	    e->fs_epoch == c->fs_epoch) {
+	if (e->inode == ino && e->stamp == c->stamp && e->css == css &&
+	    e->dentry == dk && e->parent == par && e->hash_len == hl &&
+	    e->mnt == mk && e->root_d == rd && e->root_m == rm &&
+	    e->fs_epoch == c->fs_epoch && e->nlink == c->nlink) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
 		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
 	} else {
@@ -287,16 +355,17 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, int hit, int r, s
 			en[i] = name[i];
 	}
 	e->ok = ok;
-	e->inode = (__u64)c->inode;
+	e->inode = ino;
 	e->stamp = c->stamp;
-	e->cgid = h->cgid;
-	e->dentry = (__u64)d;
+	e->css = css;
+	e->dentry = dk;
 	e->parent = par;
 	e->hash_len = hl;
-	e->mnt = (__u64)c->m;
+	e->mnt = mk;
 	e->root_d = rd;
 	e->root_m = rm;
 	e->fs_epoch = c->fs_epoch;
+	e->nlink = c->nlink;
 	bh_memo_write_end(&e->seq);
 	bh_memo_stat(c->hook, BH_MS_STORE);
 }
@@ -354,6 +423,17 @@ int BPF_PROG(bh_memo_move_mnt)
 
 SEC("fexit/__x64_sys_pivot_root")
 int BPF_PROG(bh_memo_pivot)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/*
+ * A css_set put on a move to another cgroup, or freed: a hit compares the
+ * task's css_set pointer, never a freed one reused for other cgroups.
+ */
+SEC("fexit/put_css_set_locked")
+int BPF_PROG(bh_memo_css_put)
 {
 	bh_memo_fs_changed();
 	return 0;

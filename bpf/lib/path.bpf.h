@@ -91,7 +91,6 @@ struct bh_scratch {
 	char slack2[260];
 	__u64 stack[BH_FILE_WALK_DEPTH];	/* dentries of the walk */
 	struct bh_walk walk;
-	__u64 memo_name[BH_MEMO_NAME / 8];	/* an exec's invoked name, zero-padded */
 };
 
 struct {
@@ -355,7 +354,6 @@ __noinline int bh_decide5(struct bh_file_key *key, __u32 scope, int len, __u32 w
 			  struct bh_verdict *v)
 {
 	struct bh_scratch *s = bh_scratch();
-	__u32 refs[BH_FILE_BUCKET];
 	__u8 dec[BH_FILE_BUCKET];
 	__u8 deny, decided = 0, d, b, first;
 	struct bh_file_node *n;
@@ -385,7 +383,6 @@ __noinline int bh_decide5(struct bh_file_key *key, __u32 scope, int len, __u32 w
 		__u8 m;
 
 		dec[j] = 0;
-		refs[j] = 0;
 		if (j >= n->nglob)
 			continue;
 		m = want & n->beats[j] & ~decided;
@@ -398,16 +395,25 @@ __noinline int bh_decide5(struct bh_file_key *key, __u32 scope, int len, __u32 w
 		deny = (deny & ~m) | (g->action ? m : 0);
 		decided |= m;
 		dec[j] = m;
-		refs[j] = g->ref;
 	}
 	d = deny & want;
 	v->deny = d;
 	b = d & -d;			/* the lowest denied op */
 	first = ((b & 0xaa) ? 1 : 0) | ((b & 0xcc) ? 2 : 0) | ((b & 0xf0) ? 4 : 0);
 	ref = n->ref[first & 7];
-	for (int j = 0; j < BH_FILE_BUCKET; j++)
-		if (dec[j] & b)
-			ref = refs[j];
+	/* the glob that decided it, if one did (looked up again: only for a denial,
+	 * and the frame stays small for the hooks' call chains) */
+	for (int j = 0; j < BH_FILE_BUCKET; j++) {
+		const struct bh_file_glob *g;
+		__u32 slot;
+
+		if (!(dec[j] & b))
+			continue;
+		slot = n->bucket[j];
+		g = bpf_map_lookup_elem(&bh_file_globs, &slot);
+		if (g)
+			ref = g->ref;
+	}
 	v->first = first;
 	v->ref = d ? ref : 0;
 	return 0;

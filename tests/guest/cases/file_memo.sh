@@ -4,7 +4,7 @@
 # allowed and memoized; then one change (a rename of the file, of a directory above it, of a
 # directory above a binary invoked by the same name; a new hard link; a bind mount; a mount
 # moved; a policy swap; the container's policy changed; another container with another
-# policy on the same inode) must give EPERM at once where it gave success, and success where
+# policy on the same inode; a task moved into another container's cgroup) must give EPERM at once where it gave success, and success where
 # it gave EPERM. Then the reference test: with the memo in verify mode (every hit is also
 # decided in full), a container reads and runs random names while the host renames, links,
 # unlinks, binds and moves mounts and swaps policies under it; no hit may differ from the
@@ -121,6 +121,35 @@ fi
 twice memo_shared_inode_web 'cat /etc/group'
 fl_expect memo_shared_inode_db_denied EPERM db 'cat /etc/group'
 fl_expect memo_shared_inode_web_again OK web 'cat /etc/group'
+
+# --- a task moved into another container's cgroup: that container's policy, at once ---------
+# (a hit compares the task's css_set; a move bumps the memo's epoch, put_css_set_locked).
+# Two reading loops in web, one moved to db's cgroup: the one left in web keeps memoizing its
+# allows, under the same root and mount, which the moved one must not reuse.
+cgl="$R/tmp/cg-log"
+cg_loop() { ct_exec_bg web sh -c "while [ ! -e /tmp/cg-stop ]; do
+	if cat /etc/group >/dev/null 2>&1; then echo OK; else echo EPERM; fi; sleep 0.05; done > $1"; }
+stay=$(cg_loop /tmp/cg-stay)
+bg=$(cg_loop /tmp/cg-log)
+moved() {	# $1: the word every line after the first $2 lines must say, from some line on
+	tail -n +"$(($2 + 1))" "$cgl" | grep -q "$1" &&
+		[ -z "$(tail -n +"$(($2 + 1))" "$cgl" | sed -n "/$1/,\$p" | grep -v "^$1\$")" ]
+}
+if [ -n "$bg" ] && t_wait_for 10 grep -q OK "$cgl"; then
+	n0=$(wc -l < "$cgl")
+	echo "$bg" > "$(ct_cgroup_dir db)/cgroup.procs" || t_log "cannot move $bg into db's cgroup"
+	if t_wait_for 10 moved EPERM "$n0"; then t_pass memo_cgroup_move_denied
+	else t_fail memo_cgroup_move_denied "after the move into db's cgroup: $(tail -n +"$((n0 + 1))" "$cgl" | sort | uniq -c | tr '\n' ' ')"; fi
+	n1=$(wc -l < "$cgl")
+	echo "$bg" > "$(ct_cgroup_dir web)/cgroup.procs" || t_log "cannot move $bg back into web's cgroup"
+	if t_wait_for 10 moved OK "$n1"; then t_pass memo_cgroup_move_back_allowed
+	else t_fail memo_cgroup_move_back_allowed "after the move back: $(tail -n +"$((n1 + 1))" "$cgl" | sort | uniq -c | tr '\n' ' ')"; fi
+else
+	t_fail memo_cgroup_move_denied "the reading loop in web did not start"
+fi
+grep -q EPERM "$R/tmp/cg-stay" && t_fail memo_cgroup_move_denied "web's own loop was refused"
+touch "$R/tmp/cg-stop"
+kill $bg $stay 2>/dev/null
 
 # --- a policy swap ---------------------------------------------------------------------------
 agent_pid=$(cat "$T_WORK/file.pid")

@@ -18,8 +18,7 @@
  *                                        generation: ids 10, 100, 1000 = that many rules
  *   file_bench assign PIN CGROUP_ID ID   the cgroup's policy (0: no entry), in force at
  *                                        once (a new policy epoch, as the agent does)
- *   file_bench memo-mode on|off [count]  the decision memo (bh_fmemo_ctl) of every
- *                                        loaded file object (count: hits counted too)
+ *   file_bench memo-mode on|off [count]  the decision memo's mode (bh_memo_ctl) (count: hits counted too)
  *   file_bench memo-stats                "open HIT MISS exec HIT MISS" (bh_fmemo_stats)
  *   file_bench mkfiles DIR N             DIR/f0..f(N-1), new inodes (run from the host)
  *   file_bench open-each DIR N           ns per open()+close() of DIR/f0..f(N-1), once each
@@ -186,14 +185,7 @@ static int assign(const char *pin, uint64_t cgid, uint32_t id)
 
 static int set_mode(int fd, const struct bpf_map_info *info, void *ctx)
 {
-	struct bh_memo_ctl c = { 0 };
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -1;
-	c.mode = *(__u32 *)ctx;
-	c.fs_epoch += 1u << 20;	/* never back to an epoch entries may hold */
-	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY) ? -1 : 0;
+	return enforce_memo_write(fd, *(__u32 *)ctx) ? -1 : 0;
 }
 
 static int add_stats(int fd, const struct bpf_map_info *info, void *ctx)
@@ -216,7 +208,7 @@ static int memo_mode(const char *m, int count)
 {
 	__u32 mode = (!strcmp(m, "off") ? BH_MEMO_OFF : BH_MEMO_ON) | (count ? BH_MEMO_COUNT_HITS : 0);
 
-	return map_each_named("bh_fmemo_ctl", set_mode, &mode) > 0 ? 0 : 1;
+	return map_each_named("bh_memo_ctl", set_mode, &mode) > 0 ? 0 : 1;
 }
 
 static int memo_stats(void)

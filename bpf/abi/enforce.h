@@ -68,6 +68,26 @@ struct bh_cg_policy {
 _Static_assert(sizeof(struct bh_cg_policy) == 24, "bh_cg_policy layout");
 
 /*
+ * bh_memo_ctl[0]: what every memoized file decision (bpf/lib/file_memo.bpf.h)
+ * depends on besides its own key, on one page (an exec's hit finds it cold).
+ * epoch: a decision stays valid only while this is unchanged. The core moves it
+ * BH_MEMO_EPOCH_JUMP ahead whenever what the policy maps say may change (with
+ * bh_policy_epoch, and at once when a generation comes into force); the file
+ * object's fexit programs add one after every change of a name, a mount tree
+ * or a task's cgroups. A writer from userspace reads, adds the jump and writes
+ * back: a bump the kernel made in between is not lost, the value only grows
+ * past anything an entry holds. mode: BH_MEMO_* of bpf/abi/file.h (the file
+ * feature's; the core never reads it).
+ */
+struct bh_memo_ctl {
+	__u32 mode;
+	__u32 pad;
+	__u64 epoch;
+};
+_Static_assert(sizeof(struct bh_memo_ctl) == 16, "bh_memo_ctl layout");
+#define BH_MEMO_EPOCH_JUMP	(1ull << 20)
+
+/*
  * New cgroups: the agent learns of every cgroup v2 directory made or removed
  * (tp_btf/cgroup_mkdir, cgroup_rmdir: bpf/cgroup.bpf.c) at once. A new cgroup under one of the
  * hold prefixes (bulkhead run --hold-new-cgroups) is held: enforcing hooks

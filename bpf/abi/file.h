@@ -215,38 +215,32 @@ _Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
 
 struct bh_file_memo {
 	__u64 seq;		/* odd while a writer fills it */
-	__u64 inode;		/* the inode (kernel pointer) */
-	__u64 stamp;		/* policy epoch << 1 | generation (as bh_net_memo) */
-	__u64 css;		/* the task's css_set (kernel pointer): its cgroups, so the
-				 * container, whose policy is fixed under the stamp */
-	__u64 dentry, parent;	/* the name: dentry and its parent (kernel pointers) */
+	__u64 inode;		/* the inode (kernel pointer, as a key: BH_MEMO_KEY) */
+	__u64 ino;		/* its number: with igen, the file whatever its address */
+	__u64 css;		/* the task's css_set (key): its cgroups, so the container,
+				 * whose policy is fixed while the epoch is */
+	__u64 dentry, parent;	/* the name: dentry and its parent (keys) */
 	__u64 hash_len;		/* d_name hash and length of that dentry */
-	__u64 mnt;		/* the vfsmount it was reached through */
-	__u64 root_d, root_m;	/* the task's root (fs->root) */
-	__u64 fs_epoch;		/* bh_memo_ctl.fs_epoch before the decision: renames, mount
-				 * changes, hard links and cgroup moves made since make it stale */
+	__u64 mnt;		/* the vfsmount it was reached through (key) */
+	__u64 root_d, root_m;	/* the task's root (fs->root, keys) */
+	__u64 epoch;		/* bh_memo_ctl.epoch before the decision: policy changes,
+				 * renames, mount changes, hard links and cgroup moves made
+				 * since make it stale */
 	__u8  ok;		/* BH_MEMO_* */
 	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute */
 	__u16 pad;
 	__u32 nlink;		/* the inode's link count when decided (1, or a directory's) */
+	__u32 igen;		/* its i_generation */
+	__u32 pad2;
 	char  name[BH_MEMO_NAME];
 };
-_Static_assert(sizeof(struct bh_file_memo) == 11 * 8 + 8 + BH_MEMO_NAME, "bh_file_memo layout");
+_Static_assert(sizeof(struct bh_file_memo) == 11 * 8 + 16 + BH_MEMO_NAME, "bh_file_memo layout");
 
 struct bh_file_memo_table {
 	struct bh_file_memo e[BH_MEMO_ENTRIES];
 };
 
-/* bh_fmemo_ctl[0]: the memo's mode and the fs epoch, on one page (a hit reads both) */
-struct bh_memo_ctl {
-	__u32 mode;		/* BH_MEMO_ON / OFF / VERIFY, | BH_MEMO_COUNT_HITS */
-	__u32 pad;
-	__u64 fs_epoch;		/* changes of names, mount trees and cgroup membership
-				 * (bpf/lib/file_memo.bpf.h) */
-};
-_Static_assert(sizeof(struct bh_memo_ctl) == 16, "bh_memo_ctl layout");
-
-/* bh_memo_ctl.mode (BULKHEAD_FILE_MEMO=off|verify; default on) */
+/* bh_memo_ctl.mode (bpf/abi/enforce.h; BULKHEAD_FILE_MEMO=off|verify; default on) */
 #define BH_MEMO_ON	0
 #define BH_MEMO_OFF	1	/* never looked up, never stored: every decision in full */
 #define BH_MEMO_VERIFY	2	/* looked up, and every hit decided in full too: a hit

@@ -35,6 +35,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bh_policy_epoch SEC(".maps");
 
+/* The file decision memo's epoch and mode (bpf/abi/enforce.h): the core moves
+ * the epoch on every policy change, bpf/lib/file_memo.bpf.h on file-tree ones.
+ * Mapped by userspace, which writes it with atomic instructions as the
+ * kernel side does (enforce_memo_write()): no write undoes another. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_memo_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bh_memo_ctl SEC(".maps");
+
 /* {generation, cgroup id} -> the container's policy, modes and counter slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

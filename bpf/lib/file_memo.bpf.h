@@ -6,31 +6,34 @@
  * number (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
  * and reused while nothing it depended on can have changed:
  *
- *   policy      stamp = policy epoch << 1 | generation (bh_policy_epoch,
- *               bh_active_gen: the network memo's stamp) and the container's
- *               cgroup id: a swap, a reload or a container's new entry bumps
- *               the epoch, and every entry at once is stale;
+ *   the epoch   bh_memo_ctl.epoch (bpf/abi/enforce.h), read before the
+ *               decision: the core moves it after every policy change (a
+ *               swap, a reload, a container's new entry), the fexit
+ *               programs below after every change of a name or of a mount
+ *               tree (d_move, d_exchange, an alias spliced by d_splice_alias,
+ *               path_mount, path_umount, move_mount, pivot_root, put_mnt_ns)
+ *               or of a task's cgroups (put_css_set_locked), by any task and
+ *               any path into the VFS: a change the decision may have missed
+ *               ends after that read, so its bump makes the entry stale;
+ *   the file    the inode (pointer, number and generation); only files with
+ *               one name (nlink 1; directories: not removed) are memoized or
+ *               matched, and path_link bumps the epoch too;
  *   the name    the dentry, its parent and its name hash; the vfsmount the
  *               file was reached through; the task's root (another mount,
- *               bind mount or chroot is another key); bh_memo_ctl.fs_epoch, read
- *               before the decision and bumped AFTER every change of a name
- *               or of a mount tree (fexit of d_move, d_exchange, an alias
- *               spliced by d_splice_alias, path_mount, path_umount,
- *               move_mount, pivot_root, put_mnt_ns), by any task and any
- *               path into the VFS: a change the decision may have missed
- *               ends after that read, so its bump makes the entry stale;
- *               only files with one name (nlink 1; directories: not removed)
- *               are memoized or matched, and path_link bumps the epoch too;
+ *               bind mount or chroot is another key);
+ *   the policy  the task's css_set (its cgroups, so its container: a move or
+ *               a free bumps the epoch, so a pointer reused is never matched);
  *   exec        the invoked name, compared byte for byte (names of up to 63
  *               bytes; the invoked-name rule check is a function of that
  *               string alone), so an interpreter is memoized exactly too.
  *
- * A hit is one inlined array lookup, the current task, and loads and
- * compares: no helper but bpf_get_current_task_btf(), no cgroup -> policy
- * lookup, no path. Only allows are memoized, and only when no event was sent
- * (a denial is decided and reported every time; so is an audited one).
- * Writers take the entry's seq (cmpxchg, never waited for); readers check it
- * before and after, so nobody acts on half an entry. bh_fmemo_ctl selects
+ * A hit is two inlined array lookups, the current task, and loads compared
+ * without a branch: no helper but bpf_get_current_task_btf() (and for exec
+ * bpf_probe_read_kernel_str() of the name), no cgroup -> policy lookup, no
+ * path. Only allows are memoized, and only when no event was sent (a denial
+ * is decided and reported every time; so is an audited one). Writers take
+ * the entry's seq (cmpxchg, never waited for); readers check it before and
+ * after, so nobody acts on half an entry. bh_memo_ctl.mode selects
  * BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h); the loader turns the memo off
  * if a kernel lacks one of the fexit targets.
  */
@@ -54,29 +57,22 @@ struct {
 } bh_file_memo SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bh_memo_ctl);
-} bh_fmemo_ctl SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BH_MEMO_STATS);
 	__type(key, __u32);
 	__type(value, __u64);
 } bh_fmemo_stats SEC(".maps");
 
-/* Names and mount trees changed (bh_memo_ctl.fs_epoch): bumped after every
- * change (the fexit programs below) and by lsm/path_link before a link, for
- * every task. */
+/* Names, mount trees or a task's cgroups changed (bh_memo_ctl.epoch): bumped
+ * after every change (the fexit programs below) and by lsm/path_link before a
+ * link, for every task. */
 static __always_inline void bh_memo_fs_changed(void)
 {
 	__u32 zero = 0;
-	struct bh_memo_ctl *ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	struct bh_memo_ctl *ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
 
 	if (ctl)
-		__sync_fetch_and_add(&ctl->fs_epoch, 1);
+		__sync_fetch_and_add(&ctl->epoch, 1);
 }
 
 static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
@@ -125,11 +121,12 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 /* What the current hook's decision depends on, besides the policy maps. */
 struct bh_memo_cur {
 	__u64 ino;			/* the inode, as the entry keeps it (BH_MEMO_KEY) */
-	__u64 stamp, fs_epoch;
+	__u64 ino_nr;			/* its number */
+	__u64 epoch;			/* bh_memo_ctl.epoch before the decision */
 	struct bh_file_memo *e;		/* its slot (a pointer only on the stack) */
 	__u32 idx;			/* its index */
 	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
-	__u32 nlink;
+	__u32 nlink, igen;
 	__u8  hook, mode, count_hits, cached;
 	__u8  name_len;			/* exec only */
 	__u8  name_read;		/* exec: the name buffer holds the invoked name */
@@ -164,26 +161,11 @@ static __always_inline struct bh_memo_miss *bh_memo_miss(void)
 	return bpf_map_lookup_elem(&bh_fmemo_miss, &zero);
 }
 
-/* The policy stamp: read before the container's entry is (the agent writes an
- * entry, then bumps the epoch). */
-static __always_inline int bh_memo_stamp(struct bh_memo_cur *c)
-{
-	__u32 zero = 0, *g;
-	__u64 *ep;
-
-	g = bpf_map_lookup_elem(&bh_active_gen, &zero);
-	ep = bpf_map_lookup_elem(&bh_policy_epoch, &zero);
-	if (!g || !ep)
-		return 0;
-	c->stamp = (*(volatile __u64 *)ep << 1) | (*(volatile __u32 *)g & 1);
-	return 1;
-}
-
 /*
- * Fill c for the file (m, d) and read the stamp. Cheap on purpose: a task of
- * the host or of a container without a policy pays this much before the
- * hook's own prologue says so. Returns the mode (BH_MEMO_ON or
- * BH_MEMO_VERIFY), or -1: nothing to look up or store (memo off, no inode).
+ * Fill c for the file (m, d). Cheap on purpose: a task of the host or of a
+ * container without a policy pays this much before the hook's own prologue
+ * says so. Returns the mode (BH_MEMO_ON or BH_MEMO_VERIFY), or -1: nothing
+ * to look up or store (memo off, no inode).
  */
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
 					 struct dentry *d)
@@ -192,21 +174,24 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	__u32 zero = 0, mode;
 	struct inode *ino;
 
-	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
 	if (!ctl || !d || !m)
 		return -1;
 	mode = READ_ONCE(ctl->mode);
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return -1;
-	c->fs_epoch = READ_ONCE(ctl->fs_epoch);	/* first: before any name is read */
+	/* first: before the container's policy entry and any name are read */
+	c->epoch = READ_ONCE(ctl->epoch);
 	ino = d->d_inode;
-	if (!ino || !bh_memo_stamp(c))
+	if (!ino)
 		return -1;
-	c->idx = bh_memo_idx(ino->i_ino);
+	c->ino_nr = ino->i_ino;
+	c->idx = bh_memo_idx(c->ino_nr);
 	c->e = bh_memo_at(c->idx);
 	if (!c->e)
 		return -1;
 	c->nlink = ino->i_nlink;
+	c->igen = ino->i_generation;
 	c->ino = BH_MEMO_KEY(ino, c->e);
 	c->dk = BH_MEMO_KEY(d, c->e);
 	c->mk = BH_MEMO_KEY(m, c->e);
@@ -258,20 +243,20 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, 
 
 	if (!c->cached)
 		return 0;
-	ctl = bpf_map_lookup_elem(&bh_fmemo_ctl, &zero);
+	ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
 	if (!ctl)
 		return 0;
 	t = bpf_get_current_task_btf();
 	s = READ_ONCE(e->seq);
 	/* every load volatile: the compiler keeps them in this order (and x86 too) */
-	diff = (s & 1) | (READ_ONCE(e->inode) ^ c->ino) |
-	       (READ_ONCE(e->stamp) ^ c->stamp);
-	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->fs_epoch) ^ c->fs_epoch);
-	diff |= (READ_ONCE(e->nlink) ^ c->nlink) | (READ_ONCE(e->dentry) ^ c->dk);
-	diff |= READ_ONCE(e->mnt) ^ c->mk;
+	diff = (s & 1) | (READ_ONCE(e->inode) ^ c->ino) | (READ_ONCE(e->ino) ^ c->ino_nr);
+	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->epoch) ^ c->epoch);
+	diff |= (READ_ONCE(e->nlink) ^ c->nlink) | (READ_ONCE(e->igen) ^ c->igen);
+	diff |= (READ_ONCE(e->dentry) ^ c->dk) | (READ_ONCE(e->mnt) ^ c->mk);
 	diff |= READ_ONCE(e->parent) ^ BH_MEMO_KEY(d->d_parent, e);
+	/* (two loads: the 6.1 verifier takes a union by its first member) */
 	diff |= READ_ONCE(e->hash_len) ^ ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32);
-	/* the task's cgroups: the css_set pointer (a move or a free bumps the fs epoch) */
+	/* the task's cgroups: the css_set pointer (a move or a free bumps the epoch) */
 	diff |= READ_ONCE(e->css) ^ BH_MEMO_KEY(t->cgroups, e);
 	fs = t->fs;
 	diff |= READ_ONCE(e->root_d) ^ BH_MEMO_KEY(fs->root.dentry, e);
@@ -283,7 +268,7 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, 
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 			diff |= READ_ONCE(en[i]) ^ name[i];
 	}
-	diff |= (READ_ONCE(e->seq) ^ s) | (READ_ONCE(ctl->fs_epoch) ^ c->fs_epoch);
+	diff |= (READ_ONCE(e->seq) ^ s) | (READ_ONCE(ctl->epoch) ^ c->epoch);
 	if (diff)
 		return 0;
 	if (c->count_hits)
@@ -295,11 +280,10 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, 
  * After the full decision (r: the hook's answer; h: its state). A hit whose
  * full decision denied or reported is a mismatch (verify mode); a miss of a
  * container with a policy is counted, and memoized if it allowed silently
- * (ok: BH_MEMO_* bits), under the fs epoch and stamp read before the
- * decision, if the file has one name (nlink 1; a directory: not removed).
- * The name, mount and the task's cgroups are read now: whatever changed them
- * since (rename, mount, a move to another cgroup) bumped the fs epoch after
- * the change. The root too: only the task's own threads can change it
+ * (ok: BH_MEMO_* bits), under the epoch read before the decision, if the
+ * file has one name (nlink 1; a directory: not removed). The name, mount and
+ * the task's cgroups are read now: whatever changed them since (rename,
+ * mount, a move to another cgroup) bumped the epoch after the change. The root too: only the task's own threads can change it
  * (chroot, setns), and a task's root already decides which names it sees
  * (rules name paths relative to it).
  */
@@ -338,10 +322,10 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	hl = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
 	if (!bh_memo_write_begin(&e->seq))
 		return;
-	if (e->inode == ino && e->stamp == c->stamp && e->css == css &&
+	if (e->inode == ino && e->ino == c->ino_nr && e->igen == c->igen && e->css == css &&
 	    e->dentry == dk && e->parent == par && e->hash_len == hl &&
 	    e->mnt == mk && e->root_d == rd && e->root_m == rm &&
-	    e->fs_epoch == c->fs_epoch && e->nlink == c->nlink) {
+	    e->epoch == c->epoch && e->nlink == c->nlink) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
 		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
 	} else {
@@ -356,7 +340,8 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	}
 	e->ok = ok;
 	e->inode = ino;
-	e->stamp = c->stamp;
+	e->ino = c->ino_nr;
+	e->igen = c->igen;
 	e->css = css;
 	e->dentry = dk;
 	e->parent = par;
@@ -364,7 +349,7 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	e->mnt = mk;
 	e->root_d = rd;
 	e->root_m = rm;
-	e->fs_epoch = c->fs_epoch;
+	e->epoch = c->epoch;
 	e->nlink = c->nlink;
 	bh_memo_write_end(&e->seq);
 	bh_memo_stat(c->hook, BH_MS_STORE);

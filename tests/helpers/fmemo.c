@@ -3,7 +3,7 @@
  * fmemo: the file/exec decision memo of the loaded BPF LSM programs, for the
  * guest cases (static: no libbpf object needed, the maps are found by name).
  *
- *   fmemo mode on|off|verify [count]   set bh_fmemo_ctl of every loaded file object
+ *   fmemo mode on|off|verify [count]   set bh_memo_ctl (the mode; the epoch moves)
  *                              (count: hits are counted too)
  *   fmemo stats                "open HIT MISS STORE MISMATCH exec ... mmap ..."
  *                              (bh_fmemo_stats summed over CPUs and objects)
@@ -19,23 +19,16 @@
 #include <bpf/libbpf.h>
 
 #include "abi/file.h"
+#include "enforce/enforce.h"
 #include "lib/map_util.h"
 
 static int set_mode(int fd, const struct bpf_map_info *info, void *ctx)
 {
-	struct bh_memo_ctl c = { 0 };
-	__u32 zero = 0;
+	int r = enforce_memo_write(fd, *(__u32 *)ctx);
 
-	(void)info;
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -1;
-	c.mode = *(__u32 *)ctx;
-	c.fs_epoch += 1u << 20;	/* never back to an epoch entries may hold */
-	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY)) {
-		fprintf(stderr, "fmemo: update bh_fmemo_ctl: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (r)
+		fprintf(stderr, "fmemo: writing bh_memo_ctl: %s\n", strerror(-r));
+	return r ? -1 : 0;
 }
 
 static int add_stats(int fd, const struct bpf_map_info *info, void *ctx)
@@ -71,8 +64,8 @@ int main(int argc, char **argv)
 		}
 		if (argc == 4)
 			m |= BH_MEMO_COUNT_HITS;
-		if (map_each_named("bh_fmemo_ctl", set_mode, &m) < 1) {
-			fprintf(stderr, "fmemo: no bh_fmemo_ctl map loaded\n");
+		if (map_each_named("bh_memo_ctl", set_mode, &m) < 1) {
+			fprintf(stderr, "fmemo: no bh_memo_ctl map loaded\n");
 			return 1;
 		}
 		return 0;

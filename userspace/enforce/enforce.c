@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -34,7 +35,7 @@ struct slot_ent {
 struct enforce {
 	char pin_dir[PATH_MAX];
 	struct enforce_bpf *skel;
-	int gen_fd, pol_fd, barrier_fd, inner_fd, hold_fd;
+	int gen_fd, pol_fd, barrier_fd, inner_fd, hold_fd, memo_fd;
 	uint32_t active;
 	int txn_gen;				/* -1: no transaction */
 	struct enforce_feature feats[ENFORCE_MAX_FEATURES];
@@ -237,6 +238,11 @@ int enforce_commit(struct enforce *e)
 	}
 	e->active = gen;
 	e->txn_gen = -1;
+	/* Memoized file decisions of the old generation go now, not after the barrier
+	 * (the features' clear_gen bumps the policy epoch then too). */
+	err = enforce_memo_write(e->memo_fd, -1);
+	if (err)
+		log_warn("enforce: moving the file memo's epoch: %s", strerror(-err));
 	/* No hook runs on the old generation after this: then clear it. */
 	err = enforce_barrier(e);
 	if (err)
@@ -258,18 +264,44 @@ void enforce_release(struct enforce *e, uint64_t cgid)
 		log_warn_errno("enforce: releasing the hold on cgroup %llu", (unsigned long long)cgid);
 }
 
+int enforce_memo_write(int fd, int64_t mode)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct bh_memo_ctl *c;
+
+	c = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (c == MAP_FAILED)
+		return -errno;
+	if (mode >= 0)
+		__atomic_store_n(&c->mode, (uint32_t)mode, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&c->epoch, BH_MEMO_EPOCH_JUMP, __ATOMIC_SEQ_CST);
+	munmap(c, (size_t)page);
+	return 0;
+}
+
+int enforce_memo_ctl_fd(const struct enforce *e)
+{
+	return e->memo_fd;
+}
+
 int enforce_bump_epoch(struct enforce *e)
 {
 	int fd = bpf_map__fd(e->skel->maps.bh_policy_epoch);
 	uint64_t epoch = 0;
 	uint32_t zero = 0;
+	int err;
 
 	if (bpf_map_lookup_elem(fd, &zero, &epoch))
 		return -errno;
 	epoch++;
 	if (bpf_map_update_elem(fd, &zero, &epoch, BPF_ANY))
 		return -errno;
-	return 0;
+	/* after what changed, as the policy epoch: a file decision stored under the
+	 * old memo epoch read the old state, or is stale */
+	err = enforce_memo_write(e->memo_fd, -1);
+	if (err)
+		log_warn("enforce: moving the file memo's epoch: %s", strerror(-err));
+	return err;
 }
 
 /*
@@ -472,6 +504,7 @@ struct enforce *enforce_open(const struct enforce_opts *o, char *err, size_t err
 	e->pol_fd = bpf_map__fd(e->skel->maps.bh_cgroup_policy);
 	e->barrier_fd = bpf_map__fd(e->skel->maps.bh_barrier);
 	e->hold_fd = bpf_map__fd(e->skel->maps.bh_cg_hold);
+	e->memo_fd = bpf_map__fd(e->skel->maps.bh_memo_ctl);
 	e->inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bh_barrier_in", 4, 4, 1, NULL);
 	if (e->inner_fd < 0) {
 		snprintf(err, errlen, "enforce: cannot create the barrier's inner map: %s", strerror(errno));

@@ -115,6 +115,15 @@ uint32_t enforce_count(const struct enforce *e, uint32_t gen);
  * one when their own state changes (a generation cleared, a slot reused).
  */
 int enforce_bump_epoch(struct enforce *e);
+/*
+ * The file decision memo's control (bh_memo_ctl, bpf/abi/enforce.h), given
+ * its map's fd: the epoch moved BH_MEMO_EPOCH_JUMP ahead, and the mode set
+ * if mode >= 0, each with one atomic instruction on the mapped value (the
+ * kernel side bumps the same epoch). The core does this after every policy
+ * change; the file feature and the tools set the mode through it.
+ */
+int enforce_memo_write(int memo_ctl_fd, int64_t mode);
+int enforce_memo_ctl_fd(const struct enforce *e);
 /* bh_cg_hold, for the cgroup tracer (userspace/telemetry/cgroup_events.c) to write. */
 int enforce_hold_fd(const struct enforce *e);
 

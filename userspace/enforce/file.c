@@ -45,9 +45,9 @@ struct file_maps *file_maps_of(struct file_enf *f)
 
 /*
  * Called when a transaction opens, after a commit and on an abort: a new
- * policy epoch each time, so no decision memoized under the old policy
- * (bh_file_memo, keyed by the stamp epoch << 1 | generation) survives a swap,
- * whether or not the network feature (which bumps it too) is loaded.
+ * policy epoch each time (and the file memo's, bh_memo_ctl: the core moves it
+ * with every policy epoch), whether or not the network feature (which bumps
+ * it too) is loaded.
  */
 static int clear_gen_cb(void *ctx, uint32_t gen)
 {
@@ -91,24 +91,10 @@ const char *file_mode_describe(const struct file_enf *f)
 	return f->describe;
 }
 
-/*
- * Set the mode. The fs epoch shares the value: it is written back moved 2^20
- * ahead, so a bump the kernel made between our read and our write is not
- * lost (the epoch only ever grows, past any value an entry holds).
- */
+/* Set the mode (bh_memo_ctl, shared through the core; the epoch moves with it). */
 static int memo_set(struct file_enf *f, uint32_t mode)
 {
-	int fd = bpf_map__fd(f->lsm->maps.bh_fmemo_ctl);
-	struct bh_memo_ctl c = { 0 };
-	uint32_t zero = 0;
-
-	if (bpf_map_lookup_elem(fd, &zero, &c))
-		return -errno;
-	c.mode = mode;
-	c.fs_epoch += 1u << 20;
-	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY))
-		return -errno;
-	return 0;
+	return enforce_memo_write(enforce_memo_ctl_fd(f->e), mode);
 }
 
 static bool is_memo_prog(const struct bpf_program *p)

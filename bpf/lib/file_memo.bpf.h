@@ -3,7 +3,7 @@
  * The file/exec decision memo (BPF LSM only: bpf/file.bpf.c). A container
  * opens and runs the same files over and over; a decision its policy made
  * once is kept in a direct-mapped table at a hash of the file's inode
- * number (bh_file_memo; why not inode storage: docs/ARCHITECTURE.md)
+ * number (bh_memo_tab, the .bss; why not inode storage: docs/ARCHITECTURE.md)
  * and reused while nothing it depended on can have changed:
  *
  *   the epoch   bh_memo_ctl.epoch (bpf/abi/enforce.h), read before the
@@ -27,8 +27,8 @@
  *               bytes; the invoked-name rule check is a function of that
  *               string alone), so an interpreter is memoized exactly too.
  *
- * A hit is two inlined array lookups, the current task, and loads compared
- * without a branch: no helper but bpf_get_current_task_btf() (and for exec
+ * A hit is the current task and loads compared without a branch (the table
+ * and the control read as globals): no helper but bpf_get_current_task_btf() (and for exec
  * bpf_probe_read_kernel_str() of the name), no cgroup -> policy lookup, no
  * path. Only allows are memoized, and only when no event was sent (a denial
  * is decided and reported every time; so is an audited one). Writers take
@@ -49,12 +49,16 @@
 #define BH_S_IFMT	00170000
 #define BH_S_IFDIR	0040000
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bh_file_memo_table);
-} bh_file_memo SEC(".maps");
+/*
+ * Both read as globals, one load each, no lookup: the table is this object's
+ * .bss (nothing else zero-initialized may join it: userspace/enforce/file.c
+ * checks its size), and bh_memo_ctl is the core's pinned map, which
+ * userspace/enforce/file.c makes this section before loading (or refuses to
+ * load: a private copy would never see the core's epoch moves).
+ */
+struct bh_file_memo_table bh_memo_tab;
+struct bh_memo_ctl bh_memo_ctl_alias SEC(".data.bh_memo_ctl") = {};
+#define BH_MEMO_CTL	(&bh_memo_ctl_alias)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -68,11 +72,7 @@ struct {
  * link, for every task. */
 static __always_inline void bh_memo_fs_changed(void)
 {
-	__u32 zero = 0;
-	struct bh_memo_ctl *ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
-
-	if (ctl)
-		__sync_fetch_and_add(&ctl->epoch, 1);
+	__sync_fetch_and_add(&BH_MEMO_CTL->epoch, 1);
 }
 
 static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
@@ -90,13 +90,7 @@ static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
  * evict each other (a full decision, never a wrong one). */
 static __always_inline struct bh_file_memo *bh_memo_at(__u64 idx)
 {
-	struct bh_file_memo_table *tab;
-	__u32 zero = 0;
-
-	tab = bpf_map_lookup_elem(&bh_file_memo, &zero);
-	if (!tab)
-		return NULL;
-	return &tab->e[idx & (BH_MEMO_ENTRIES - 1)];
+	return &bh_memo_tab.e[idx & (BH_MEMO_ENTRIES - 1)];
 }
 
 static __always_inline __u32 bh_memo_idx(__u64 ino)
@@ -170,12 +164,11 @@ static __always_inline struct bh_memo_miss *bh_memo_miss(void)
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
 					 struct dentry *d)
 {
-	struct bh_memo_ctl *ctl;
-	__u32 zero = 0, mode;
+	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
 	struct inode *ino;
+	__u32 mode;
 
-	ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
-	if (!ctl || !d || !m)
+	if (!d || !m)
 		return -1;
 	mode = READ_ONCE(ctl->mode);
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
@@ -188,8 +181,6 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	c->ino_nr = ino->i_ino;
 	c->idx = bh_memo_idx(c->ino_nr);
 	c->e = bh_memo_at(c->idx);
-	if (!c->e)
-		return -1;
 	c->nlink = ino->i_nlink;
 	c->igen = ino->i_generation;
 	c->ino = BH_MEMO_KEY(ino, c->e);
@@ -236,15 +227,11 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, 
 {
 	struct bh_file_memo *e = c->e;
 	struct task_struct *t;
-	struct bh_memo_ctl *ctl;
+	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
 	struct fs_struct *fs;
-	__u32 zero = 0;
 	__u64 s, diff;
 
 	if (!c->cached)
-		return 0;
-	ctl = bpf_map_lookup_elem(&bh_memo_ctl, &zero);
-	if (!ctl)
 		return 0;
 	t = bpf_get_current_task_btf();
 	s = READ_ONCE(e->seq);
@@ -304,8 +291,6 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 		return;
 	bh_memo_stat(c->hook, BH_MS_MISS);
 	e = bh_memo_at(c->idx);	/* c may be map memory: no pointer kept there */
-	if (!e)
-		return;
 	en = (__u64 *)e->name;
 	if (r || h->reported || (name && !c->name_read))
 		return;

@@ -279,6 +279,23 @@ int enforce_memo_write(int fd, int64_t mode)
 	return 0;
 }
 
+int enforce_alias_map(struct bpf_map *m, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (!m)
+		return -ENOENT;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
 int enforce_memo_ctl_fd(const struct enforce *e)
 {
 	return e->memo_fd;

@@ -123,6 +123,13 @@ int enforce_bump_epoch(struct enforce *e);
  * change; the file feature and the tools set the mode through it.
  */
 int enforce_memo_write(int memo_ctl_fd, int64_t mode);
+/*
+ * Make a global-variable section of an object not yet loaded (".data.<name>",
+ * ".bss") the pinned map <pin_dir>/<name>, so its programs read that map as a
+ * global: one load, no lookup. The kernel allows it for one-entry arrays.
+ */
+struct bpf_map;
+int enforce_alias_map(struct bpf_map *m, const char *pin_dir, const char *name);
 int enforce_memo_ctl_fd(const struct enforce *e);
 /* bh_cg_hold, for the cgroup tracer (userspace/telemetry/cgroup_events.c) to write. */
 int enforce_hold_fd(const struct enforce *e);

@@ -273,6 +273,17 @@ static int load_lsm(struct file_enf *f, const struct file_opts *o, int quiet, ch
 		return -errno;
 	}
 	SET_RODATA(f->lsm, o);
+	/* The memo's control is the core's map, read as a global (bpf/lib/file_memo.bpf.h):
+	 * a private copy would never see the core move its epoch, so no load without it. */
+	r = enforce_alias_map(f->lsm->maps.data_bh_memo_ctl, enforce_pin_dir(f->e), "bh_memo_ctl");
+	if (!r && bpf_map__value_size(f->lsm->maps.bss) != sizeof(struct bh_file_memo_table))
+		r = -EINVAL;	/* the .bss must be the memo table and nothing else */
+	if (r) {
+		snprintf(err, errlen, "file: the decision memo's maps: %s", strerror(-r));
+		file_bpf__destroy(f->lsm);
+		f->lsm = NULL;
+		return r;
+	}
 	/* The bench's empty baselines load only when asked for (FILE_MODE_BENCH_EMPTY). */
 	{
 		bool empty = o->mode == FILE_MODE_BENCH_EMPTY;

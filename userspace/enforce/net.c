@@ -123,23 +123,6 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
-/* Make a global-variable section of the fast object the pinned map <dir>/<name>. */
-static int alias_map(struct bpf_map *m, const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (!m)
-		return -ENOENT;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	err = bpf_map__reuse_fd(m, fd);
-	close(fd);
-	return err;
-}
 
 /*
  * The cgroup_skb programs whose fast path needs no helper call
@@ -165,14 +148,14 @@ static struct net_fast_bpf *open_fast(struct net_enf *n, const struct bpf_object
 	/* Its .data.bh_active_gen, .data.bh_policy_epoch and .bss are the pinned
 	 * maps bh_active_gen, bh_policy_epoch, bh_net_memo (bpf/lib/net.bpf.h): reuse
 	 * them, or the object must not load. */
-	r = alias_map(f->maps.data_bh_active_gen, oo->pin_root_path, "bh_active_gen");
+	r = enforce_alias_map(f->maps.data_bh_active_gen, oo->pin_root_path, "bh_active_gen");
 	if (!r)
-		r = alias_map(f->maps.data_bh_policy_epoch, oo->pin_root_path, "bh_policy_epoch");
+		r = enforce_alias_map(f->maps.data_bh_policy_epoch, oo->pin_root_path, "bh_policy_epoch");
 	/* .bss must be the memo table and nothing else */
 	if (!r && bpf_map__value_size(f->maps.bss) != sizeof(struct bh_net_memo_table))
 		r = -EINVAL;
 	if (!r)
-		r = alias_map(f->maps.bss, oo->pin_root_path, "bh_net_memo");
+		r = enforce_alias_map(f->maps.bss, oo->pin_root_path, "bh_net_memo");
 	if (r) {
 		log_warn("net: packets take the helper path (the fast path's maps: %s)", strerror(-r));
 		net_fast_bpf__destroy(f);

@@ -151,12 +151,13 @@ static __always_inline int check_path(struct bh_hook *h, const struct path *p, _
 }
 
 /* file_open in full: ops (read/write bits) on the file's path. */
+/* h: begun (the container has a policy with file rules). */
 static __always_inline int decide_open(struct bh_hook *h, struct file *file, __u8 ops)
 {
 	long len;
 	int r;
 
-	if (!bh_hook_begin(h, BH_CGP_FILE) || !fh_restricts(h, ops, 0))
+	if (!fh_restricts(h, ops, 0))
 		return 0;
 	len = bpf_d_path((struct path *)&file->f_path, h->s->key.path, BH_FILE_PATH_MAX);
 	r = check(h, &h->s->key, len > 0 ? (int)len : -1, ops, BH_FH_OPEN);
@@ -170,17 +171,22 @@ static __always_inline int decide_open(struct bh_hook *h, struct file *file, __u
  * The full decision and the memo's bookkeeping around it: out of line, so
  * that a memo hit runs only the code before the call (fewer pages under
  * emulation) and the hit path's state is not kept on the stack across it.
- * The memo's state is read again here, before the decision (what a store
- * is keyed by must be read before what it decides from).
+ * The epoch a store is keyed by is read before the container's policy entry
+ * (and so before what the decision reads); a task not policed (the host, a
+ * container without a policy) returns before anything else.
  */
 static __noinline int open_full(struct file *file, __u8 ops, int hit)
 {
-	struct bh_memo_miss *mm = bh_memo_miss();
+	__u64 epoch = bh_memo_epoch();
+	struct bh_memo_miss *mm;
 	struct bh_hook h = {};
 	int memo = -1, r;
 
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
+		return 0;
+	mm = bh_memo_miss();
 	if (mm)
-		memo = bh_memo_begin(&mm->c, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry);
+		memo = bh_memo_begin(&mm->c, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry, epoch);
 	r = decide_open(&h, file, ops);
 	if (mm && memo >= 0)
 		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, ops, NULL);
@@ -190,10 +196,9 @@ static __noinline int open_full(struct file *file, __u8 ops, int hit)
 SEC("lsm/file_open")
 int BPF_PROG(bh_file_open, struct file *file, int ret)
 {
-	struct bh_memo_cur mc;
-	int memo, hit = 0;
 	__u32 mode;
 	__u8 ops = 0;
+	int hit;
 
 	if (ret)
 		return ret;
@@ -204,12 +209,10 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 		ops |= 1 << BH_OP_WRITE;
 	if (!ops)
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry);
-	if (memo >= 0) {
-		hit = bh_memo_hit(&mc, file->f_path.dentry, ops, NULL);
-		if (hit && memo != BH_MEMO_VERIFY)
-			return 0;
-	}
+	hit = bh_memo_lookup(BH_MH_OPEN, bpf_get_current_task_btf(), file->f_path.mnt,
+			     file->f_path.dentry, ops, NULL, 0);
+	if (hit == 1)
+		return 0;
 	return open_full(file, ops, hit);
 }
 
@@ -280,45 +283,51 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 /* The full decision and the memo's bookkeeping (as open_full()). */
 static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 {
-	struct bh_memo_miss *mm = bh_memo_miss();
+	__u64 epoch = bh_memo_epoch();
+	struct bh_memo_miss *mm;
 	struct bh_hook h = {};
 	int memo = -1, r;
 
-	if (mm)
-		memo = bh_memo_begin(&mm->c, BH_MH_EXEC, bprm->file->f_path.mnt,
-				     bprm->file->f_path.dentry);
 	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
 		return 0;
+	mm = bh_memo_miss();
+	if (mm)
+		memo = bh_memo_begin(&mm->c, BH_MH_EXEC, bprm->file->f_path.mnt,
+				     bprm->file->f_path.dentry, epoch);
 	r = decide_exec(&h, bprm);
-	if (mm && memo >= 0 && !bh_memo_name(&mm->c, mm->name, bprm->filename))
-		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, BH_MEMO_EXEC,
-			    mm->name);
+	if (mm && memo >= 0) {
+		int n = bh_memo_name(mm->name, bprm->filename);
+
+		mm->c.name_len = n > 0 ? n : 0;
+		mm->c.name_read = n >= 0;
+		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, BH_MEMO_EXEC, mm->name);
+	}
 	return r;
 }
 
 /*
- * The memo first: a hit reads the memo's pages, the task, the file and the
- * invoked name, all but the first already warm in an exec; the policy lookup
- * (cgroup id, hash lookup, task storage) is what a miss pays. 1: a hit (2: in
- * verify mode, to be decided in full too). Out of line as exec_full() is:
- * each has a frame of its own, and the program's call chain stays within the
- * 512 bytes of stack BPF allows.
+ * The memo first: a hit reads the memo's entry and control, the file, the
+ * task and the invoked name (only for an inode the memo holds); the policy
+ * lookup (cgroup id, hash lookup, task storage) is what a miss pays. 1: a hit
+ * (2: in verify mode, to be decided in full too).
  */
-static __noinline int exec_hit(struct linux_binprm *bprm)
+static __always_inline int exec_hit(struct linux_binprm *bprm)
 {
 	__u64 name[BH_MEMO_NAME / 8];
-	struct bh_memo_cur mc;
-	int memo;
+	struct dentry *d;
+	int n;
 
 	if (!bprm)
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_EXEC, bprm->file->f_path.mnt, bprm->file->f_path.dentry);
+	d = bprm->file->f_path.dentry;
+	if (!bh_memo_cached(d))
+		return 0;	/* (the name is read only for an inode the memo holds) */
 	/* the invoked name, exactly: the rule check on it is a function of it alone */
-	if (memo < 0 || !mc.cached || bh_memo_name(&mc, name, bprm->filename))
+	n = bh_memo_name(name, bprm->filename);
+	if (n < 0)
 		return 0;
-	if (!bh_memo_hit(&mc, bprm->file->f_path.dentry, BH_MEMO_EXEC, name))
-		return 0;
-	return memo == BH_MEMO_VERIFY ? 2 : 1;
+	return bh_memo_lookup(BH_MH_EXEC, bpf_get_current_task_btf(), bprm->file->f_path.mnt, d,
+			      BH_MEMO_EXEC, name, n);
 }
 
 SEC("lsm/bprm_check_security")
@@ -563,11 +572,12 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
  * start, so it is not applied to mappings (libraries).
  */
 #define PROT_EXEC	0x4
+/* h: begun (as decide_open()). */
 static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
 {
 	int len, r;
 
-	if (!bh_hook_begin(h, BH_CGP_FILE) || !fh_restricts(h, 1 << BH_OP_EXEC, 0))
+	if (!fh_restricts(h, 1 << BH_OP_EXEC, 0))
 		return 0;
 	len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(file, f_path.mnt),
 			   BPF_CORE_READ(file, f_path.dentry));
@@ -580,12 +590,16 @@ static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
 
 static __noinline int mmap_full(struct file *file, int hit)
 {
-	struct bh_memo_miss *mm = bh_memo_miss();
+	__u64 epoch = bh_memo_epoch();
+	struct bh_memo_miss *mm;
 	struct bh_hook h = {};
 	int memo = -1, r;
 
+	if (!bh_hook_begin(&h, BH_CGP_FILE))
+		return 0;
+	mm = bh_memo_miss();
 	if (mm)
-		memo = bh_memo_begin(&mm->c, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry);
+		memo = bh_memo_begin(&mm->c, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry, epoch);
 	r = decide_mmap(&h, file);
 	if (mm && memo >= 0)
 		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, BH_MEMO_MMAP, NULL);
@@ -596,19 +610,16 @@ SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct bh_memo_cur mc;
-	int memo, hit = 0;
+	int hit;
 
 	if (ret)
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	memo = bh_memo_begin(&mc, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry);
-	if (memo >= 0) {
-		hit = bh_memo_hit(&mc, file->f_path.dentry, BH_MEMO_MMAP, NULL);
-		if (hit && memo != BH_MEMO_VERIFY)
-			return 0;
-	}
+	hit = bh_memo_lookup(BH_MH_MMAP, bpf_get_current_task_btf(), file->f_path.mnt,
+			     file->f_path.dentry, BH_MEMO_MMAP, NULL, 0);
+	if (hit == 1)
+		return 0;
 	return mmap_full(file, hit);
 }
 

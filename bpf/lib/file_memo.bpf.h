@@ -117,11 +117,10 @@ struct bh_memo_cur {
 	__u64 ino;			/* the inode, as the entry keeps it (BH_MEMO_KEY) */
 	__u64 ino_nr;			/* its number */
 	__u64 epoch;			/* bh_memo_ctl.epoch before the decision */
-	struct bh_file_memo *e;		/* its slot (a pointer only on the stack) */
-	__u32 idx;			/* its index */
+	__u32 idx;			/* its slot */
 	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
 	__u32 nlink, igen;
-	__u8  hook, mode, count_hits, cached;
+	__u8  hook, mode, count_hits;
 	__u8  name_len;			/* exec only */
 	__u8  name_read;		/* exec: the name buffer holds the invoked name */
 };
@@ -155,16 +154,23 @@ static __always_inline struct bh_memo_miss *bh_memo_miss(void)
 	return bpf_map_lookup_elem(&bh_fmemo_miss, &zero);
 }
 
+/* The epoch, read before anything a decision reads (the policy entry, a name). */
+static __always_inline __u64 bh_memo_epoch(void)
+{
+	return READ_ONCE(BH_MEMO_CTL->epoch);
+}
+
 /*
- * Fill c for the file (m, d). Cheap on purpose: a task of the host or of a
- * container without a policy pays this much before the hook's own prologue
- * says so. Returns the mode (BH_MEMO_ON or BH_MEMO_VERIFY), or -1: nothing
- * to look up or store (memo off, no inode).
+ * A miss's state (c: map memory, so no pointer is kept in it): what a store
+ * for the file (m, d) is keyed by, under epoch (bh_memo_epoch(), read before
+ * the container's policy entry). Returns the mode (BH_MEMO_ON or
+ * BH_MEMO_VERIFY), or -1: nothing to store (memo off, no inode).
  */
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
-					 struct dentry *d)
+					 struct dentry *d, __u64 epoch)
 {
 	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
+	struct bh_file_memo *e;
 	struct inode *ino;
 	__u32 mode;
 
@@ -173,20 +179,18 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	mode = READ_ONCE(ctl->mode);
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return -1;
-	/* first: before the container's policy entry and any name are read */
-	c->epoch = READ_ONCE(ctl->epoch);
+	c->epoch = epoch;
 	ino = d->d_inode;
 	if (!ino)
 		return -1;
 	c->ino_nr = ino->i_ino;
 	c->idx = bh_memo_idx(c->ino_nr);
-	c->e = bh_memo_at(c->idx);
+	e = bh_memo_at(c->idx);
 	c->nlink = ino->i_nlink;
 	c->igen = ino->i_generation;
-	c->ino = BH_MEMO_KEY(ino, c->e);
-	c->dk = BH_MEMO_KEY(d, c->e);
-	c->mk = BH_MEMO_KEY(m, c->e);
-	c->cached = READ_ONCE(c->e->inode) == c->ino;
+	c->ino = BH_MEMO_KEY(ino, e);
+	c->dk = BH_MEMO_KEY(d, e);
+	c->mk = BH_MEMO_KEY(m, e);
 	c->hook = hook;
 	c->mode = mode & BH_MEMO_MODE_MASK;
 	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
@@ -196,11 +200,11 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 }
 
 /*
- * An exec's invoked name into name (BH_MEMO_NAME bytes, zero-padded), and its
- * length into c (0: not absolute, no rule looks at it). -1: too long to keep
- * (decided in full every time).
+ * An exec's invoked name into name (BH_MEMO_NAME bytes, zero-padded).
+ * Returns its length with the NUL (0: not absolute, no rule looks at it, and
+ * name is all zeroes), or -1: too long to keep (decided in full every time).
  */
-static __always_inline int bh_memo_name(struct bh_memo_cur *c, __u64 *name, const char *filename)
+static __always_inline int bh_memo_name(__u64 *name, const char *filename)
 {
 	long n;
 
@@ -209,37 +213,61 @@ static __always_inline int bh_memo_name(struct bh_memo_cur *c, __u64 *name, cons
 	n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, filename);
 	if (n >= BH_MEMO_NAME)
 		return -1;
-	c->name_read = 1;
-	c->name_len = n > 1 && (name[0] & 0xff) == '/' ? n : 0;
-	if (!c->name_len)
-		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
-			name[i] = 0;
+	if (n > 1 && (name[0] & 0xff) == '/')
+		return n;
+	for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+		name[i] = 0;
 	return 0;
 }
 
-/*
- * Was want (BH_MEMO_* bits) decided allowed for exactly this? name: the exec's
- * invoked name (bh_memo_name()), else NULL. Every field is compared without a
- * branch (xor, or): under emulation a branch costs about what a load does.
- */
-static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, __u8 want,
-				       const __u64 *name)
+/* The entry a hit would be in, if it holds this inode (d's); NULL if not. */
+static __always_inline struct bh_file_memo *bh_memo_cached(struct dentry *d)
 {
-	struct bh_file_memo *e = c->e;
-	struct task_struct *t;
-	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
-	struct fs_struct *fs;
-	__u64 s, diff;
+	struct inode *ino = d->d_inode;
+	struct bh_file_memo *e;
 
-	if (!c->cached)
+	if (!ino)
+		return NULL;
+	e = bh_memo_at(bh_memo_idx(ino->i_ino));
+	return READ_ONCE(e->inode) == BH_MEMO_KEY(ino, e) ? e : NULL;
+}
+
+/*
+ * The hit path: was want (BH_MEMO_* bits) decided allowed for exactly this
+ * file (m, d), task t (bpf_get_current_task_btf()) and, for an exec, invoked
+ * name (bh_memo_name(), name_len its length), under the epoch now? 1: yes; 2:
+ * yes, and the memo is in verify mode (decide in full too); 0: no (or the memo
+ * is off). Every field is compared without a branch (xor, or): under
+ * emulation a branch costs about what a load does. Self-contained and in load
+ * order, so what it computes lives in registers, not on the stack.
+ */
+static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, struct vfsmount *m,
+					  struct dentry *d, __u8 want, const __u64 *name, __u8 name_len)
+{
+	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
+	struct bh_file_memo *e;
+	struct fs_struct *fs;
+	struct inode *ino;
+	__u64 s, diff, epoch;
+	__u32 mode;
+
+	mode = READ_ONCE(ctl->mode);
+	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return 0;
-	t = bpf_get_current_task_btf();
+	epoch = READ_ONCE(ctl->epoch);	/* first: before any name is read */
+	ino = d->d_inode;
+	if (!ino)
+		return 0;
+	e = bh_memo_at(bh_memo_idx(ino->i_ino));
 	s = READ_ONCE(e->seq);
-	/* every load volatile: the compiler keeps them in this order (and x86 too) */
-	diff = (s & 1) | (READ_ONCE(e->inode) ^ c->ino) | (READ_ONCE(e->ino) ^ c->ino_nr);
-	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->epoch) ^ c->epoch);
-	diff |= (READ_ONCE(e->nlink) ^ c->nlink) | (READ_ONCE(e->igen) ^ c->igen);
-	diff |= (READ_ONCE(e->dentry) ^ c->dk) | (READ_ONCE(e->mnt) ^ c->mk);
+	/* every load of the entry volatile: the compiler keeps them in this order (and x86 too) */
+	diff = (s & 1) | (READ_ONCE(e->inode) ^ BH_MEMO_KEY(ino, e));
+	if (diff)
+		return 0;	/* another inode's (or none): the usual miss, decided at once */
+	diff = (READ_ONCE(e->ino) ^ ino->i_ino) | (READ_ONCE(e->epoch) ^ epoch);
+	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->nlink) ^ ino->i_nlink);
+	diff |= READ_ONCE(e->igen) ^ ino->i_generation;
+	diff |= (READ_ONCE(e->dentry) ^ BH_MEMO_KEY(d, e)) | (READ_ONCE(e->mnt) ^ BH_MEMO_KEY(m, e));
 	diff |= READ_ONCE(e->parent) ^ BH_MEMO_KEY(d->d_parent, e);
 	/* (two loads: the 6.1 verifier takes a union by its first member) */
 	diff |= READ_ONCE(e->hash_len) ^ ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32);
@@ -251,16 +279,16 @@ static __always_inline int bh_memo_hit(struct bh_memo_cur *c, struct dentry *d, 
 	if (name) {
 		const __u64 *en = (const __u64 *)e->name;
 
-		diff |= READ_ONCE(e->name_len) ^ c->name_len;
+		diff |= READ_ONCE(e->name_len) ^ name_len;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 			diff |= READ_ONCE(en[i]) ^ name[i];
 	}
-	diff |= (READ_ONCE(e->seq) ^ s) | (READ_ONCE(ctl->epoch) ^ c->epoch);
+	diff |= (READ_ONCE(e->seq) ^ s) | (READ_ONCE(ctl->epoch) ^ epoch);
 	if (diff)
 		return 0;
-	if (c->count_hits)
-		bh_memo_stat(c->hook, BH_MS_HIT);
-	return 1;
+	if (mode & BH_MEMO_COUNT_HITS)
+		bh_memo_stat(hook, BH_MS_HIT);
+	return (mode & BH_MEMO_MODE_MASK) == BH_MEMO_VERIFY ? 2 : 1;
 }
 
 /*

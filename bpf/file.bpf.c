@@ -168,14 +168,38 @@ static __always_inline int decide_open(struct bh_hook *h, struct file *file, __u
 }
 
 /*
- * The full decision and the memo's bookkeeping around it: out of line, so
- * that a memo hit runs only the code before the call (fewer pages under
- * emulation) and the hit path's state is not kept on the stack across it.
- * The epoch a store is keyed by is read before the container's policy entry
- * (and so before what the decision reads); a task not policed (the host, a
- * container without a policy) returns before anything else.
+ * A file mapped executable (PROT_EXEC): the file table's exec op, as for
+ * execve. Without it a denied binary or library could still run through the
+ * dynamic loader ("ld.so /tmp/x") or an mmap. spec.exec names programs to
+ * start, so it is not applied to mappings (libraries).
  */
-static __noinline int open_full(struct file *file, __u8 ops, int hit)
+#define PROT_EXEC	0x4
+/* h: begun (as decide_open()). */
+static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
+{
+	int len, r;
+
+	if (!fh_restricts(h, 1 << BH_OP_EXEC, 0))
+		return 0;
+	len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(file, f_path.mnt),
+			   BPF_CORE_READ(file, f_path.dentry));
+	r = check(h, &h->s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
+	if (r)
+		return r;
+	return check_in_root(h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
+			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
+}
+
+/*
+ * The full decision of file_open (hook BH_MH_OPEN, ops: read/write bits) or
+ * of mmap_file (BH_MH_MMAP), and the memo's bookkeeping around it: out of
+ * line, so that a memo hit runs only the code before the call (fewer pages
+ * under emulation) and the hit path's state is not kept on the stack across
+ * it. The epoch a store is keyed by is read before the container's policy
+ * entry (and so before what the decision reads); a task not policed (the
+ * host, a container without a policy) returns before anything else.
+ */
+static __noinline int file_full(struct file *file, __u32 hook, __u8 ops, int hit)
 {
 	__u64 epoch = bh_memo_epoch();
 	struct bh_memo_miss *mm;
@@ -186,10 +210,11 @@ static __noinline int open_full(struct file *file, __u8 ops, int hit)
 		return 0;
 	mm = bh_memo_miss();
 	if (mm)
-		memo = bh_memo_begin(&mm->c, BH_MH_OPEN, file->f_path.mnt, file->f_path.dentry, epoch);
-	r = decide_open(&h, file, ops);
+		memo = bh_memo_begin(&mm->c, hook, file->f_path.mnt, file->f_path.dentry, epoch);
+	r = hook == BH_MH_OPEN ? decide_open(&h, file, ops) : decide_mmap(&h, file);
 	if (mm && memo >= 0)
-		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, ops, NULL);
+		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h,
+			    hook == BH_MH_OPEN ? ops : BH_MEMO_MMAP, NULL);
 	return r;
 }
 
@@ -213,7 +238,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 			     file->f_path.dentry, ops, NULL, 0);
 	if (hit == 1)
 		return 0;
-	return open_full(file, ops, hit);
+	return file_full(file, BH_MH_OPEN, ops, hit);
 }
 
 /* bprm_check_security in full: the binary, its name in the root, the invoked name. */
@@ -280,7 +305,7 @@ static __always_inline int decide_exec(struct bh_hook *h, struct linux_binprm *b
 }
 
 
-/* The full decision and the memo's bookkeeping (as open_full()). */
+/* The full decision and the memo's bookkeeping (as file_full()). */
 static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 {
 	__u64 epoch = bh_memo_epoch();
@@ -565,47 +590,6 @@ int BPF_PROG(bh_file_mount, const char *dev_name, const struct path *path, const
 	return verdict(&h, BH_SEC_FILE, BH_OP_MOUNT, BH_FH_MOUNT, 0, v.ref, &h.s->key, n);
 }
 
-/*
- * A file mapped executable (PROT_EXEC): the file table's exec op, as for
- * execve. Without it a denied binary or library could still run through the
- * dynamic loader ("ld.so /tmp/x") or an mmap. spec.exec names programs to
- * start, so it is not applied to mappings (libraries).
- */
-#define PROT_EXEC	0x4
-/* h: begun (as decide_open()). */
-static __always_inline int decide_mmap(struct bh_hook *h, struct file *file)
-{
-	int len, r;
-
-	if (!fh_restricts(h, 1 << BH_OP_EXEC, 0))
-		return 0;
-	len = bh_walk_path(h->s, h->s->key.path, BPF_CORE_READ(file, f_path.mnt),
-			   BPF_CORE_READ(file, f_path.dentry));
-	r = check(h, &h->s->key, len, 1 << BH_OP_EXEC, BH_FH_MMAP);
-	if (r)
-		return r;
-	return check_in_root(h, BPF_CORE_READ(file, f_path.mnt), BPF_CORE_READ(file, f_path.dentry),
-			     BH_TAB_FILE, 1 << BH_OP_EXEC, BH_FH_MMAP);
-}
-
-static __noinline int mmap_full(struct file *file, int hit)
-{
-	__u64 epoch = bh_memo_epoch();
-	struct bh_memo_miss *mm;
-	struct bh_hook h = {};
-	int memo = -1, r;
-
-	if (!bh_hook_begin(&h, BH_CGP_FILE))
-		return 0;
-	mm = bh_memo_miss();
-	if (mm)
-		memo = bh_memo_begin(&mm->c, BH_MH_MMAP, file->f_path.mnt, file->f_path.dentry, epoch);
-	r = decide_mmap(&h, file);
-	if (mm && memo >= 0)
-		bh_memo_end(&mm->c, file->f_path.dentry, hit, r, &h, BH_MEMO_MMAP, NULL);
-	return r;
-}
-
 SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
@@ -620,7 +604,7 @@ int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned lo
 			     file->f_path.dentry, BH_MEMO_MMAP, NULL, 0);
 	if (hit == 1)
 		return 0;
-	return mmap_full(file, hit);
+	return file_full(file, BH_MH_MMAP, 0, hit);
 }
 
 /*

@@ -112,7 +112,7 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 	__sync_fetch_and_add(seq, 1);
 }
 
-/* What the current hook's decision depends on, besides the policy maps. */
+/* A miss: what a store will be keyed by (kept in bh_fmemo_miss across the decision). */
 struct bh_memo_cur {
 	__u64 ino;			/* the inode, as the entry keeps it (BH_MEMO_KEY) */
 	__u64 ino_nr;			/* its number */

@@ -30,11 +30,12 @@ guest-test: $(BUILD)/tests/helpers/bindtree
 guest-selftest: $(BUILD)/tests/helpers/bindtree
 
 # The decision memo's test helper (static: the guest cases run it; maps found by name).
-$(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c $(BUILD)/libbulkhead.a bpf/abi/file.h
+$(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c userspace/lib/map_util.c userspace/lib/map_util.h \
+		userspace/enforce/memo_ctl.c userspace/enforce/enforce.h bpf/abi/file.h bpf/abi/enforce.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Ibpf -Iuserspace -static \
-		tests/helpers/fmemo.c $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
+		tests/helpers/fmemo.c userspace/lib/map_util.c userspace/enforce/memo_ctl.c -o $@ $(LDLIBS)
 
 test-bins: $(BUILD)/tests/helpers/fmemo
 guest-test: $(BUILD)/tests/helpers/fmemo

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -262,21 +261,6 @@ void enforce_release(struct enforce *e, uint64_t cgid)
 {
 	if (bpf_map_delete_elem(e->hold_fd, &cgid) && errno != ENOENT)
 		log_warn_errno("enforce: releasing the hold on cgroup %llu", (unsigned long long)cgid);
-}
-
-int enforce_memo_write(int fd, int64_t mode)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	struct bh_memo_ctl *c;
-
-	c = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (c == MAP_FAILED)
-		return -errno;
-	if (mode >= 0)
-		__atomic_store_n(&c->mode, (uint32_t)mode, __ATOMIC_SEQ_CST);
-	__atomic_fetch_add(&c->epoch, BH_MEMO_EPOCH_JUMP, __ATOMIC_SEQ_CST);
-	munmap(c, (size_t)page);
-	return 0;
 }
 
 int enforce_alias_map(struct bpf_map *m, const char *dir, const char *name)

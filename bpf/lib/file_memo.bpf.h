@@ -28,9 +28,9 @@
  *               string alone), so an interpreter is memoized exactly too.
  *
  * A hit is the current task and loads compared without a branch (the table
- * and the control read as globals): no helper but bpf_get_current_task_btf() (and for exec
- * bpf_probe_read_kernel_str() of the name), no cgroup -> policy lookup, no
- * path. Only allows are memoized, and only when no event was sent (a denial
+ * and the control read as globals): no helper but bpf_get_current_task_btf()
+ * (and for exec bpf_probe_read_kernel_str() of the name), no cgroup -> policy
+ * lookup, no path. Only allows are memoized, and only when no event was sent (a denial
  * is decided and reported every time; so is an audited one). Writers take
  * the entry's seq (cmpxchg, never waited for); readers check it before and
  * after, so nobody acts on half an entry. bh_memo_ctl.mode selects
@@ -120,7 +120,7 @@ struct bh_memo_cur {
 	__u32 idx;			/* its slot */
 	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
 	__u32 nlink, igen;
-	__u8  hook, mode, count_hits;
+	__u8  hook, mode;
 	__u8  name_len;			/* exec only */
 	__u8  name_read;		/* exec: the name buffer holds the invoked name */
 };
@@ -193,7 +193,6 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	c->mk = BH_MEMO_KEY(m, e);
 	c->hook = hook;
 	c->mode = mode & BH_MEMO_MODE_MASK;
-	c->count_hits = (mode & BH_MEMO_COUNT_HITS) != 0;
 	c->name_len = 0;
 	c->name_read = 0;
 	return c->mode;

@@ -29,6 +29,7 @@ ct_start b "" pod-b bench b || { t_fail file_bench "container: $(ct_log b)"; exi
 r=/proc/$(ct_pid b)/root
 cp "$B" "$r/tmp/fb" && echo x > "$r/tmp/x" || { t_fail file_bench "copying the helper"; exit 1; }
 cgid=$(ct_cgroup_id b)
+echo "FILEBENCH-ENV cpus=$(nproc) meltdown=$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null) pcid=$(grep -c -w pcid /proc/cpuinfo)"
 
 stats() { "$B" prog-stats "$1"; }
 d() { echo "$1 $2" | awk '{ printf "%d %d", $3 - $1, $4 - $2 }'; }

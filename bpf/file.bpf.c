@@ -535,7 +535,6 @@ int BPF_PROG(bh_file_link, struct dentry *old_dentry, const struct path *new_dir
 
 	if (ret)
 		return ret;
-	bh_memo_fs_changed();	/* any task: a second name invalidates memoized decisions */
 	if (!bh_hook_begin(&h, BH_CGP_FILE) || !fh_restricts(&h, 0xff, 1))
 		return 0;
 	m = BPF_CORE_READ(new_dir, mnt);	/* a link never crosses mounts */

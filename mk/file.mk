@@ -29,6 +29,16 @@ test-bins: $(BUILD)/tests/helpers/bindtree
 guest-test: $(BUILD)/tests/helpers/bindtree
 guest-selftest: $(BUILD)/tests/helpers/bindtree
 
+# The guest's executable-mapping helper (mapexec FILE: what ld.so FILE does first).
+$(BUILD)/tests/helpers/mapexec: tests/helpers/mapexec.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
+
+test-bins: $(BUILD)/tests/helpers/mapexec
+guest-test: $(BUILD)/tests/helpers/mapexec
+guest-selftest: $(BUILD)/tests/helpers/mapexec
+
 # The decision memo's test helper (static: the guest cases run it; maps found by name).
 $(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c userspace/lib/map_util.c userspace/lib/map_util.h \
 		userspace/enforce/memo_ctl.c userspace/enforce/enforce.h bpf/abi/file.h bpf/abi/enforce.h

@@ -194,9 +194,9 @@ _Static_assert(sizeof(struct bh_file_event) == 64 + 24 + BH_FILE_PATH_MAX + 4, "
 
 /*
  * The decision memo (bpf/lib/file_memo.bpf.h): a direct-mapped table of
- * BH_MEMO_ENTRIES entries (one array element), at a hash of the inode
- * number: the ops a container's policy allowed on the file under one name, one
- * mount, one task root and one state of the file tree. A hit needs every
+ * BH_MEMO_ENTRIES entries (one array element), at a hash of the file's
+ * dentry: the ops a container's policy allowed on the file under that name,
+ * one mount, one task root and one state of the file tree. A hit needs every
  * field to equal what the hook sees now; writers take the entry's seq (odd
  * while written, cmpxchg) and readers check it before and after, so nobody
  * acts on half an entry. A collision evicts: it costs a full decision, never
@@ -215,26 +215,23 @@ _Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
 
 struct bh_file_memo {
 	__u64 seq;		/* odd while a writer fills it */
-	__u64 inode;		/* the inode (kernel pointer, as a key: BH_MEMO_KEY) */
-	__u64 ino;		/* its number: with igen, the file whatever its address */
+	__u64 dentry;		/* the name (kernel pointer, as a key: BH_MEMO_KEY); its
+				 * free clears the entry, a rename moves the epoch */
+	__u64 mnt;		/* the vfsmount it was reached through (key) */
 	__u64 css;		/* the task's css_set (key): its cgroups, so the container,
 				 * whose policy is fixed while the epoch is */
-	__u64 dentry, parent;	/* the name: dentry and its parent (keys) */
-	__u64 hash_len;		/* d_name hash and length of that dentry */
-	__u64 mnt;		/* the vfsmount it was reached through (key) */
 	__u64 root_d, root_m;	/* the task's root (fs->root, keys) */
 	__u64 epoch;		/* bh_memo_ctl.epoch before the decision: policy changes,
-				 * renames, mount changes, hard links and cgroup moves made
+				 * renames, mount and root changes and cgroup moves made
 				 * since make it stale */
 	__u8  ok;		/* BH_MEMO_* */
 	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute */
 	__u16 pad;
-	__u32 nlink;		/* the inode's link count when decided (1, or a directory's) */
-	__u32 igen;		/* its i_generation */
-	__u32 pad2;
-	char  name[BH_MEMO_NAME];
+	__u32 dseq;		/* the dentry's d_seq, even and hashed when decided: an
+				 * unlink, a drop (" (deleted)") or a move changes it */
+	char  name[BH_MEMO_NAME];	/* exec: the invoked name, zero-padded */
 };
-_Static_assert(sizeof(struct bh_file_memo) == 11 * 8 + 16 + BH_MEMO_NAME, "bh_file_memo layout");
+_Static_assert(sizeof(struct bh_file_memo) == 8 * 8 + BH_MEMO_NAME, "bh_file_memo layout");
 
 struct bh_file_memo_table {
 	struct bh_file_memo e[BH_MEMO_ENTRIES];

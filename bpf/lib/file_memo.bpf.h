@@ -2,27 +2,33 @@
 /*
  * The file/exec decision memo (BPF LSM only: bpf/file.bpf.c). A container
  * opens and runs the same files over and over; a decision its policy made
- * once is kept in a direct-mapped table at a hash of the file's inode
- * number (bh_memo_tab, the .bss; why not inode storage: docs/ARCHITECTURE.md)
- * and reused while nothing it depended on can have changed:
+ * once is kept in a direct-mapped table at a hash of the file's dentry
+ * (bh_memo_tab, the .bss; why not inode storage: docs/ARCHITECTURE.md) and
+ * reused while nothing it depended on can have changed. A decision is a
+ * function of the file's name (its path from the task's root), the mount it
+ * was reached through, the container's policy and, for exec, the invoked
+ * name; the key holds what fixes each:
  *
- *   the epoch   bh_memo_ctl.epoch (bpf/abi/enforce.h), read before the
- *               decision: the core moves it after every policy change (a
- *               swap, a reload, a container's new entry), the fexit
- *               programs below after every change of a name or of a mount
- *               tree (d_move, d_exchange, an alias spliced by d_splice_alias,
- *               path_mount, path_umount, move_mount, pivot_root, put_mnt_ns)
- *               or of a task's cgroups (put_css_set_locked), by any task and
- *               any path into the VFS: a change the decision may have missed
- *               ends after that read, so its bump makes the entry stale;
- *   the file    the inode (pointer, number and generation); only files with
- *               one name (nlink 1; directories: not removed) are memoized or
- *               matched, and path_link bumps the epoch too;
- *   the name    the dentry, its parent and its name hash; the vfsmount the
- *               file was reached through; the task's root (another mount,
- *               bind mount or chroot is another key);
+ *   the name    the dentry pointer and its d_seq. While a dentry lives, its
+ *               name changes only by d_move, d_exchange or d_splice_alias,
+ *               which move the epoch (a directory above it too); an unlink, a
+ *               drop (unlinked while open, invalidated: its path then ends in
+ *               " (deleted)") or a move changes its d_seq, which is kept even
+ *               and hashed when decided. Its free (dentry_free) clears the
+ *               entry, so a pointer reused is never matched. Another hard
+ *               link is another dentry, so another key;
+ *   the mount   the vfsmount pointer, and the task's root (fs->root): another
+ *               mount, bind mount or chroot is another key. Mount and root
+ *               changes move the epoch (path_mount, path_umount, move_mount,
+ *               pivot_root, umount_tree, and, for pointers reused,
+ *               copy_mnt_ns, open_tree, fsmount, chroot);
  *   the policy  the task's css_set (its cgroups, so its container: a move or
- *               a free bumps the epoch, so a pointer reused is never matched);
+ *               a free moves the epoch, put_css_set_locked) and the epoch
+ *               (bh_memo_ctl.epoch, bpf/abi/enforce.h), which the core moves
+ *               after every policy change (a swap, a reload, a container's
+ *               new entry). The epoch is read before the decision: a change
+ *               it may have missed ends after that read, so its bump makes
+ *               the entry stale;
  *   exec        the invoked name, compared byte for byte (names of up to 63
  *               bytes; the invoked-name rule check is a function of that
  *               string alone), so an interpreter is memoized exactly too.
@@ -30,12 +36,12 @@
  * A hit is the current task and loads compared without a branch (the table
  * and the control read as globals): no helper but bpf_get_current_task_btf()
  * (and for exec bpf_probe_read_kernel_str() of the name), no cgroup -> policy
- * lookup, no path. Only allows are memoized, and only when no event was sent (a denial
- * is decided and reported every time; so is an audited one). Writers take
- * the entry's seq (cmpxchg, never waited for); readers check it before and
- * after, so nobody acts on half an entry. bh_memo_ctl.mode selects
- * BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h); the loader turns the memo off
- * if a kernel lacks one of the fexit targets.
+ * lookup, no path, nothing of the inode. Only allows are memoized, and only
+ * when no event was sent (a denial is decided and reported every time; so is
+ * an audited one). Writers take the entry's seq (cmpxchg, never waited for);
+ * readers check it before and after, so nobody acts on half an entry.
+ * bh_memo_ctl.mode selects BH_MEMO_ON / OFF / VERIFY (bpf/abi/file.h); the
+ * loader turns the memo off if a kernel lacks one of the fentry/fexit targets.
  */
 #ifndef BULKHEAD_FILE_MEMO_BPF_H
 #define BULKHEAD_FILE_MEMO_BPF_H
@@ -67,9 +73,8 @@ struct {
 	__type(value, __u64);
 } bh_fmemo_stats SEC(".maps");
 
-/* Names, mount trees or a task's cgroups changed (bh_memo_ctl.epoch): bumped
- * after every change (the fexit programs below) and by lsm/path_link before a
- * link, for every task. */
+/* Names, mount trees, roots or a task's cgroups changed (bh_memo_ctl.epoch):
+ * bumped after every change (the fexit programs below), for every task. */
 static __always_inline void bh_memo_fs_changed(void)
 {
 	__sync_fetch_and_add(&BH_MEMO_CTL->epoch, 1);
@@ -84,18 +89,18 @@ static __always_inline void bh_memo_stat(__u32 hook, __u32 kind)
 		*v += 1;
 }
 
-/* The slot of an inode number: a multiplicative hash (of a scalar: the verifier
- * allows no arithmetic on a kernel pointer). Inodes of other file systems with
- * the same number, and one inode opened by two containers, share a slot and
- * evict each other (a full decision, never a wrong one). */
-static __always_inline struct bh_file_memo *bh_memo_at(__u64 idx)
+/*
+ * The slot of a dentry: a multiplicative hash of its distance from the table
+ * (a scalar: the verifier allows no arithmetic on a kernel pointer, but lets
+ * a privileged program subtract two pointers). One dentry used by two
+ * containers, or two dentries of one slot, evict each other (a full
+ * decision, never a wrong one).
+ */
+static __always_inline struct bh_file_memo *bh_memo_slot(const struct dentry *d)
 {
-	return &bh_memo_tab.e[idx & (BH_MEMO_ENTRIES - 1)];
-}
+	__u64 k = (__u64)d - (__u64)&bh_memo_tab;
 
-static __always_inline __u32 bh_memo_idx(__u64 ino)
-{
-	return (ino * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS);
+	return &bh_memo_tab.e[(k * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_BITS)];
 }
 
 /* Writers exclude each other: odd while one writes, taken with cmpxchg, never
@@ -114,12 +119,9 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 
 /* A miss: what a store will be keyed by (kept in bh_fmemo_miss across the decision). */
 struct bh_memo_cur {
-	__u64 ino;			/* the inode, as the entry keeps it (BH_MEMO_KEY) */
-	__u64 ino_nr;			/* its number */
 	__u64 epoch;			/* bh_memo_ctl.epoch before the decision */
-	__u32 idx;			/* its slot */
 	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
-	__u32 nlink, igen;
+	__u32 dseq;			/* its d_seq before the decision */
 	__u8  hook, mode;
 	__u8  name_len;			/* exec only */
 	__u8  name_read;		/* exec: the name buffer holds the invoked name */
@@ -164,31 +166,27 @@ static __always_inline __u64 bh_memo_epoch(void)
  * A miss's state (c: map memory, so no pointer is kept in it): what a store
  * for the file (m, d) is keyed by, under epoch (bh_memo_epoch(), read before
  * the container's policy entry). Returns the mode (BH_MEMO_ON or
- * BH_MEMO_VERIFY), or -1: nothing to store (memo off, no inode).
+ * BH_MEMO_VERIFY), or -1: nothing to store (memo off; the dentry being
+ * changed, or unhashed: a root, a pseudo file, a name removed).
  */
 static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, struct vfsmount *m,
 					 struct dentry *d, __u64 epoch)
 {
-	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
 	struct bh_file_memo *e;
-	struct inode *ino;
 	__u32 mode;
 
 	if (!d || !m)
 		return -1;
-	mode = READ_ONCE(ctl->mode);
+	mode = READ_ONCE(BH_MEMO_CTL->mode);
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return -1;
-	c->epoch = epoch;
-	ino = d->d_inode;
-	if (!ino)
+	/* d_seq even (no writer), then hashed: the name decided is the one of that d_seq */
+	c->dseq = READ_ONCE(d->d_seq.seqcount.sequence);
+	asm volatile("" ::: "memory");
+	if ((c->dseq & 1) || !READ_ONCE(d->d_hash.pprev))
 		return -1;
-	c->ino_nr = ino->i_ino;
-	c->idx = bh_memo_idx(c->ino_nr);
-	e = bh_memo_at(c->idx);
-	c->nlink = ino->i_nlink;
-	c->igen = ino->i_generation;
-	c->ino = BH_MEMO_KEY(ino, e);
+	c->epoch = epoch;
+	e = bh_memo_slot(d);
 	c->dk = BH_MEMO_KEY(d, e);
 	c->mk = BH_MEMO_KEY(m, e);
 	c->hook = hook;
@@ -219,16 +217,12 @@ static __always_inline int bh_memo_name(__u64 *name, const char *filename)
 	return 0;
 }
 
-/* The entry a hit would be in, if it holds this inode (d's); NULL if not. */
+/* The entry a hit would be in, if it holds this dentry; NULL if not. */
 static __always_inline struct bh_file_memo *bh_memo_cached(struct dentry *d)
 {
-	struct inode *ino = d->d_inode;
-	struct bh_file_memo *e;
+	struct bh_file_memo *e = bh_memo_slot(d);
 
-	if (!ino)
-		return NULL;
-	e = bh_memo_at(bh_memo_idx(ino->i_ino));
-	return READ_ONCE(e->inode) == BH_MEMO_KEY(ino, e) ? e : NULL;
+	return READ_ONCE(e->dentry) == BH_MEMO_KEY(d, e) ? e : NULL;
 }
 
 /*
@@ -238,7 +232,9 @@ static __always_inline struct bh_file_memo *bh_memo_cached(struct dentry *d)
  * yes, and the memo is in verify mode (decide in full too); 0: no (or the memo
  * is off). Every field is compared without a branch (xor, or): under
  * emulation a branch costs about what a load does. Self-contained and in load
- * order, so what it computes lives in registers, not on the stack.
+ * order, so what it computes lives in registers, not on the stack; it reads
+ * the file, the dentry's d_seq and the task's cgroups and root, nothing else
+ * of the kernel's (every such load is a checked one).
  */
 static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, struct vfsmount *m,
 					  struct dentry *d, __u8 want, const __u64 *name, __u8 name_len)
@@ -246,7 +242,6 @@ static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, str
 	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
 	struct bh_file_memo *e;
 	struct fs_struct *fs;
-	struct inode *ino;
 	__u64 s, diff, epoch;
 	__u32 mode;
 
@@ -254,22 +249,15 @@ static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, str
 	if ((mode & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
 		return 0;
 	epoch = READ_ONCE(ctl->epoch);	/* first: before any name is read */
-	ino = d->d_inode;
-	if (!ino)
-		return 0;
-	e = bh_memo_at(bh_memo_idx(ino->i_ino));
+	e = bh_memo_slot(d);
 	s = READ_ONCE(e->seq);
 	/* every load of the entry volatile: the compiler keeps them in this order (and x86 too) */
-	diff = (s & 1) | (READ_ONCE(e->inode) ^ BH_MEMO_KEY(ino, e));
+	diff = (s & 1) | (READ_ONCE(e->dentry) ^ BH_MEMO_KEY(d, e));
 	if (diff)
-		return 0;	/* another inode's (or none): the usual miss, decided at once */
-	diff = (READ_ONCE(e->ino) ^ ino->i_ino) | (READ_ONCE(e->epoch) ^ epoch);
-	diff |= (want & ~READ_ONCE(e->ok)) | (READ_ONCE(e->nlink) ^ ino->i_nlink);
-	diff |= READ_ONCE(e->igen) ^ ino->i_generation;
-	diff |= (READ_ONCE(e->dentry) ^ BH_MEMO_KEY(d, e)) | (READ_ONCE(e->mnt) ^ BH_MEMO_KEY(m, e));
-	diff |= READ_ONCE(e->parent) ^ BH_MEMO_KEY(d->d_parent, e);
-	/* (two loads: the 6.1 verifier takes a union by its first member) */
-	diff |= READ_ONCE(e->hash_len) ^ ((__u64)d->d_name.hash | (__u64)d->d_name.len << 32);
+		return 0;	/* another dentry's (or none): the usual miss, decided at once */
+	diff = (READ_ONCE(e->epoch) ^ epoch) | (want & ~READ_ONCE(e->ok));
+	diff |= READ_ONCE(e->mnt) ^ BH_MEMO_KEY(m, e);
+	diff |= READ_ONCE(e->dseq) ^ d->d_seq.seqcount.sequence;
 	/* the task's cgroups: the css_set pointer (a move or a free bumps the epoch) */
 	diff |= READ_ONCE(e->css) ^ BH_MEMO_KEY(t->cgroups, e);
 	fs = t->fs;
@@ -294,12 +282,11 @@ static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, str
  * After the full decision (r: the hook's answer; h: its state). A hit whose
  * full decision denied or reported is a mismatch (verify mode); a miss of a
  * container with a policy is counted, and memoized if it allowed silently
- * (ok: BH_MEMO_* bits), under the epoch read before the decision, if the
- * file has one name (nlink 1; a directory: not removed). The name, mount and
- * the task's cgroups are read now: whatever changed them since (rename,
- * mount, a move to another cgroup) bumped the epoch after the change. The root too: only the task's own threads can change it
- * (chroot, setns), and a task's root already decides which names it sees
- * (rules name paths relative to it).
+ * (ok: BH_MEMO_* bits), under the epoch and d_seq read before the decision.
+ * The task's cgroups and root are read now: whatever changed them since (a
+ * move to another cgroup, chroot, pivot_root) bumped the epoch after the
+ * change. (setns() cannot change a root another thread shares, and the task
+ * itself is here.)
  */
 static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d, int hit, int r,
 					struct bh_hook *h, __u8 ok, const __u64 *name)
@@ -307,7 +294,7 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	struct bh_file_memo *e;
 	struct task_struct *t;
 	__u64 *en;
-	__u64 rd, rm, par, hl, css, ino, dk, mk;
+	__u64 rd, rm, css, dk, mk;
 
 	if (hit) {
 		if (r || h->reported)
@@ -317,27 +304,20 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	if (!h->policy)
 		return;
 	bh_memo_stat(c->hook, BH_MS_MISS);
-	e = bh_memo_at(c->idx);	/* c may be map memory: no pointer kept there */
+	e = bh_memo_slot(d);	/* c may be map memory: no pointer kept there */
 	en = (__u64 *)e->name;
 	if (r || h->reported || (name && !c->name_read))
 		return;
-	if ((d->d_inode->i_mode & BH_S_IFMT) == BH_S_IFDIR ? c->nlink == 0 : c->nlink != 1)
-		return;		/* another name could decide otherwise */
 	t = bpf_get_current_task_btf();
 	rd = BH_MEMO_KEY(t->fs->root.dentry, e);
 	rm = BH_MEMO_KEY(t->fs->root.mnt, e);
 	css = BH_MEMO_KEY(t->cgroups, e);
-	par = BH_MEMO_KEY(d->d_parent, e);
-	ino = c->ino;
 	dk = c->dk;
 	mk = c->mk;
-	hl = (__u64)d->d_name.hash | (__u64)d->d_name.len << 32;
 	if (!bh_memo_write_begin(&e->seq))
 		return;
-	if (e->inode == ino && e->ino == c->ino_nr && e->igen == c->igen && e->css == css &&
-	    e->dentry == dk && e->parent == par && e->hash_len == hl &&
-	    e->mnt == mk && e->root_d == rd && e->root_m == rm &&
-	    e->epoch == c->epoch && e->nlink == c->nlink) {
+	if (e->dentry == dk && e->dseq == c->dseq && e->css == css && e->mnt == mk &&
+	    e->root_d == rd && e->root_m == rm && e->epoch == c->epoch) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
 		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
 	} else {
@@ -351,26 +331,22 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 			en[i] = name[i];
 	}
 	e->ok = ok;
-	e->inode = ino;
-	e->ino = c->ino_nr;
-	e->igen = c->igen;
-	e->css = css;
 	e->dentry = dk;
-	e->parent = par;
-	e->hash_len = hl;
+	e->dseq = c->dseq;
+	e->css = css;
 	e->mnt = mk;
 	e->root_d = rd;
 	e->root_m = rm;
 	e->epoch = c->epoch;
-	e->nlink = c->nlink;
 	bh_memo_write_end(&e->seq);
 	bh_memo_stat(c->hook, BH_MS_STORE);
 }
 
 /*
- * Invalidation: after every change of a name or a mount tree. Each program is
- * optional (userspace/enforce/file.c): a kernel without one of these
- * functions gets the memo off, never a memo that misses a change.
+ * Invalidation: after every change of a name, a mount tree or a root, and at
+ * a dentry's free. Each program is optional (userspace/enforce/file.c): a
+ * kernel without one of these functions gets the memo off, never a memo that
+ * misses a change.
  */
 #define BH_IS_ERR(p)	((unsigned long)(p) >= (unsigned long)-4095)
 
@@ -436,9 +412,65 @@ int BPF_PROG(bh_memo_css_put)
 	return 0;
 }
 
-/* A mount namespace released: its mounts are detached from every name. */
-SEC("fexit/put_mnt_ns")
-int BPF_PROG(bh_memo_put_ns)
+/*
+ * A dentry freed: its entry cleared before its memory can be reused (an RCU
+ * grace period later), so its pointer is never matched for another name. No
+ * store for it can be under way: a store holds the file, so the dentry.
+ */
+SEC("fentry/dentry_free")
+int BPF_PROG(bh_memo_d_free, struct dentry *d)
+{
+	struct bh_file_memo *e = bh_memo_slot(d);
+	__u64 k = BH_MEMO_KEY(d, e);
+
+	if (READ_ONCE(e->dentry) != k || !bh_memo_write_begin(&e->seq))
+		return 0;	/* (a writer under way stores another dentry's) */
+	if (e->dentry == k)
+		e->dentry = 0;
+	bh_memo_write_end(&e->seq);
+	return 0;
+}
+
+/*
+ * New mounts that path_mount does not make, and a task's new root: the keys
+ * hold mount and root pointers, never a freed one reused. (setns() needs
+ * none: a namespace's root is a live mount and its root dentry.)
+ */
+SEC("fexit/copy_mnt_ns")
+int BPF_PROG(bh_memo_copy_ns)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_open_tree")
+int BPF_PROG(bh_memo_open_tree)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_fsmount")
+int BPF_PROG(bh_memo_fsmount)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+SEC("fexit/__x64_sys_chroot")
+int BPF_PROG(bh_memo_chroot)
+{
+	bh_memo_fs_changed();
+	return 0;
+}
+
+/*
+ * Mounts detached: an unmount, lazy or not, propagated or not, and a mount
+ * namespace's last reference dropped (not put_mnt_ns(), which every exit of a
+ * process that entered the namespace calls).
+ */
+SEC("fexit/umount_tree")
+int BPF_PROG(bh_memo_umount_tree)
 {
 	bh_memo_fs_changed();
 	return 0;

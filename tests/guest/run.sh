@@ -91,7 +91,7 @@ for b in $GUEST_DYN_BINS; do DYN_BINS="$DYN_BINS $(command -v "$b")"; done
 AGENT=${AGENT:-$BUILD/bulkhead-static}
 # Static test helpers the cases use (copied to /bulkhead/build/tests/helpers/).
 # bh-verify: bulkhead verify's technique runner (the escape cases run it in containers).
-HELPERS="$BUILD/tests/helpers/bindtree $BUILD/tests/helpers/fmemo $BUILD/verify/bh-verify"
+HELPERS="$BUILD/tests/helpers/bindtree $BUILD/tests/helpers/fmemo $BUILD/tests/helpers/mapexec $BUILD/verify/bh-verify"
 for h in $HELPERS; do
 	[ -x "$h" ] || fail "$h not built (make test-bins, or make guest-test)"
 done

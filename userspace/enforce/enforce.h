@@ -143,7 +143,7 @@ int enforce_hold_fd(const struct enforce *e);
  * its hook. Returns the number of links removed, or -errno with a reason in
  * err; rep says how long it waited and which programs are still loaded.
  */
-#define ENFORCE_UNLOAD_MAX_PROGS 64
+#define ENFORCE_UNLOAD_MAX_PROGS 256	/* bulkhead pins about 75 programs */
 #define ENFORCE_UNLOAD_WAIT_MS	 10000
 struct enforce_unload_rep {
 	int progs;		/* programs behind the removed links */

@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "lib/map_util.h"
 
-#define FILE_MAX_PROGS 24
+#define FILE_MAX_PROGS 48	/* more is an error at attach, never a program left out */
 
 struct file_enf {
 	struct enforce *e;
@@ -97,15 +97,28 @@ static int memo_set(struct file_enf *f, uint32_t mode)
 	return enforce_memo_write(enforce_memo_ctl_fd(f->e), mode);
 }
 
+/* The memo's invalidation programs: fentry/FUNCTION or fexit/FUNCTION. */
+static const char *memo_target(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	if (!strncmp(sec, "fexit/", 6))
+		return sec + 6;
+	if (!strncmp(sec, "fentry/", 7))
+		return sec + 7;
+	return NULL;
+}
+
 static bool is_memo_prog(const struct bpf_program *p)
 {
-	return !strncmp(bpf_program__section_name(p), "fexit/", 6);
+	return memo_target(p) != NULL;
 }
 
 /*
- * The memo is exact only while every change of a name or a mount tree bumps
- * its epoch (bpf/lib/file_memo.bpf.h): a kernel without one of the fexit
- * targets loads no fexit program and runs without the memo (said at start).
+ * The memo is exact only while every change of a name, a mount tree or a
+ * root bumps its epoch, and a dentry's free clears its entry
+ * (bpf/lib/file_memo.bpf.h): a kernel without one of the targets loads none
+ * of these programs and runs without the memo (said at start).
  */
 static void memo_targets(struct file_enf *f, const struct file_opts *o)
 {
@@ -113,9 +126,9 @@ static void memo_targets(struct file_enf *f, const struct file_opts *o)
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, f->lsm->obj) {
-		const char *fn = bpf_program__section_name(p) + 6;
+		const char *fn = memo_target(p);
 
-		if (!is_memo_prog(p) || f->memo_off[0])
+		if (!fn || f->memo_off[0])
 			continue;
 		if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0)
 			snprintf(f->memo_off, sizeof(f->memo_off), "this kernel has no %s() to follow", fn);
@@ -436,10 +449,13 @@ static int attach_pass(struct file_enf *f, int pass, int *replaced, char *err, s
 		char name[128], path[PATH_MAX];
 		struct bpf_link *l, *old;
 
-		if (f->nlinks == FILE_MAX_PROGS)
-			break;
 		if (!bpf_program__autoload(prog) || is_iter(prog) || is_arming(prog) != (pass == 0))
 			continue;	/* the bench's empty baselines, unless asked for */
+		if (f->nlinks == FILE_MAX_PROGS) {
+			snprintf(err, errlen, "file: more than %d programs to attach (FILE_MAX_PROGS)",
+				 FILE_MAX_PROGS);
+			return -E2BIG;
+		}
 		l = bpf_program__attach(prog);
 		if (!l && is_memo_prog(prog)) {
 			snprintf(f->memo_off, sizeof(f->memo_off), "cannot attach %s: %s",

@@ -220,8 +220,14 @@ static int attach_all(struct guard *g)
 		char lname[128], path[PATH_MAX];
 		struct bpf_link *l, *old;
 
-		if (!bpf_program__autoload(prog) || g->nlinks == GUARD_MAX_PROGS)
+		if (!bpf_program__autoload(prog))
 			continue;
+		if (g->nlinks == GUARD_MAX_PROGS) {	/* never: a program added past it is said */
+			log_warn("guard: %s: NOT attached: more than %d programs (GUARD_MAX_PROGS)",
+				 name, GUARD_MAX_PROGS);
+			g->missing++;
+			continue;
+		}
 		l = bpf_program__attach(prog);
 		if (!l) {
 			int e = errno;

@@ -31,12 +31,18 @@ for c in allowlist noexec; do
 	r=$(fl_root "$c")
 	for d in ok noexec; do mkdir -p "$r/tmp/$d" && cp "$r/bin/busybox" "$r/tmp/$d/true"; done
 done
+cp "$T_BUILD/tests/helpers/mapexec" "$(fl_root noexec)/tmp/ok/mapexec" || { t_fail file_setup "no mapexec"; exit 1; }
 if ! fl_agent file; then t_fail file_agent_starts "$FL_WHY"; exit 1; fi
 fl_wait allowlist EPERM '/tmp/ok/true' || t_log "allowlist's policy not in force after 10 s"
 fl_expect exec_filetable_allowlist_inside_runs OK allowlist '/bin/true && ls / >/dev/null'
 fl_expect exec_filetable_allowlist_outside_denied EPERM allowlist '/tmp/ok/true'
 fl_expect exec_filetable_prefix_denied EPERM noexec '/tmp/noexec/true'
 fl_expect exec_filetable_elsewhere_runs OK noexec '/tmp/ok/true && /bin/true'
+# An executable mapping of a file (lsm/mmap_file): what "ld.so FILE" does with a program it
+# runs (twice: the second allow is a memo hit).
+fl_expect exec_filetable_mmap_prefix_denied EPERM noexec '/tmp/ok/mapexec /tmp/noexec/true'
+fl_expect exec_filetable_mmap_elsewhere_allowed OK noexec \
+	'/tmp/ok/mapexec /tmp/ok/true && /tmp/ok/mapexec /tmp/ok/true'
 sel='.kind == "exec" and .action == "deny" and .file.path == "/tmp/ok/true" and .file.rule == "spec.defaults.file"'
 if fl_wait_events file "$sel" 1; then t_pass exec_filetable_event_names_default
 else t_fail exec_filetable_event_names_default "$(fl_events file '.kind == "exec"' | head -n 2)"; fi

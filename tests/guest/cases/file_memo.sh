@@ -4,11 +4,13 @@
 # allowed and memoized; then one change (a rename of the file, of a directory above it, of a
 # directory above a binary invoked by the same name; a new hard link; a bind mount; a mount
 # moved; a policy swap; the container's policy changed; another container with another
-# policy on the same inode; a task moved into another container's cgroup) must give EPERM at once where it gave success, and success where
+# policy on the same inode; a task moved into another container's cgroup; a name unlinked
+# while open; another root) must give EPERM at once where it gave success, and success where
 # it gave EPERM. Then the reference test: with the memo in verify mode (every hit is also
 # decided in full), a container reads and runs random names while the host renames, links,
-# unlinks, binds and moves mounts and swaps policies under it; no hit may differ from the
-# full decision (bh_fmemo_stats mismatch counter 0), and hits must have happened.
+# unlinks, binds and moves mounts, frees unused dentries and swaps policies under it; no hit
+# may differ from the full decision (bh_fmemo_stats mismatch counter 0), and hits must have
+# happened.
 . "$T_ROOT/tests/guest/cases/file_lib.inc"
 
 FM=$T_BUILD/tests/helpers/fmemo
@@ -24,6 +26,7 @@ spec:
     - {paths: [/tmp/deny/], action: deny}
     - {paths: ["/tmp/r/*/*.key"], ops: [read], action: deny}
     - {paths: [/tmp/r/deny/], action: deny}
+    - {paths: ["/tmp/ok/z (deleted)", /x/], action: deny}
 $1
   exec:
     deny: [/tmp/xdeny/, /tmp/r/deny/]
@@ -97,6 +100,34 @@ fl_expect memo_link_denied EPERM web 'cat /tmp/deny/h'
 ln "$R/tmp/deny/l" "$R/tmp/ok/l"
 fl_expect memo_link_allowed_after OK web 'cat /tmp/ok/l'
 fl_expect memo_link_old_name_denied EPERM web 'cat /tmp/deny/l'
+
+# --- a name unlinked while open: its path now ends in " (deleted)" ---------------------------
+echo z > "$R/tmp/ok/z"
+twice memo_unlinked_before 'cat /tmp/ok/z'
+fl_expect memo_unlinked_open_denied EPERM web \
+	'exec 3</tmp/ok/z; cat /tmp/ok/z >/dev/null && cat /tmp/ok/z >/dev/null && rm /tmp/ok/z && cat /proc/self/fd/3'
+
+# --- another root (chroot): the same file under another name ---------------------------------
+# A task of web chrooted into /tmp/ok waits; web then reads /tmp/ok/x/s twice (memoized under
+# the container's root); the chrooted task's read of the same file, /x/s in its root, is
+# decided for that name (crun exec --cap: the container has no CAP_SYS_CHROOT of its own).
+mkdir -p "$R/tmp/ok/x" "$R/tmp/ok/bin" && echo s > "$R/tmp/ok/x/s" && cp "$R/bin/busybox" "$R/tmp/ok/bin/busybox"
+rm -f "$R/tmp/ok/ready" "$R/tmp/ok/go" "$T_WORK/chroot.out"
+_ct_rt exec --cap CAP_SYS_CHROOT web chroot /tmp/ok /bin/busybox sh -c \
+	"echo > /ready; while [ ! -e /go ]; do /bin/busybox sleep 0.1; done; /bin/busybox cat /x/s" \
+	</dev/null > "$T_WORK/chroot.out" 2>&1 &
+if t_wait_for 10 test -e "$R/tmp/ok/ready"; then
+	twice memo_root_before 'cat /tmp/ok/x/s'
+	touch "$R/tmp/ok/go"
+	wait $!
+	case $(cat "$T_WORK/chroot.out") in
+	*"not permitted"*) t_pass memo_root_chroot_denied ;;
+	*) t_fail memo_root_chroot_denied "/x/s in the chrooted task: $(cat "$T_WORK/chroot.out")" ;;
+	esac
+else
+	t_fail memo_root_chroot_denied "the chrooted task did not start: $(cat "$T_WORK/chroot.out")"
+	kill $! 2>/dev/null
+fi
 
 # --- a bind mount, and a mount moved ---------------------------------------------------------
 twice memo_bind_before 'cat /tmp/ok/p'
@@ -204,7 +235,7 @@ while [ $n -lt 40 ]; do
 	set -- a b deny; shift $((RANDOM % 3)); d1=$1
 	set -- a b deny; shift $((RANDOM % 3)); d2=$1
 	set -- f0 f1 x.key true; shift $((RANDOM % 4)); f=$1
-	case $((RANDOM % 8)) in
+	case $((RANDOM % 9)) in
 	0|1) [ -e "$R/tmp/r/$d1/$f" ] && [ ! -e "$R/tmp/r/$d2/$f" ] && mv "$R/tmp/r/$d1/$f" "$R/tmp/r/$d2/$f" ;;
 	2) [ "$d1" != "$d2" ] && mv "$R/tmp/r/$d1" "$R/tmp/r/tmp.$$" && mv "$R/tmp/r/$d2" "$R/tmp/r/$d1" &&
 		mv "$R/tmp/r/tmp.$$" "$R/tmp/r/$d2" ;;	# two directories swap names
@@ -213,6 +244,7 @@ while [ $n -lt 40 ]; do
 		cp "$R/bin/busybox" "$R/tmp/r/$d1/$f" || echo new > "$R/tmp/r/$d1/$f"; } ;;
 	5) in_ns "umount /tmp/r/$d2 2>/dev/null; mount --bind /tmp/r/$d1 /tmp/r/$d2" ;;
 	6) in_ns "umount /tmp/r/$d1 2>/dev/null || umount /tmp/r/$d2 2>/dev/null; true" ;;
+	8) echo 2 > /proc/sys/vm/drop_caches ;;	# unused dentries freed: their pointers reused
 	7) if [ $((n % 16)) = 7 ]; then
 		pol_web "    - {paths: [/tmp/r/$d1/], ops: [read], action: deny}"
 		kill -HUP "$agent_pid"

@@ -206,8 +206,10 @@ static __noinline int file_full(struct file *file, __u32 hook, __u8 ops, int hit
 	struct bh_hook h = {};
 	int memo = -1, r;
 
-	if (!bh_hook_begin(&h, BH_CGP_FILE))
+	if (!bh_hook_begin(&h, BH_CGP_FILE)) {
+		bh_memo_nopol_store(&h, BH_CGP_FILE, epoch);
 		return 0;
+	}
 	mm = bh_memo_miss();
 	if (mm)
 		memo = bh_memo_begin(&mm->c, hook, file->f_path.mnt, file->f_path.dentry, epoch);
@@ -221,6 +223,7 @@ static __noinline int file_full(struct file *file, __u32 hook, __u8 ops, int hit
 SEC("lsm/file_open")
 int BPF_PROG(bh_file_open, struct file *file, int ret)
 {
+	struct task_struct *t;
 	__u32 mode;
 	__u8 ops = 0;
 	int hit;
@@ -234,9 +237,9 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 		ops |= 1 << BH_OP_WRITE;
 	if (!ops)
 		return 0;
-	hit = bh_memo_lookup(BH_MH_OPEN, bpf_get_current_task_btf(), file->f_path.mnt,
-			     file->f_path.dentry, ops, NULL, 0);
-	if (hit == 1)
+	t = bpf_get_current_task_btf();
+	hit = bh_memo_lookup(BH_MH_OPEN, t, file->f_path.mnt, file->f_path.dentry, ops, NULL, 0);
+	if (hit == 1 || (!hit && bh_memo_unpoliced(t, BH_CGP_FILE)))
 		return 0;
 	return file_full(file, BH_MH_OPEN, ops, hit);
 }
@@ -313,7 +316,11 @@ static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 	struct bh_hook h = {};
 	int memo = -1, r;
 
-	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC) || !fh_restricts(&h, 1 << BH_OP_EXEC, 1))
+	if (!bh_hook_begin(&h, BH_CGP_FILE | BH_CGP_EXEC)) {
+		bh_memo_nopol_store(&h, BH_CGP_FILE | BH_CGP_EXEC, epoch);
+		return 0;
+	}
+	if (!fh_restricts(&h, 1 << BH_OP_EXEC, 1))
 		return 0;
 	mm = bh_memo_miss();
 	if (mm)
@@ -321,32 +328,48 @@ static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 				     bprm->file->f_path.dentry, epoch);
 	r = decide_exec(&h, bprm);
 	if (mm && memo >= 0) {
-		int n = bh_memo_name(mm->name, bprm->filename);
+		__u8 ok = BH_MEMO_EXEC;
+		int n = 0;
 
+		/* a policy that checks no invoked name: kept for any name, none read */
+		if (bh_file_pol_flags(h.gen, h.policy) & BH_FP_EXEC_NAMES)
+			n = bh_memo_name(mm->name, bprm->filename);
+		else
+			ok |= BH_MEMO_ANYNAME;
+		if (ok & BH_MEMO_ANYNAME)
+			for (int i = 0; i < BH_MEMO_NAME / 8; i++)
+				mm->name[i] = 0;
 		mm->c.name_len = n > 0 ? n : 0;
 		mm->c.name_read = n >= 0;
-		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, BH_MEMO_EXEC, mm->name);
+		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, ok, mm->name);
 	}
 	return r;
 }
 
 /*
  * The memo first: a hit reads the memo's entry and control, the file, the
- * task and the invoked name (only for an inode the memo holds); the policy
+ * task and the invoked name (only for a file the memo holds, and only if its
+ * policy checks invoked names: BH_MEMO_ANYNAME); the policy
  * lookup (cgroup id, hash lookup, task storage) is what a miss pays. 1: a hit
  * (2: in verify mode, to be decided in full too).
  */
 static __always_inline int exec_hit(struct linux_binprm *bprm)
 {
 	__u64 name[BH_MEMO_NAME / 8];
+	struct bh_file_memo *e;
 	struct dentry *d;
 	int n;
 
 	if (!bprm)
 		return 0;
 	d = bprm->file->f_path.dentry;
-	if (!bh_memo_cached(d))
-		return 0;	/* (the name is read only for an inode the memo holds) */
+	e = bh_memo_cached(d);
+	if (!e)
+		return 0;	/* (the name is read only for a file the memo holds) */
+	if (READ_ONCE(e->ok) & BH_MEMO_ANYNAME)	/* (checked again by the lookup) */
+		return bh_memo_lookup(BH_MH_EXEC, bpf_get_current_task_btf(),
+				      bprm->file->f_path.mnt, d, BH_MEMO_EXEC | BH_MEMO_ANYNAME,
+				      NULL, 0);
 	/* the invoked name, exactly: the rule check on it is a function of it alone */
 	n = bh_memo_name(name, bprm->filename);
 	if (n < 0)
@@ -363,7 +386,8 @@ int BPF_PROG(bh_file_exec, struct linux_binprm *bprm, int ret)
 	if (ret)
 		return ret;
 	hit = exec_hit(bprm);
-	if (hit == 1)
+	if (hit == 1 ||
+	    (!hit && bh_memo_unpoliced(bpf_get_current_task_btf(), BH_CGP_FILE | BH_CGP_EXEC)))
 		return 0;
 	return exec_full(bprm, hit);
 }
@@ -593,15 +617,17 @@ SEC("lsm/mmap_file")
 int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	struct task_struct *t;
 	int hit;
 
 	if (ret)
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	hit = bh_memo_lookup(BH_MH_MMAP, bpf_get_current_task_btf(), file->f_path.mnt,
-			     file->f_path.dentry, BH_MEMO_MMAP, NULL, 0);
-	if (hit == 1)
+	t = bpf_get_current_task_btf();
+	hit = bh_memo_lookup(BH_MH_MMAP, t, file->f_path.mnt, file->f_path.dentry, BH_MEMO_MMAP,
+			     NULL, 0);
+	if (hit == 1 || (!hit && bh_memo_unpoliced(t, BH_CGP_FILE)))
 		return 0;
 	return file_full(file, BH_MH_MMAP, 0, hit);
 }

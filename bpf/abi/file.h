@@ -127,6 +127,8 @@ _Static_assert(sizeof(struct bh_file_glob) == 8 * 256 + 24 + 8 * BH_FILE_GLOB_EP
 
 /* bh_file_pol.flags */
 #define BH_FP_LOWERED	(1u << 0)
+#define BH_FP_EXEC_NAMES (1u << 1)	/* a deny rule covers exec (a file rule with the exec op,
+					 * or spec.exec): the invoked name is checked */
 struct bh_file_pol {
 	__u8  restrict_ops;	/* file ops with any deny (rule or default): over-long and
 				 * unresolvable paths are denied for these */
@@ -212,6 +214,8 @@ _Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
 #define BH_MEMO_WRITE	(1u << BH_OP_WRITE)	/* file_open for writing */
 #define BH_MEMO_EXEC	(1u << 5)		/* bprm_check_security, under name[] */
 #define BH_MEMO_MMAP	(1u << 6)		/* mmap_file with PROT_EXEC */
+#define BH_MEMO_ANYNAME	(1u << 7)		/* with BH_MEMO_EXEC: under any invoked name
+						 * (the policy has no rule that checks it) */
 
 struct bh_file_memo {
 	__u64 seq;		/* odd while a writer fills it */
@@ -233,8 +237,29 @@ struct bh_file_memo {
 };
 _Static_assert(sizeof(struct bh_file_memo) == 8 * 8 + BH_MEMO_NAME, "bh_file_memo layout");
 
+/*
+ * Containers with nothing to check (bpf/lib/file_memo.bpf.h): a
+ * direct-mapped table at a hash of the task's css_set, each entry saying
+ * which rule kinds (BH_CGP_*) the css_set's cgroup had a policy for (none:
+ * the host, a container without a policy) under one epoch. A hook whose kind
+ * the entry lacks returns at once, without the cgroup -> policy lookup.
+ */
+#define BH_MEMO_NOPOL	1024	/* a power of two */
+#define BH_MEMO_NOPOL_BITS 10
+_Static_assert(BH_MEMO_NOPOL == 1u << BH_MEMO_NOPOL_BITS, "bh_memo_nopol size");
+
+struct bh_memo_nopol {
+	__u64 seq;		/* odd while a writer fills it */
+	__u64 css;		/* the css_set (key, as the entry keeps it: BH_MEMO_KEY) */
+	__u64 epoch;		/* bh_memo_ctl.epoch before the policy was looked up */
+	__u32 pflags;		/* BH_CGP_* of its policy (0: none) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_memo_nopol) == 32, "bh_memo_nopol layout");
+
 struct bh_file_memo_table {
 	struct bh_file_memo e[BH_MEMO_ENTRIES];
+	struct bh_memo_nopol np[BH_MEMO_NOPOL];
 };
 
 /* bh_memo_ctl.mode (bpf/abi/enforce.h; BULKHEAD_FILE_MEMO=off|verify; default on) */

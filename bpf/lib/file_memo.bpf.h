@@ -31,7 +31,10 @@
  *               the entry stale;
  *   exec        the invoked name, compared byte for byte (names of up to 63
  *               bytes; the invoked-name rule check is a function of that
- *               string alone), so an interpreter is memoized exactly too.
+ *               string alone), so an interpreter is memoized exactly too. A
+ *               policy without a rule that checks it (no deny rule covers
+ *               exec: an allow-list) gets BH_MEMO_ANYNAME, and no name is
+ *               read or compared.
  *
  * A hit is the current task and loads compared without a branch (the table
  * and the control read as globals): no helper but bpf_get_current_task_btf()
@@ -319,7 +322,7 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	if (e->dentry == dk && e->dseq == c->dseq && e->css == css && e->mnt == mk &&
 	    e->root_d == rd && e->root_m == rm && e->epoch == c->epoch) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
-		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
+		ok |= e->ok & (name ? (__u8)~(BH_MEMO_EXEC | BH_MEMO_ANYNAME) : 0xff);
 	} else {
 		e->name_len = 0;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
@@ -340,6 +343,66 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	e->epoch = c->epoch;
 	bh_memo_write_end(&e->seq);
 	bh_memo_stat(c->hook, BH_MS_STORE);
+}
+
+/*
+ * Containers with nothing to check: an entry per css_set (struct
+ * bh_memo_nopol) saying which rule kinds its cgroup's policy has, under an
+ * epoch. The host's tasks and containers without a policy then cost a lookup
+ * here, not the cgroup -> policy lookup. Whatever changes the answer moves the
+ * epoch: a policy change (the core), a task's move, a css_set freed (so a
+ * pointer reused is never matched).
+ */
+static __always_inline struct bh_memo_nopol *bh_memo_np_slot(const struct css_set *cs)
+{
+	__u64 k = (__u64)cs - (__u64)&bh_memo_tab;
+
+	return &bh_memo_tab.np[(k * 0x9E3779B97F4A7C15ull) >> (64 - BH_MEMO_NOPOL_BITS)];
+}
+
+/* Has task t's container nothing of flags (BH_CGP_*) to check? (memo on only) */
+static __always_inline bool bh_memo_unpoliced(struct task_struct *t, __u32 flags)
+{
+	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
+	struct css_set *cs = t->cgroups;
+	struct bh_memo_nopol *n = bh_memo_np_slot(cs);
+	__u64 s, diff;
+
+	if ((READ_ONCE(ctl->mode) & BH_MEMO_MODE_MASK) != BH_MEMO_ON)
+		return false;
+	s = READ_ONCE(n->seq);
+	diff = (s & 1) | (READ_ONCE(n->css) ^ BH_MEMO_KEY(cs, n));
+	diff |= (READ_ONCE(n->epoch) ^ READ_ONCE(ctl->epoch)) | (READ_ONCE(n->pflags) & flags);
+	diff |= READ_ONCE(n->seq) ^ s;
+	return !diff;
+}
+
+/*
+ * A hook found nothing of flags to check for the current task (h: what
+ * bh_hook_begin() found; epoch: read before it): remember it for the task's
+ * css_set, unless the policy has such rules (the task is then only not armed
+ * yet, which the css_set does not say).
+ */
+static __always_inline void bh_memo_nopol_store(const struct bh_hook *h, __u32 flags, __u64 epoch)
+{
+	struct bh_memo_nopol *n;
+	struct css_set *cs;
+	__u32 pf = 0;
+
+	if ((READ_ONCE(BH_MEMO_CTL->mode) & BH_MEMO_MODE_MASK) == BH_MEMO_OFF)
+		return;
+	if (h->pol && h->pol->policy_id)
+		pf = h->pol->flags;
+	if (pf & flags)
+		return;
+	cs = bpf_get_current_task_btf()->cgroups;
+	n = bh_memo_np_slot(cs);
+	if (!bh_memo_write_begin(&n->seq))
+		return;
+	n->css = BH_MEMO_KEY(cs, n);
+	n->epoch = epoch;
+	n->pflags = pf;
+	bh_memo_write_end(&n->seq);
 }
 
 /*

@@ -432,6 +432,15 @@ static __always_inline __u8 bh_restricted(__u32 gen, __u32 policy, __u8 *exec_re
 	return fp ? fp->restrict_ops : 0;
 }
 
+/* bh_file_pol.flags of a policy (BH_FP_*; 0 if it has no file or exec rules). */
+static __always_inline __u8 bh_file_pol_flags(__u32 gen, __u32 policy)
+{
+	__u32 scope = BH_FILE_SCOPE(gen, BH_TAB_FILE, policy);
+	struct bh_file_pol *fp = bpf_map_lookup_elem(&bh_file_pol, &scope);
+
+	return fp ? fp->flags : 0;
+}
+
 /* ---- events ------------------------------------------------------------------ */
 
 /* Token bucket per container: 1 = send, 0 = suppressed (counted). */

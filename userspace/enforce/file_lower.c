@@ -46,6 +46,23 @@ bool exec_policy_active(const struct policy *p)
 	return p->n_exec || p->exec_default == POLICY_DENY;
 }
 
+/*
+ * Does a rule deny exec by a name (a file rule with the exec op, or
+ * spec.exec)? Then the name an exec was invoked by is checked too
+ * (bpf/file.bpf.c); without one (an allow-list) it cannot change an answer,
+ * and the decision memo keeps an exec for any name.
+ */
+static bool exec_names_checked(const struct policy *p)
+{
+	for (uint32_t i = 0; i < p->n_file; i++)
+		if (p->file[i].action == POLICY_DENY && (p->file[i].ops & (1u << POLICY_OP_EXEC)))
+			return true;
+	for (uint32_t i = 0; i < p->n_exec; i++)
+		if (p->exec[i].action == POLICY_DENY)
+			return true;
+	return false;
+}
+
 /* ---- globs --------------------------------------------------------------- */
 
 /* Length of the literal directory prefix: up to and including the last '/'
@@ -532,7 +549,7 @@ int file_lower_build(const struct policy *p, struct file_block *b, char *err, si
 		file_block_free(b);
 		return r;
 	}
-	b->pol.flags = BH_FP_LOWERED;
+	b->pol.flags = BH_FP_LOWERED | (exec_names_checked(p) ? BH_FP_EXEC_NAMES : 0);
 	b->pol.over_ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
 	b->pol_scope = BH_FILE_SCOPE(0, BH_TAB_FILE, p->id);
 	b->lowered = 1;

@@ -45,7 +45,7 @@ EOF
 }
 pol_web ""
 pol_db db
-for c in web db; do
+for c in web db free; do
 	ct_start "$c" "" "pod-$c" shop "$c" || { t_fail file_setup "container $c: $(ct_log "$c")"; exit 1; }
 done
 R=$(fl_root web)
@@ -92,6 +92,10 @@ mv "$R/tmp/bin" "$R/tmp/xdeny/bin" && ln -sfn /tmp/xdeny/bin "$R/tmp/run"
 fl_expect memo_exec_dir_renamed_denied EPERM web '/tmp/run/true'
 mv "$R/tmp/xdeny/bin" "$R/tmp/bin" && ln -sfn /tmp/bin "$R/tmp/run"
 fl_expect memo_exec_renamed_back_allowed OK web '/tmp/run/true'
+
+# --- exec: the same binary under another invoked name, which a rule denies -----------------
+ln -s /tmp/bin/true "$R/tmp/xdeny/true"
+fl_expect memo_exec_other_name_denied EPERM web '/tmp/bin/true && /tmp/bin/true && /tmp/xdeny/true'
 
 # --- a new hard link -------------------------------------------------------------------------
 twice memo_link_before 'cat /tmp/ok/h'
@@ -206,6 +210,60 @@ pol_web ""
 kill -HUP "$agent_pid"
 if fl_wait web OK 'cat /tmp/ok/c'; then t_pass memo_policy_change_allowed_after
 else t_fail memo_policy_change_allowed_after "/tmp/ok/c still refused 10 s after web's policy came back"; fi
+
+# --- a container without a policy (remembered as such), then selected by one --------------
+# A reading loop in free (no exec between: nothing but the policy change moves the epoch).
+RF=$(fl_root free)
+ct_exec_bg free sh -c "while [ ! -e /tmp/np-stop ]; do
+	if cat /etc/group >/dev/null 2>&1; then echo OK; else echo EPERM; fi; sleep 0.05; done > /tmp/np-log" >/dev/null
+last_is() { [ "$(tail -n 1 "$RF/tmp/np-log" 2>/dev/null)" = "$1" ]; }
+if t_wait_for 10 last_is OK; then
+	t_pass memo_unpoliced_before
+	fl_policy free <<EOF
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: free}
+spec:
+  selector: {containers: [free]}
+  file:
+    - {paths: [/etc/group], action: deny}
+EOF
+	kill -HUP "$agent_pid"
+	if t_wait_for 10 last_is EPERM; then t_pass memo_unpoliced_then_denied
+	else t_fail memo_unpoliced_then_denied "the loop in free still reads /etc/group 10 s after its policy came"; fi
+	rm -f "$FL_POL/free.yaml"
+	kill -HUP "$agent_pid"
+	if t_wait_for 10 last_is OK; then t_pass memo_unpoliced_again_allowed
+	else t_fail memo_unpoliced_again_allowed "the loop in free still refused 10 s after its policy went"; fi
+else
+	t_fail memo_unpoliced_before "the reading loop in free did not start"
+fi
+touch "$RF/tmp/np-stop"
+
+# --- an allow-list (no rule checks the invoked name): an exec is kept for any name -----------
+# A name of 80 bytes: too long for the memo to keep, so only a memo for any name can hit.
+long=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+mkdir -p "$RF$long" "$RF/tmp/other" && cp "$RF/bin/busybox" "$RF$long/true" &&
+	cp "$RF/bin/busybox" "$RF/tmp/other/true" || t_fail memo_anyname_hit "setup"
+fl_policy free <<EOF
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: free}
+spec:
+  selector: {containers: [free]}
+  defaults: {exec: deny}
+  exec: {allow: [/bin/, "$long/"]}
+EOF
+kill -HUP "$agent_pid"
+fl_wait free EPERM /tmp/other/true || t_log "free's allow-list not in force after 10 s"
+x0=$(hits exec)
+fl_expect memo_anyname_runs OK free "$long/true && $long/true && $long/true"
+x1=$(hits exec)
+if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass memo_anyname_hit
+else t_fail memo_anyname_hit "exec hits $x0 -> $x1 after running an 80-byte name three times"; fi
+fl_expect memo_anyname_default_denied EPERM free '/tmp/other/true'
+rm -f "$FL_POL/free.yaml"
+kill -HUP "$agent_pid"
 
 # --- reference: random reads and execs against random changes, every hit checked in full -----
 "$FM" mode verify count || t_fail memo_reference "cannot set verify mode"

@@ -43,6 +43,16 @@ spec:
     - {paths: [/tmp/ok/c, /etc/group], action: deny}
 EOF
 }
+pol_free() {	# $1: the spec's rules (yaml lines) of the container "free" (none at first)
+	fl_policy free <<EOF
+apiVersion: bulkhead/v1
+kind: Policy
+metadata: {name: free}
+spec:
+  selector: {containers: [free]}
+$1
+EOF
+}
 pol_web ""
 pol_db db
 for c in web db free; do
@@ -219,15 +229,7 @@ ct_exec_bg free sh -c "while [ ! -e /tmp/np-stop ]; do
 last_is() { [ "$(tail -n 1 "$RF/tmp/np-log" 2>/dev/null)" = "$1" ]; }
 if t_wait_for 10 last_is OK; then
 	t_pass memo_unpoliced_before
-	fl_policy free <<EOF
-apiVersion: bulkhead/v1
-kind: Policy
-metadata: {name: free}
-spec:
-  selector: {containers: [free]}
-  file:
-    - {paths: [/etc/group], action: deny}
-EOF
+	pol_free '  file: [{paths: [/etc/group], action: deny}]'
 	kill -HUP "$agent_pid"
 	if t_wait_for 10 last_is EPERM; then t_pass memo_unpoliced_then_denied
 	else t_fail memo_unpoliced_then_denied "the loop in free still reads /etc/group 10 s after its policy came"; fi
@@ -245,15 +247,8 @@ touch "$RF/tmp/np-stop"
 long=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 mkdir -p "$RF$long" "$RF/tmp/other" && cp "$RF/bin/busybox" "$RF$long/true" &&
 	cp "$RF/bin/busybox" "$RF/tmp/other/true" || t_fail memo_anyname_hit "setup"
-fl_policy free <<EOF
-apiVersion: bulkhead/v1
-kind: Policy
-metadata: {name: free}
-spec:
-  selector: {containers: [free]}
-  defaults: {exec: deny}
-  exec: {allow: [/bin/, "$long/"]}
-EOF
+pol_free "  defaults: {exec: deny}
+  exec: {allow: [/bin/, \"$long/\"]}"
 kill -HUP "$agent_pid"
 fl_wait free EPERM /tmp/other/true || t_log "free's allow-list not in force after 10 s"
 x0=$(hits exec)

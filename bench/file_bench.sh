@@ -93,3 +93,6 @@ END {
 	}
 }
 AWK
+# The guest CPU's page-table isolation and PCID, which decide how cold an exec's pages are
+# under TCG (docs/ARCHITECTURE.md: the file memo).
+tr -d '\r' < "$out/console.log" | grep -a '^FILEBENCH-ENV ' | head -n 1 | sed 's/^FILEBENCH-ENV /guest: /'

@@ -331,14 +331,13 @@ static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 		__u8 ok = BH_MEMO_EXEC;
 		int n = 0;
 
-		/* a policy that checks no invoked name: kept for any name, none read */
-		if (bh_file_pol_flags(h.gen, h.policy) & BH_FP_EXEC_NAMES)
+		if (bh_file_pol_flags(h.gen, h.policy) & BH_FP_EXEC_NAMES) {
 			n = bh_memo_name(mm->name, bprm->filename);
-		else
+		} else {	/* a policy that checks no invoked name: for any name, none read */
 			ok |= BH_MEMO_ANYNAME;
-		if (ok & BH_MEMO_ANYNAME)
 			for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 				mm->name[i] = 0;
+		}
 		mm->c.name_len = n > 0 ? n : 0;
 		mm->c.name_read = n >= 0;
 		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, ok, mm->name);
@@ -356,9 +355,11 @@ static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 static __always_inline int exec_hit(struct linux_binprm *bprm)
 {
 	__u64 name[BH_MEMO_NAME / 8];
+	__u8 want = BH_MEMO_EXEC;
 	struct bh_file_memo *e;
+	const __u64 *nm = NULL;
 	struct dentry *d;
-	int n;
+	int n = 0;
 
 	if (!bprm)
 		return 0;
@@ -366,16 +367,17 @@ static __always_inline int exec_hit(struct linux_binprm *bprm)
 	e = bh_memo_cached(d);
 	if (!e)
 		return 0;	/* (the name is read only for a file the memo holds) */
-	if (READ_ONCE(e->ok) & BH_MEMO_ANYNAME)	/* (checked again by the lookup) */
-		return bh_memo_lookup(BH_MH_EXEC, bpf_get_current_task_btf(),
-				      bprm->file->f_path.mnt, d, BH_MEMO_EXEC | BH_MEMO_ANYNAME,
-				      NULL, 0);
-	/* the invoked name, exactly: the rule check on it is a function of it alone */
-	n = bh_memo_name(name, bprm->filename);
-	if (n < 0)
-		return 0;
+	if (READ_ONCE(e->ok) & BH_MEMO_ANYNAME) {	/* (checked again by the lookup) */
+		want |= BH_MEMO_ANYNAME;
+	} else {
+		/* the invoked name, exactly: the rule check on it is a function of it alone */
+		n = bh_memo_name(name, bprm->filename);
+		if (n < 0)
+			return 0;
+		nm = name;
+	}
 	return bh_memo_lookup(BH_MH_EXEC, bpf_get_current_task_btf(), bprm->file->f_path.mnt, d,
-			      BH_MEMO_EXEC, name, n);
+			      want, nm, n);
 }
 
 SEC("lsm/bprm_check_security")

@@ -19,25 +19,17 @@ bench: file-bench
 
 .PHONY: file-bench
 
-# The guest's bind-mount test helper (static: it runs inside busybox containers).
-$(BUILD)/tests/helpers/bindtree: tests/helpers/bindtree.c
+# The guest's one-file static helpers (they run inside busybox containers): bindtree SRC DST
+# (a bind mount by open_tree() + move_mount()), mapexec FILE (what ld.so FILE does first).
+GUEST_HELPERS := $(BUILD)/tests/helpers/bindtree $(BUILD)/tests/helpers/mapexec
+$(GUEST_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
 
-test-bins: $(BUILD)/tests/helpers/bindtree
-guest-test: $(BUILD)/tests/helpers/bindtree
-guest-selftest: $(BUILD)/tests/helpers/bindtree
-
-# The guest's executable-mapping helper (mapexec FILE: what ld.so FILE does first).
-$(BUILD)/tests/helpers/mapexec: tests/helpers/mapexec.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
-
-test-bins: $(BUILD)/tests/helpers/mapexec
-guest-test: $(BUILD)/tests/helpers/mapexec
-guest-selftest: $(BUILD)/tests/helpers/mapexec
+test-bins: $(GUEST_HELPERS)
+guest-test: $(GUEST_HELPERS)
+guest-selftest: $(GUEST_HELPERS)
 
 # The decision memo's test helper (static: the guest cases run it; maps found by name).
 $(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c userspace/lib/map_util.c userspace/lib/map_util.h \

@@ -68,9 +68,10 @@ part_host() {
 	done
 }
 
-# The 6.12 subset: boot, modules, probe, file and exec enforcement, the escape guard's basic
-# refusals (8 of 31) and unload; BULKHEAD_GUEST_BASIC=1 trims escape_refuse and guest_probe.
-GUEST_612_CASES=${GUEST_612_CASES:-guest_boot,guest_modules,guest_probe,file_enforce,exec_enforce,escape_refuse,guest_unload}
+# The 6.12 subset: boot, modules, probe, file and exec enforcement, the file decision memo,
+# the escape guard's basic refusals (8 of 31) and unload; BULKHEAD_GUEST_BASIC=1 trims
+# escape_refuse and guest_probe.
+GUEST_612_CASES=${GUEST_612_CASES:-guest_boot,guest_modules,guest_probe,file_enforce,exec_enforce,file_memo,escape_refuse,guest_unload}
 
 part_guest61() {
 	[ -f tests/guest/run.sh ] || return 0

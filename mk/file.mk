@@ -12,7 +12,7 @@ $(BUILD)/bench/file_bench_noop: bench/file_bench_noop.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -static -nostdlib -fno-stack-protector -Wall -Werror $< -o $@
 
-file-bench: $(BUILD)/bench/file_bench $(BUILD)/bench/file_bench_noop $(BUILD)/bulkhead-static
+file-bench: $(BUILD)/bench/file_bench $(BUILD)/bench/file_bench_noop guest-files
 	$(Q)BUILD=$(BUILD) sh bench/file_bench.sh
 
 bench: file-bench
@@ -27,9 +27,7 @@ $(GUEST_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
 
-test-bins: $(GUEST_HELPERS)
-guest-test: $(GUEST_HELPERS)
-guest-selftest: $(GUEST_HELPERS)
+test-bins guest-files: $(GUEST_HELPERS)
 
 # The decision memo's test helper (static: the guest cases run it; maps found by name).
 $(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c userspace/lib/map_util.c userspace/lib/map_util.h \
@@ -39,6 +37,4 @@ $(BUILD)/tests/helpers/fmemo: tests/helpers/fmemo.c userspace/lib/map_util.c use
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Ibpf -Iuserspace -static \
 		tests/helpers/fmemo.c userspace/lib/map_util.c userspace/enforce/memo_ctl.c -o $@ $(LDLIBS)
 
-test-bins: $(BUILD)/tests/helpers/fmemo
-guest-test: $(BUILD)/tests/helpers/fmemo
-guest-selftest: $(BUILD)/tests/helpers/fmemo
+test-bins guest-files: $(BUILD)/tests/helpers/fmemo

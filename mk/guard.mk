@@ -7,8 +7,7 @@ $(BUILD)/verify/bh-verify: userspace/verify/helper.c
 	$(Q)$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -static $< -o $@
 	$(Q)strip $@
 
-test-bins: $(BUILD)/verify/bh-verify
-guest-test: $(BUILD)/verify/bh-verify
+test-bins guest-files: $(BUILD)/verify/bh-verify
 
 # bulkhead verify carries the runner inside the agent binary (.incbin): no image to pull.
 $(BUILD)/obj/enforce/verify_blob.o: $(BUILD)/verify/bh-verify
@@ -22,7 +21,7 @@ $(BUILD)/bench/guard_bench: bench/guard_bench.c $(BUILD)/libbulkhead.a
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -static $< $(BUILD)/libbulkhead.a -o $@ $(LDLIBS)
 
-guard-bench: $(BUILD)/bench/guard_bench $(BUILD)/bulkhead-static
+guard-bench: $(BUILD)/bench/guard_bench guest-files
 	$(Q)BUILD=$(BUILD) sh bench/guard_bench.sh
 
 bench: guard-bench

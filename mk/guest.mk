@@ -8,17 +8,21 @@
 
 KERNEL ?= 6.1
 
+# Everything tests/guest/run.sh copies into the guest: each fragment adds its helpers
+# (guest-files: ...), and every target that boots the guest depends on guest-files.
+guest-files: $(BUILD)/bulkhead-static
+
 guest-kernel:
 	$(Q)sh scripts/guest-kernel.sh $(BUILD) 6.1
 	$(Q)sh scripts/guest-kernel.sh $(BUILD) 6.12
 
-guest-test: $(BUILD)/bulkhead-static
+guest-test: guest-files
 	$(Q)BUILD=$(BUILD) GUEST_KERNEL=$(KERNEL) BULKHEAD_CASES=$(CASES) sh tests/guest/run.sh
 
-.PHONY: guest-kernel guest-test
+.PHONY: guest-files guest-kernel guest-test
 
 # The harness's own test: hangs, panics, silent and failing cases must all fail loudly.
-guest-selftest: $(BUILD)/bulkhead-static
+guest-selftest: guest-files
 	$(Q)BUILD=$(BUILD) sh tests/guest/selftest.sh
 
 .PHONY: guest-selftest

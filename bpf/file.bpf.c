@@ -238,7 +238,7 @@ int BPF_PROG(bh_file_open, struct file *file, int ret)
 	if (!ops)
 		return 0;
 	t = bpf_get_current_task_btf();
-	hit = bh_memo_lookup(BH_MH_OPEN, t, file->f_path.mnt, file->f_path.dentry, ops, NULL, 0);
+	hit = bh_memo_lookup(BH_MH_OPEN, t, file->f_path.mnt, file->f_path.dentry, ops, 0, NULL, 0);
 	if (hit == 1 || (!hit && bh_memo_unpoliced(t, BH_CGP_FILE)))
 		return 0;
 	return file_full(file, BH_MH_OPEN, ops, hit);
@@ -328,37 +328,39 @@ static __noinline int exec_full(struct linux_binprm *bprm, int hit)
 				     bprm->file->f_path.dentry, epoch);
 	r = decide_exec(&h, bprm);
 	if (mm && memo >= 0) {
-		__u8 ok = BH_MEMO_EXEC;
+		__u64 lens = bh_file_pol_name_lens(h.gen, h.policy);
+		long raw;
 		int n = 0;
 
-		if (bh_file_pol_flags(h.gen, h.policy) & BH_FP_EXEC_NAMES) {
-			n = bh_memo_name(mm->name, bprm->filename);
-		} else {	/* a policy that checks no invoked name: for any name, none read */
-			ok |= BH_MEMO_ANYNAME;
+		if (lens) {	/* kept for a hit under a name as long */
+			n = bh_memo_name(mm->name, bprm->filename, &raw);
+			bh_memo_name_check(bh_memo_name_len(bprm), raw);
+		} else {	/* a policy that checks no invoked name: none read */
 			for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 				mm->name[i] = 0;
 		}
 		mm->c.name_len = n > 0 ? n : 0;
-		mm->c.name_read = n >= 0;
-		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, ok, mm->name);
+		mm->c.name_lens = lens;
+		bh_memo_end(&mm->c, bprm->file->f_path.dentry, hit, r, &h, BH_MEMO_EXEC, mm->name);
 	}
 	return r;
 }
 
 /*
  * The memo first: a hit reads the memo's entry and control, the file, the
- * task and the invoked name (only for a file the memo holds, and only if its
- * policy checks invoked names: BH_MEMO_ANYNAME); the policy
- * lookup (cgroup id, hash lookup, task storage) is what a miss pays. 1: a hit
- * (2: in verify mode, to be decided in full too).
+ * task, and the invoked name only where a rule could deny a name as long as
+ * this one (bh_memo_name_needed(): its length is known without reading it);
+ * the policy lookup (cgroup id, hash lookup, task storage) is what a miss
+ * pays. 1: a hit (2: in verify mode, to be decided in full too).
  */
 static __always_inline int exec_hit(struct linux_binprm *bprm)
 {
 	__u64 name[BH_MEMO_NAME / 8];
-	__u8 want = BH_MEMO_EXEC;
 	struct bh_file_memo *e;
 	const __u64 *nm = NULL;
 	struct dentry *d;
+	__u64 lens, len;
+	long raw;
 	int n = 0;
 
 	if (!bprm)
@@ -367,17 +369,18 @@ static __always_inline int exec_hit(struct linux_binprm *bprm)
 	e = bh_memo_cached(d);
 	if (!e)
 		return 0;	/* (the name is read only for a file the memo holds) */
-	if (READ_ONCE(e->ok) & BH_MEMO_ANYNAME) {	/* (checked again by the lookup) */
-		want |= BH_MEMO_ANYNAME;
-	} else {
+	lens = READ_ONCE(e->name_lens);	/* (compared again by the lookup) */
+	len = bh_memo_name_len(bprm);
+	if (bh_memo_name_needed(lens, len)) {
 		/* the invoked name, exactly: the rule check on it is a function of it alone */
-		n = bh_memo_name(name, bprm->filename);
+		n = bh_memo_name(name, bprm->filename, &raw);
+		bh_memo_name_check(len, raw);
 		if (n < 0)
 			return 0;
 		nm = name;
 	}
 	return bh_memo_lookup(BH_MH_EXEC, bpf_get_current_task_btf(), bprm->file->f_path.mnt, d,
-			      want, nm, n);
+			      BH_MEMO_EXEC, lens, nm, n);
 }
 
 SEC("lsm/bprm_check_security")
@@ -627,7 +630,7 @@ int BPF_PROG(bh_file_mmap, struct file *file, unsigned long reqprot, unsigned lo
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
 	t = bpf_get_current_task_btf();
-	hit = bh_memo_lookup(BH_MH_MMAP, t, file->f_path.mnt, file->f_path.dentry, BH_MEMO_MMAP,
+	hit = bh_memo_lookup(BH_MH_MMAP, t, file->f_path.mnt, file->f_path.dentry, BH_MEMO_MMAP, 0,
 			     NULL, 0);
 	if (hit == 1 || (!hit && bh_memo_unpoliced(t, BH_CGP_FILE)))
 		return 0;

@@ -77,11 +77,13 @@ _Static_assert(sizeof(struct bh_cg_policy) == 24, "bh_cg_policy layout");
  * or a task's cgroups. A writer from userspace reads, adds the jump and writes
  * back: a bump the kernel made in between is not lost, the value only grows
  * past anything an entry holds. mode: BH_MEMO_* of bpf/abi/file.h (the file
- * feature's; the core never reads it).
+ * feature's; the core never reads it). kflags: BH_MEMO_K_* of bpf/abi/file.h,
+ * set by the file feature's BPF side only (never cleared, never written from
+ * userspace).
  */
 struct bh_memo_ctl {
 	__u32 mode;
-	__u32 pad;
+	__u32 kflags;
 	__u64 epoch;
 };
 _Static_assert(sizeof(struct bh_memo_ctl) == 16, "bh_memo_ctl layout");

@@ -127,8 +127,19 @@ _Static_assert(sizeof(struct bh_file_glob) == 8 * 256 + 24 + 8 * BH_FILE_GLOB_EP
 
 /* bh_file_pol.flags */
 #define BH_FP_LOWERED	(1u << 0)
-#define BH_FP_EXEC_NAMES (1u << 1)	/* a deny rule covers exec (a file rule with the exec op,
-					 * or spec.exec): the invoked name is checked */
+
+/*
+ * bh_file_pol.name_lens: the lengths (strlen) of the invoked names a rule
+ * of the policy could deny an exec by (a deny rule that covers exec: a file
+ * rule with the exec op, or spec.exec). Bit n (1..63): a name of n bytes;
+ * BH_NAME_LONG (bit 0): 64 bytes or more (or a length not known). 0: no rule
+ * checks the invoked name (an allow-list). An exact rule adds its own length,
+ * a prefix or a glob every length from its directory's on. The decision memo
+ * reads and compares an exec's invoked name only when its bit is set.
+ */
+#define BH_NAME_LONG	1ull
+#define BH_NAME_BIT(n)	((n) >= 1 && (n) < 64 ? 1ull << (n) : BH_NAME_LONG)
+
 struct bh_file_pol {
 	__u8  restrict_ops;	/* file ops with any deny (rule or default): over-long and
 				 * unresolvable paths are denied for these */
@@ -136,8 +147,9 @@ struct bh_file_pol {
 	__u8  flags;
 	__u8  pad;
 	__u32 over_ref;		/* always POLICY_REF(FILE or EXEC, DEFAULT) */
+	__u64 name_lens;	/* BH_NAME_BIT()s of the invoked names a rule may deny */
 };
-_Static_assert(sizeof(struct bh_file_pol) == 8, "bh_file_pol layout");
+_Static_assert(sizeof(struct bh_file_pol) == 16, "bh_file_pol layout");
 
 /* Per-container event rate limiter (LRU hash by cgroup id). */
 struct bh_file_rate {
@@ -206,7 +218,7 @@ _Static_assert(sizeof(struct bh_file_event) == 64 + 24 + BH_FILE_PATH_MAX + 4, "
  */
 #define BH_MEMO_ENTRIES	16384	/* a power of two */
 #define BH_MEMO_BITS	14
-#define BH_MEMO_NAME	64	/* invoked-name bytes an exec entry holds (with the NUL) */
+#define BH_MEMO_NAME	56	/* invoked-name bytes an exec entry holds (with the NUL) */
 _Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
 
 /* bh_file_memo.ok: what was decided allowed */
@@ -214,8 +226,6 @@ _Static_assert(BH_MEMO_ENTRIES == 1u << BH_MEMO_BITS, "bh_file_memo size");
 #define BH_MEMO_WRITE	(1u << BH_OP_WRITE)	/* file_open for writing */
 #define BH_MEMO_EXEC	(1u << 5)		/* bprm_check_security, under name[] */
 #define BH_MEMO_MMAP	(1u << 6)		/* mmap_file with PROT_EXEC */
-#define BH_MEMO_ANYNAME	(1u << 7)		/* with BH_MEMO_EXEC: under any invoked name
-						 * (the policy has no rule that checks it) */
 
 struct bh_file_memo {
 	__u64 seq;		/* odd while a writer fills it */
@@ -228,14 +238,18 @@ struct bh_file_memo {
 	__u64 epoch;		/* bh_memo_ctl.epoch before the decision: policy changes,
 				 * renames, mount and root changes and cgroup moves made
 				 * since make it stale */
+	__u64 name_lens;	/* exec: the policy's bh_file_pol.name_lens; an invoked
+				 * name whose length has no bit here is never read */
 	__u8  ok;		/* BH_MEMO_* */
-	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute */
+	__u8  name_len;		/* exec: invoked-name bytes with the NUL; 0 = not absolute
+				 * (or not read) */
 	__u16 pad;
 	__u32 dseq;		/* the dentry's d_seq, even and hashed when decided: an
 				 * unlink, a drop (" (deleted)") or a move changes it */
 	char  name[BH_MEMO_NAME];	/* exec: the invoked name, zero-padded */
 };
-_Static_assert(sizeof(struct bh_file_memo) == 8 * 8 + BH_MEMO_NAME, "bh_file_memo layout");
+_Static_assert(sizeof(struct bh_file_memo) == 9 * 8 + BH_MEMO_NAME, "bh_file_memo layout");
+_Static_assert(sizeof(struct bh_file_memo) == 128, "bh_file_memo: two cache lines");
 
 /*
  * Containers with nothing to check (bpf/lib/file_memo.bpf.h): a
@@ -270,6 +284,10 @@ struct bh_file_memo_table {
 #define BH_MEMO_MODE_MASK	3
 #define BH_MEMO_COUNT_HITS	(1u << 8)	/* count hits too (misses always are): a
 						 * per-CPU counter costs a helper call on the hit path */
+/* bh_memo_ctl.kflags (set by bpf/lib/file_memo.bpf.h, never cleared) */
+#define BH_MEMO_K_NOLEN		(1u << 0)	/* an invoked name's length, as the hit path
+						 * computes it, was once found wrong: every
+						 * exec under name_lens then reads the name */
 
 /* bh_fmemo_stats: per-CPU counters at BH_MEMO_STAT(hook, kind) */
 enum bh_memo_hook { BH_MH_OPEN = 0, BH_MH_EXEC, BH_MH_MMAP, BH_MH_COUNT };

@@ -29,16 +29,20 @@
  *               new entry). The epoch is read before the decision: a change
  *               it may have missed ends after that read, so its bump makes
  *               the entry stale;
- *   exec        the invoked name, compared byte for byte (names of up to 63
- *               bytes; the invoked-name rule check is a function of that
- *               string alone), so an interpreter is memoized exactly too. A
- *               policy without a rule that checks it (no deny rule covers
- *               exec: an allow-list) gets BH_MEMO_ANYNAME, and no name is
- *               read or compared.
+ *   exec        the invoked name. Its check denies only by a rule, so only
+ *               a name as long as one a deny rule can match can change the
+ *               answer (the policy's name_lens, bh_file_pol): the hit
+ *               computes the name's length from the kernel's exec
+ *               bookkeeping, without reading it (bh_memo_name_len()), and
+ *               reads and compares it byte for byte (names of up to 55
+ *               bytes: the check is a function of that string alone) only if
+ *               its length's bit is set. An allow-list (no deny rule covers
+ *               exec) never reads it. An interpreter is memoized exactly too.
  *
  * A hit is the current task and loads compared without a branch (the table
  * and the control read as globals): no helper but bpf_get_current_task_btf()
- * (and for exec bpf_probe_read_kernel_str() of the name), no cgroup -> policy
+ * (and for an exec whose name a rule could deny, bpf_probe_read_kernel_str()
+ * of the name), no cgroup -> policy
  * lookup, no path, nothing of the inode. Only allows are memoized, and only
  * when no event was sent (a denial is decided and reported every time; so is
  * an audited one). Writers take the entry's seq (cmpxchg, never waited for);
@@ -53,6 +57,9 @@
 
 #ifndef READ_ONCE
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 #endif
 
 #define BH_S_IFMT	00170000
@@ -124,10 +131,11 @@ static __always_inline void bh_memo_write_end(__u64 *seq)
 struct bh_memo_cur {
 	__u64 epoch;			/* bh_memo_ctl.epoch before the decision */
 	__u64 dk, mk;			/* the dentry and the vfsmount, as keys */
+	__u64 name_lens;		/* exec: the policy's bh_file_pol.name_lens */
 	__u32 dseq;			/* its d_seq before the decision */
 	__u8  hook, mode;
 	__u8  name_len;			/* exec only */
-	__u8  name_read;		/* exec: the name buffer holds the invoked name */
+	__u8  pad;
 };
 
 /*
@@ -195,29 +203,72 @@ static __always_inline int bh_memo_begin(struct bh_memo_cur *c, __u32 hook, stru
 	c->hook = hook;
 	c->mode = mode & BH_MEMO_MODE_MASK;
 	c->name_len = 0;
-	c->name_read = 0;
+	c->name_lens = 0;
 	return c->mode;
 }
 
 /*
  * An exec's invoked name into name (BH_MEMO_NAME bytes, zero-padded).
  * Returns its length with the NUL (0: not absolute, no rule looks at it, and
- * name is all zeroes), or -1: too long to keep (decided in full every time).
+ * name is all zeroes), or -1: too long to keep (decided in full every time;
+ * name is all zeroes). *raw: what the read returned (BH_MEMO_NAME if cut).
  */
-static __always_inline int bh_memo_name(__u64 *name, const char *filename)
+static __always_inline int bh_memo_name(__u64 *name, const char *filename, long *raw)
 {
 	long n;
 
 	for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 		name[i] = 0;
 	n = bpf_probe_read_kernel_str(name, BH_MEMO_NAME, filename);
-	if (n >= BH_MEMO_NAME)
-		return -1;
-	if (n > 1 && (name[0] & 0xff) == '/')
+	*raw = n;
+	if (n > 1 && n < BH_MEMO_NAME && (name[0] & 0xff) == '/')
 		return n;
 	for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 		name[i] = 0;
-	return 0;
+	return n >= BH_MEMO_NAME ? -1 : 0;
+}
+
+/*
+ * The invoked name's length (strlen), without reading it: execve() copies
+ * it first onto the new stack, which starts a pointer below the end of
+ * bprm->vma (__bprm_mm_init()), and bprm->exec is where the copy begins
+ * (do_execveat_common(), kernel_execve()). Read from the kernel's own
+ * bookkeeping (loads, no helper), never from what the caller passed; checked
+ * against the name read on every miss (bh_memo_name_check()).
+ */
+static __always_inline __u64 bh_memo_name_len(struct linux_binprm *bprm)
+{
+	return bprm->vma->vm_end - sizeof(void *) - bprm->exec - 1;
+}
+
+/*
+ * Must a hit under a policy's name_lens (bh_file_pol.name_lens) read the
+ * invoked name, of len bytes? Only if a deny rule could match a name that
+ * long (or the length is not to be trusted): for any other, the invoked-name
+ * check cannot deny, so the answer is the file's alone.
+ */
+static __always_inline bool bh_memo_name_needed(__u64 lens, __u64 len)
+{
+	if (!lens)
+		return false;	/* no rule checks an invoked name */
+	if (READ_ONCE(BH_MEMO_CTL->kflags) & BH_MEMO_K_NOLEN)
+		return true;
+	if (len - 1 >= 4095)
+		return true;	/* 0, or more than a path holds: not what the kernel copies */
+	return len >= 64 ? lens & BH_NAME_LONG : (lens >> len) & 1;
+}
+
+/*
+ * After a read of the name (raw: bh_memo_name()'s): the length computed
+ * without it (len) must agree. If it ever does not (a kernel whose exec
+ * bookkeeping differs), every later exec reads its name (BH_MEMO_K_NOLEN).
+ */
+static __always_inline void bh_memo_name_check(__u64 len, long raw)
+{
+	if (raw <= 0 || (raw < BH_MEMO_NAME ? len == (__u64)raw - 1 : len >= BH_MEMO_NAME - 1))
+		return;
+	/* a plain store: the only flag, and every writer sets it */
+	WRITE_ONCE(BH_MEMO_CTL->kflags, BH_MEMO_K_NOLEN);
 }
 
 /* The entry a hit would be in, if it holds this dentry; NULL if not. */
@@ -230,8 +281,10 @@ static __always_inline struct bh_file_memo *bh_memo_cached(struct dentry *d)
 
 /*
  * The hit path: was want (BH_MEMO_* bits) decided allowed for exactly this
- * file (m, d), task t (bpf_get_current_task_btf()) and, for an exec, invoked
- * name (bh_memo_name(), name_len its length), under the epoch now? 1: yes; 2:
+ * file (m, d), task t (bpf_get_current_task_btf()) and, for an exec, policy
+ * name_lens (lens: as the entry was read before) and invoked name
+ * (bh_memo_name(), name_len its length; NULL: a name no rule can deny, not
+ * read), under the epoch now? 1: yes; 2:
  * yes, and the memo is in verify mode (decide in full too); 0: no (or the memo
  * is off). Every field is compared without a branch (xor, or): under
  * emulation a branch costs about what a load does. Self-contained and in load
@@ -240,7 +293,8 @@ static __always_inline struct bh_file_memo *bh_memo_cached(struct dentry *d)
  * of the kernel's (every such load is a checked one).
  */
 static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, struct vfsmount *m,
-					  struct dentry *d, __u8 want, const __u64 *name, __u8 name_len)
+					  struct dentry *d, __u8 want, __u64 lens, const __u64 *name,
+					  __u8 name_len)
 {
 	struct bh_memo_ctl *ctl = BH_MEMO_CTL;
 	struct bh_file_memo *e;
@@ -266,6 +320,8 @@ static __always_inline int bh_memo_lookup(__u32 hook, struct task_struct *t, str
 	fs = t->fs;
 	diff |= READ_ONCE(e->root_d) ^ BH_MEMO_KEY(fs->root.dentry, e);
 	diff |= READ_ONCE(e->root_m) ^ BH_MEMO_KEY(fs->root.mnt, e);
+	if (hook == BH_MH_EXEC)		/* what decided whether the name was read */
+		diff |= READ_ONCE(e->name_lens) ^ lens;
 	if (name) {
 		const __u64 *en = (const __u64 *)e->name;
 
@@ -309,7 +365,7 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	bh_memo_stat(c->hook, BH_MS_MISS);
 	e = bh_memo_slot(d);	/* c may be map memory: no pointer kept there */
 	en = (__u64 *)e->name;
-	if (r || h->reported || (name && !c->name_read))
+	if (r || h->reported)
 		return;
 	t = bpf_get_current_task_btf();
 	rd = BH_MEMO_KEY(t->fs->root.dentry, e);
@@ -322,14 +378,16 @@ static __always_inline void bh_memo_end(struct bh_memo_cur *c, struct dentry *d,
 	if (e->dentry == dk && e->dseq == c->dseq && e->css == css && e->mnt == mk &&
 	    e->root_d == rd && e->root_m == rm && e->epoch == c->epoch) {
 		/* the same key: keep what it holds, with the exec name it was decided for */
-		ok |= e->ok & (name ? (__u8)~(BH_MEMO_EXEC | BH_MEMO_ANYNAME) : 0xff);
+		ok |= e->ok & (name ? (__u8)~BH_MEMO_EXEC : 0xff);
 	} else {
 		e->name_len = 0;
+		e->name_lens = 0;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 			en[i] = 0;
 	}
-	if (name) {
+	if (name) {	/* an exec: its name (all zeroes if not absolute or not kept) */
 		e->name_len = c->name_len;
+		e->name_lens = c->name_lens;
 		for (int i = 0; i < BH_MEMO_NAME / 8; i++)
 			en[i] = name[i];
 	}
@@ -412,18 +470,35 @@ static __always_inline void bh_memo_nopol_store(const struct bh_hook *h, __u32 f
  * misses a change.
  */
 #define BH_IS_ERR(p)	((unsigned long)(p) >= (unsigned long)-4095)
+#define BH_CLONE_NEWNS	0x00020000	/* <linux/sched.h> */
+
+/*
+ * A name moved: the moved dentry's d_seq and the target's change (__d_move()
+ * writes both), so entries keyed by either miss without a bump. Only a
+ * directory moved renames what is below it: that (or a dentry of no or
+ * unknown type) moves the epoch. Renames of files (atomic writes, log
+ * rotation: a node makes them all day) leave the rest of the memo alone.
+ */
+static __always_inline bool bh_memo_moves_below(struct dentry *d)
+{
+	struct inode *i = d ? d->d_inode : NULL;
+
+	return !i || (i->i_mode & BH_S_IFMT) == BH_S_IFDIR;
+}
 
 SEC("fexit/d_move")
-int BPF_PROG(bh_memo_d_move)
+int BPF_PROG(bh_memo_d_move, struct dentry *dentry, struct dentry *target)
 {
-	bh_memo_fs_changed();
+	if (bh_memo_moves_below(dentry))
+		bh_memo_fs_changed();
 	return 0;
 }
 
 SEC("fexit/d_exchange")
-int BPF_PROG(bh_memo_d_exch)
+int BPF_PROG(bh_memo_d_exch, struct dentry *d1, struct dentry *d2)
 {
-	bh_memo_fs_changed();
+	if (bh_memo_moves_below(d1) || bh_memo_moves_below(d2))
+		bh_memo_fs_changed();
 	return 0;
 }
 
@@ -499,10 +574,13 @@ int BPF_PROG(bh_memo_d_free, struct dentry *d)
  * hold mount and root pointers, never a freed one reused. (setns() needs
  * none: a namespace's root is a live mount and its root dentry.)
  */
+/* (Only a new namespace: setns() calls it too, and gets the one it joins.) */
 SEC("fexit/copy_mnt_ns")
-int BPF_PROG(bh_memo_copy_ns)
+int BPF_PROG(bh_memo_copy_ns, unsigned long flags, struct mnt_namespace *ns, struct user_namespace *user_ns,
+	     struct fs_struct *new_fs, struct mnt_namespace *ret)
 {
-	bh_memo_fs_changed();
+	if ((flags & BH_CLONE_NEWNS) && ret != ns)
+		bh_memo_fs_changed();
 	return 0;
 }
 

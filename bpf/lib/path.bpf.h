@@ -432,13 +432,13 @@ static __always_inline __u8 bh_restricted(__u32 gen, __u32 policy, __u8 *exec_re
 	return fp ? fp->restrict_ops : 0;
 }
 
-/* bh_file_pol.flags of a policy (BH_FP_*; 0 if it has no file or exec rules). */
-static __always_inline __u8 bh_file_pol_flags(__u32 gen, __u32 policy)
+/* bh_file_pol.name_lens of a policy (0 if it has no file or exec rules). */
+static __always_inline __u64 bh_file_pol_name_lens(__u32 gen, __u32 policy)
 {
 	__u32 scope = BH_FILE_SCOPE(gen, BH_TAB_FILE, policy);
 	struct bh_file_pol *fp = bpf_map_lookup_elem(&bh_file_pol, &scope);
 
-	return fp ? fp->flags : 0;
+	return fp ? fp->name_lens : 0;
 }
 
 /* ---- events ------------------------------------------------------------------ */

@@ -7,6 +7,8 @@
  *                              (count: hits are counted too)
  *   fmemo stats                "open HIT MISS STORE MISMATCH exec ... mmap ..."
  *                              (bh_fmemo_stats summed over CPUs and objects)
+ *   fmemo kflags               bh_memo_ctl.kflags (BH_MEMO_K_*, set by the kernel side)
+ *   fmemo epoch                bh_memo_ctl.epoch
  *
  * Exit status 0, 1 on error (no such map: the file programs are not loaded).
  */
@@ -52,6 +54,21 @@ static int add_stats(int fd, const struct bpf_map_info *info, void *ctx)
 	return 0;
 }
 
+/* ctx: {value, want the epoch}: the epoch, or the kflags of every map or'ed */
+static int ctl_field(int fd, const struct bpf_map_info *info, void *ctx)
+{
+	struct bh_memo_ctl c;
+	__u32 zero = 0;
+
+	if (info->value_size != sizeof(c) || bpf_map_lookup_elem(fd, &zero, &c))
+		return -1;
+	if (((__u64 *)ctx)[1])
+		((__u64 *)ctx)[0] = c.epoch;
+	else
+		((__u64 *)ctx)[0] |= c.kflags;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "count"))) && !strcmp(argv[1], "mode")) {
@@ -85,6 +102,16 @@ int main(int argc, char **argv)
 		printf("\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: fmemo mode on|off|verify [count] | fmemo stats\n");
+	if (argc == 2 && (!strcmp(argv[1], "kflags") || !strcmp(argv[1], "epoch"))) {
+		__u64 v[2] = { 0, !strcmp(argv[1], "epoch") };
+
+		if (map_each_named("bh_memo_ctl", ctl_field, v) < 1) {
+			fprintf(stderr, "fmemo: no bh_memo_ctl map loaded\n");
+			return 1;
+		}
+		printf("%llu\n", (unsigned long long)v[0]);
+		return 0;
+	}
+	fprintf(stderr, "usage: fmemo mode on|off|verify [count] | fmemo stats | fmemo kflags | fmemo epoch\n");
 	return 2;
 }

@@ -11,6 +11,8 @@
  * the model finds, and a generation swap leaves nothing of the old one.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -168,10 +170,76 @@ static void check_policy(const struct policy *p)
 			}
 			compared++;
 		}
+		if (!(i & 3))	/* a name longer than the memo's bits, sometimes */
+			strncat(path, "/a-component-that-makes-it-longer-than-sixty-four-bytes",
+				sizeof(path) - strlen(path) - 1);
+		{
+			/* a name a rule (not a default) denies exec by has its length's bit */
+			uint32_t fref = 0, eref = 0;
+			int fd = policy_file_decide(p, path, POLICY_OP_EXEC, &fref);
+			int ed = policy_exec_decide(p, path, &eref);
+			bool by_rule = (fd == POLICY_DENY && (fref & POLICY_REF_DEFAULT) != POLICY_REF_DEFAULT) ||
+				       (ed == POLICY_DENY && (eref & POLICY_REF_DEFAULT) != POLICY_REF_DEFAULT);
+
+			if (by_rule && !(exec_name_lens(p) & BH_NAME_BIT(strlen(path)))) {
+				TEST_FAIL("policy %s: a rule denies exec by the name %s (%zu bytes), its "
+					  "length's bit is not in %#llx", p->name, path, strlen(path),
+					  (unsigned long long)exec_name_lens(p));
+				goto out;
+			}
+			compared++;
+		}
 	}
 out:
 	file_table_free(&ft);
 	file_table_free(&et);
+}
+
+/* The lengths of invoked names a policy's deny rules could match (bh_file_pol.name_lens). */
+static void test_exec_name_lens(void)
+{
+	static const struct {
+		const char *rules;
+		uint64_t want;
+	} cases[] = {
+		/* an exact name: its own length */
+		{ "  exec: {deny: [/usr/bin/nc]}\n", 1ull << 11 },
+		/* a prefix: its directory's length on, and the long ones */
+		{ "  exec: {deny: [/tmp/x/]}\n", ~0ull << 6 | BH_NAME_LONG },
+		/* a glob: from its literal directory on */
+		{ "  exec: {deny: [\"/opt/*.sh\"]}\n", ~0ull << 4 | BH_NAME_LONG },
+		/* a file rule with exec (all ops) counts; one without exec, or an allow, does not */
+		{ "  file:\n    - {paths: [/data/f1], action: deny}\n"
+		  "    - {paths: [/srv/], ops: [write], action: deny}\n"
+		  "    - {paths: [/usr/], action: allow}\n", 1ull << 8 },
+		/* an allow-list: no rule checks an invoked name */
+		{ "  defaults: {exec: deny}\n  exec: {allow: [/bin/]}\n", 0 },
+		/* a name of 64 bytes or more: BH_NAME_LONG */
+		{ "  exec: {deny: [/a234567890123456789012345678901234567890123456789012345678901234]}\n",
+		  BH_NAME_LONG },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_errors errs;
+		struct policy_set *set;
+		char y[1024];
+
+		snprintf(y, sizeof(y), "apiVersion: bulkhead/v1\nkind: Policy\nmetadata: {name: n}\nspec:\n"
+			 "  selector: {containers: [web]}\n%s", cases[i].rules);
+		policy_errors_init(&errs);
+		set = policy_set_load_buffer("n.yaml", y, strlen(y), &errs);
+		policy_errors_free(&errs);
+		ASSERT_TRUE(set != NULL, cases[i].rules);
+		if (!set)
+			return;
+		if (exec_name_lens(&set->policies[0]) != cases[i].want)
+			TEST_FAIL("%s: name_lens %#llx, want %#llx", cases[i].rules,
+				  (unsigned long long)exec_name_lens(&set->policies[0]),
+				  (unsigned long long)cases[i].want);
+		policy_set_free(set);
+		if (test_failed_now)
+			return;
+	}
 }
 
 static void test_random_policies(void)
@@ -411,6 +479,7 @@ out:
 int main(void)
 {
 	RUN(test_glob_matcher);
+	RUN(test_exec_name_lens);
 	RUN(test_doc_example);
 	RUN(test_limits);
 	RUN(test_random_policies);

@@ -94,6 +94,8 @@ struct file_maps *file_maps_of(struct file_enf *f);
 /* Does the policy restrict files (rules or a deny default)? exec? */
 bool file_policy_active(const struct policy *p);
 bool exec_policy_active(const struct policy *p);
+/* The invoked-name lengths a deny rule of p could match (bh_file_pol.name_lens). */
+uint64_t exec_name_lens(const struct policy *p);
 
 struct file_lower_stats {
 	uint32_t nodes;		/* trie entries written */

@@ -46,25 +46,6 @@ bool exec_policy_active(const struct policy *p)
 	return p->n_exec || p->exec_default == POLICY_DENY;
 }
 
-/*
- * Does a rule deny exec by a name (a file rule with the exec op, or
- * spec.exec)? Then the name an exec was invoked by is checked too
- * (bpf/file.bpf.c); without one (an allow-list) it cannot change an answer,
- * and the decision memo keeps an exec for any name.
- */
-static bool exec_names_checked(const struct policy *p)
-{
-	for (uint32_t i = 0; i < p->n_file; i++)
-		if (p->file[i].action == POLICY_DENY && (p->file[i].ops & (1u << POLICY_OP_EXEC)))
-			return true;
-	for (uint32_t i = 0; i < p->n_exec; i++)
-		if (p->exec[i].action == POLICY_DENY)
-			return true;
-	return false;
-}
-
-/* ---- globs --------------------------------------------------------------- */
-
 /* Length of the literal directory prefix: up to and including the last '/'
  * before the first '*'. */
 static size_t glob_literal(const char *pat)
@@ -76,6 +57,51 @@ static size_t glob_literal(const char *pat)
 		l--;
 	return l;
 }
+
+/*
+ * The invoked-name lengths (bh_file_pol.name_lens, BH_NAME_BIT()) a rule
+ * of p could deny an exec by: its deny rules that cover exec (a file rule
+ * with the exec op, or spec.exec), each by the lengths its pattern can
+ * match (policy_path_match(): an exact pattern its own; a prefix "/a/b/"
+ * "/a/b" and longer; a glob its literal directory and longer). Without one
+ * (an allow-list) the invoked name cannot change an answer, and the decision
+ * memo never reads it.
+ */
+static uint64_t rule_name_lens(const struct policy_path_rule *r)
+{
+	size_t len = strlen(r->pattern), from;
+	uint64_t m = 0;
+
+	switch (r->kind) {
+	case POLICY_PAT_EXACT:
+		return BH_NAME_BIT(len);
+	case POLICY_PAT_PREFIX:
+		from = len > 1 ? len - 1 : 1;
+		break;
+	default:
+		from = glob_literal(r->pattern);
+		from = from > 1 ? from - 1 : 1;
+		break;
+	}
+	for (size_t n = from; n < 64; n++)
+		m |= BH_NAME_BIT(n);
+	return m | BH_NAME_LONG;
+}
+
+uint64_t exec_name_lens(const struct policy *p)
+{
+	uint64_t m = 0;
+
+	for (uint32_t i = 0; i < p->n_file; i++)
+		if (p->file[i].action == POLICY_DENY && (p->file[i].ops & (1u << POLICY_OP_EXEC)))
+			m |= rule_name_lens(&p->file[i]);
+	for (uint32_t i = 0; i < p->n_exec; i++)
+		if (p->exec[i].action == POLICY_DENY)
+			m |= rule_name_lens(&p->exec[i]);
+	return m;
+}
+
+/* ---- globs --------------------------------------------------------------- */
 
 static uint64_t closure_of(const int *tok, int n, int s)
 {
@@ -549,7 +575,8 @@ int file_lower_build(const struct policy *p, struct file_block *b, char *err, si
 		file_block_free(b);
 		return r;
 	}
-	b->pol.flags = BH_FP_LOWERED | (exec_names_checked(p) ? BH_FP_EXEC_NAMES : 0);
+	b->pol.flags = BH_FP_LOWERED;
+	b->pol.name_lens = exec_name_lens(p);
 	b->pol.over_ref = POLICY_REF(POLICY_REF_FILE, POLICY_REF_DEFAULT);
 	b->pol_scope = BH_FILE_SCOPE(0, BH_TAB_FILE, p->id);
 	b->lowered = 1;

@@ -257,8 +257,39 @@ x1=$(hits exec)
 if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass memo_anyname_hit
 else t_fail memo_anyname_hit "exec hits $x0 -> $x1 after running an 80-byte name three times"; fi
 fl_expect memo_anyname_default_denied EPERM free '/tmp/other/true'
+
+# --- exact deny names: only a name as long as a denied one is read ----------------------------
+# /tmp/nl/false (13 bytes) is denied by name; the binary runs as /tmp/nl/true (12) and
+# through the symlink /tmp/n/true (11), which hit without the name read, and as the symlink
+# /tmp/nl/false (13): its length's bit is set, so the name is read, and refused.
+mkdir -p "$RF/tmp/nl" "$RF/tmp/n" && cp "$RF/bin/busybox" "$RF/tmp/nl/true" &&
+	ln -s ../nl/true "$RF/tmp/n/true" && ln -s true "$RF/tmp/nl/false" || t_fail memo_name_len_hit "setup"
+pol_free "  exec: {deny: [/tmp/nl/false, /tmp/nl/tool-of-32-bytes-exactly-xx]}"
+kill -HUP "$agent_pid"
+fl_wait free EPERM /tmp/nl/false || t_log "free's exec deny names not in force after 10 s"
+x0=$(hits exec)
+fl_expect memo_name_len_runs OK free '/tmp/nl/true && /tmp/nl/true && /tmp/n/true && /tmp/n/true'
+x1=$(hits exec)
+if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass memo_name_len_hit
+else t_fail memo_name_len_hit "exec hits $x0 -> $x1 after running names no rule can deny"; fi
+fl_expect memo_name_len_denied EPERM free '/tmp/nl/true && /tmp/nl/true && /tmp/nl/false'
+# The length computed without reading the name (the kernel's exec bookkeeping) agreed with
+# the name read on every miss and every read hit of this case: the check never tripped.
+if [ "$("$FM" kflags)" = 0 ]; then t_pass memo_name_len_checked
+else t_fail memo_name_len_checked "bh_memo_ctl.kflags $("$FM" kflags): a computed name length was wrong"; fi
 rm -f "$FL_POL/free.yaml"
 kill -HUP "$agent_pid"
+fl_wait free OK '! /tmp/nl/false 2>&1 | grep -q "not permitted"' || t_log "free's policy not gone after 10 s"
+
+# --- what does not move the epoch: a file renamed, a namespace joined -----------------------
+# A file's rename changes its own d_seq (memo_rename_file_denied: refused at once); a
+# directory's renames what is below it, and moves the epoch. setns() into a mount namespace
+# makes no mount.
+e0=$("$FM" epoch); mv "$R/tmp/ok/f1" "$R/tmp/ok/f1b"; e1=$("$FM" epoch)
+nsenter -t "$pid" -m true; e2=$("$FM" epoch)
+mkdir "$R/tmp/ok/dm"; mv "$R/tmp/ok/dm" "$R/tmp/ok/dm2"; e3=$("$FM" epoch)
+if [ "$e0" = "$e1" ] && [ "$e1" = "$e2" ] && [ "$e3" != "$e2" ]; then t_pass memo_epoch_kept
+else t_fail memo_epoch_kept "epoch $e0, after a file rename $e1, after setns $e2, after a directory rename $e3"; fi
 
 # --- reference: random reads and execs against random changes, every hit checked in full -----
 "$FM" mode verify count || t_fail memo_reference "cannot set verify mode"

@@ -76,6 +76,14 @@ hits() { "$FM" stats | awk -v h="$1" '{ for (i = 1; i <= NF; i++) if ($i == h) p
 twice() {	# name, then a command run twice in one exec: the second is a memo hit
 	fl_expect "$1" OK web "$2 >/dev/null && $2"
 }
+hits_in_free() {	# NAME CMD WHAT: CMD (execs) succeeds in free ($1_runs) and hits twice ($1_hit)
+	local x0 x1
+	x0=$(hits exec)
+	fl_expect "$1_runs" OK free "$2"
+	x1=$(hits exec)
+	if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass "$1_hit"
+	else t_fail "$1_hit" "exec hits $x0 -> $x1 after $3"; fi
+}
 
 # --- the memo is used -----------------------------------------------------------------------
 "$FM" mode on count || t_fail memo_hit_counted "cannot set the memo's mode"
@@ -251,11 +259,7 @@ pol_free "  defaults: {exec: deny}
   exec: {allow: [/bin/, \"$long/\"]}"
 kill -HUP "$agent_pid"
 fl_wait free EPERM /tmp/other/true || t_log "free's allow-list not in force after 10 s"
-x0=$(hits exec)
-fl_expect memo_anyname_runs OK free "$long/true && $long/true && $long/true"
-x1=$(hits exec)
-if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass memo_anyname_hit
-else t_fail memo_anyname_hit "exec hits $x0 -> $x1 after running an 80-byte name three times"; fi
+hits_in_free memo_anyname "$long/true && $long/true && $long/true" "running an 80-byte name three times"
 fl_expect memo_anyname_default_denied EPERM free '/tmp/other/true'
 
 # --- exact deny names: only a name as long as a denied one is read ----------------------------
@@ -267,11 +271,8 @@ mkdir -p "$RF/tmp/nl" "$RF/tmp/n" && cp "$RF/bin/busybox" "$RF/tmp/nl/true" &&
 pol_free "  exec: {deny: [/tmp/nl/false, /tmp/nl/tool-of-32-bytes-exactly-xx]}"
 kill -HUP "$agent_pid"
 fl_wait free EPERM /tmp/nl/false || t_log "free's exec deny names not in force after 10 s"
-x0=$(hits exec)
-fl_expect memo_name_len_runs OK free '/tmp/nl/true && /tmp/nl/true && /tmp/n/true && /tmp/n/true'
-x1=$(hits exec)
-if [ "${x1:-0}" -ge "$((${x0:-0} + 2))" ]; then t_pass memo_name_len_hit
-else t_fail memo_name_len_hit "exec hits $x0 -> $x1 after running names no rule can deny"; fi
+hits_in_free memo_name_len '/tmp/nl/true && /tmp/nl/true && /tmp/n/true && /tmp/n/true' \
+	"running names no rule can deny"
 fl_expect memo_name_len_denied EPERM free '/tmp/nl/true && /tmp/nl/true && /tmp/nl/false'
 # The length computed without reading the name (the kernel's exec bookkeeping) agreed with
 # the name read on every miss and every read hit of this case: the check never tripped.
